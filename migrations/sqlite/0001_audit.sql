@@ -1,0 +1,39 @@
+-- The audit log: append-only and hash-chained (ASVS 16.4.2).
+-- audit_chain_head holds the chain's tip; every append updates it in the same
+-- transaction, which serialises appenders into one linear chain.
+CREATE TABLE audit_chain_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    last_hash TEXT NOT NULL
+);
+INSERT INTO audit_chain_head (id, seq, last_hash)
+VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+CREATE TABLE audit_events (
+    id INTEGER PRIMARY KEY,          -- position in the chain, 1, 2, 3, ...
+    occurred_at TEXT NOT NULL,       -- UTC, microsecond precision
+    actor_user_id INTEGER,           -- no foreign key: events outlive accounts
+    actor_api_key_id INTEGER,
+    action TEXT NOT NULL,
+    target_type TEXT,
+    target_id TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('success', 'failure', 'denied')),
+    source_ip TEXT,
+    user_agent TEXT,
+    request_id TEXT,
+    details TEXT NOT NULL DEFAULT '{}',
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_events_occurred_at ON audit_events (occurred_at, id);
+CREATE INDEX audit_events_actor ON audit_events (actor_user_id, id);
+CREATE INDEX audit_events_action ON audit_events (action, id);
+
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit_events is append-only');
+END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit_events is append-only');
+END;

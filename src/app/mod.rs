@@ -1,0 +1,87 @@
+//! The user interface: rendered on the server, hydrated in the browser. No sqlx here.
+
+pub mod components;
+pub mod pages;
+
+use crate::domain::theme::Theme;
+use components::layout::Layout;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+use pages::{home::HomePage, not_found::NotFound};
+
+/// The HTML document around the app. Runs on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let theme = request_theme();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class=theme.html_class() data-theme=theme.as_str()>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <meta name="description" content="Motto: your documents and conversations, on your own server." />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-white text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The theme the request's cookie asks for (server side).
+#[cfg(feature = "ssr")]
+pub fn request_theme() -> Theme {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(http::header::COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .map(Theme::from_cookie_header)
+        })
+        .unwrap_or_default()
+}
+
+/// The theme the server rendered into `<html data-theme>` (browser side).
+#[cfg(not(feature = "ssr"))]
+pub fn request_theme() -> Theme {
+    document()
+        .document_element()
+        .and_then(|el| el.get_attribute("data-theme"))
+        .map(|v| Theme::parse(&v))
+        .unwrap_or_default()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    // Runs only in the browser, once hydration is done: end-to-end tests wait for
+    // this mark before they click, because clicks before hydration do nothing.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/motto.css" />
+        <Title formatter=|text: String| {
+            if text.is_empty() { "Motto".to_string() } else { format!("{text} · Motto") }
+        } />
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("") view=HomePage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,202 @@
+//! The `motto` command line: serve (default), generate-key, init, migrate, verify-audit.
+
+use super::{
+    config::{self, Settings},
+    db::{audit, Db},
+    telemetry,
+};
+use clap::{Parser, Subcommand};
+use std::{path::Path, process::ExitCode};
+
+/// Exit code for configuration the server refuses to start with.
+pub const EXIT_CONFIG: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "motto",
+    version,
+    about = "Motto: a self-hosted, secure document-and-conversation workspace.",
+    long_about = "Motto: a self-hosted, secure document-and-conversation workspace.\n\n\
+        Configuration comes from the environment and from a .env file in the working \
+        directory (see .env.example). Without a command, `motto` runs the server."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    /// Run the web server (the default). Applies pending migrations first.
+    Serve,
+    /// Print a new random SECRET_KEY (96 hex characters from the OS CSPRNG).
+    GenerateKey,
+    /// Create the database if needed and apply all migrations. Safe to run again.
+    Init,
+    /// Apply pending migrations to the configured database.
+    Migrate,
+    /// Check the audit log's hash chain; exits 1 and names the first broken event.
+    VerifyAudit,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+
+    if command == Command::GenerateKey {
+        println!("{}", config::generate_secret_key());
+        return ExitCode::SUCCESS;
+    }
+
+    if let Err(e) = load_dotenv(Path::new(".env")) {
+        eprintln!("Motto cannot read .env: {e}. Fix the line it names, or remove the file.");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    match config::ensure_dev_secret_key(Path::new(".env")) {
+        Ok(true) => eprintln!(
+            "No SECRET_KEY was set, so Motto generated one and saved it to .env (mode 0600). \
+             Development only: in production set SECRET_KEY yourself (`motto generate-key`)."
+        ),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!(
+                "No SECRET_KEY is set and Motto could not save a generated one to .env ({e}). \
+                 Run `motto generate-key` and set SECRET_KEY."
+            );
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    }
+
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    telemetry::init(&settings);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Motto cannot start its async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let result = match command {
+            Command::Serve => serve(settings).await,
+            Command::Init | Command::Migrate => init(&settings, command).await,
+            Command::VerifyAudit => verify_audit(&settings).await,
+            Command::GenerateKey => unreachable!("handled above"),
+        };
+        match result {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("{e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn load_dotenv(path: &Path) -> Result<(), dotenvy::Error> {
+    match dotenvy::from_path(path) {
+        Ok(()) => Ok(()),
+        Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let addr = settings.listen_addr;
+    let public_url = settings.public_url.clone();
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            anyhow::bail!(
+                "Motto cannot listen on {addr} ({e}). Another program may be using the port: \
+                 stop it, or set LISTEN_ADDR to a free address such as 127.0.0.1:3100."
+            );
+        }
+    };
+    tracing::info!(
+        database = %settings.database.redacted_url(),
+        environment = %settings.environment,
+        "starting"
+    );
+    let state = super::prepare(settings).await?;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        super::shutdown_signal().await;
+        let _ = tx.send(true);
+    });
+    println!("Motto is running at {public_url} (listening on {addr}). Press Ctrl-C to stop.");
+    super::serve_on(listener, state.clone(), rx).await?;
+    state.db.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn init(settings: &Settings, command: Command) -> anyhow::Result<ExitCode> {
+    let db = Db::connect(&settings.database).await?;
+    db.migrate().await?;
+    db.close().await;
+    let verb = if command == Command::Init {
+        "initialised"
+    } else {
+        "migrated"
+    };
+    println!(
+        "Database {verb} ({}): {}",
+        db.backend(),
+        settings.database.redacted_url()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn verify_audit(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let db = Db::connect(&settings.database).await?;
+    let report = audit::verify(&db).await?;
+    db.close().await;
+    match report.first_broken {
+        None => {
+            println!("OK: the audit chain verifies ({} events).", report.rows);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(broken) => {
+            println!(
+                "BROKEN: the audit chain fails at event {}: {}. {} events before it verify.",
+                broken.id, broken.reason, report.rows
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_subcommand_means_serve() {
+        let cli = Cli::try_parse_from(["motto"]).unwrap();
+        assert_eq!(cli.command, None);
+        let cli = Cli::try_parse_from(["motto", "verify-audit"]).unwrap();
+        assert_eq!(cli.command, Some(Command::VerifyAudit));
+    }
+
+    #[test]
+    fn unknown_subcommand_is_rejected() {
+        assert!(Cli::try_parse_from(["motto", "drop-everything"]).is_err());
+    }
+}

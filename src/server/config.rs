@@ -1,0 +1,860 @@
+//! Typed, validated configuration from the environment (and `.env` in development).
+//!
+//! `Settings::from_source` takes a lookup function instead of reading the process
+//! environment directly, so every validation rule is unit-tested without touching
+//! global state. Each error names the variable and says how to fix it.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+use url::Url;
+
+/// Minimum length of `SECRET_KEY` (ASVS 13.3.1: no weak secrets).
+pub const MIN_SECRET_KEY_LEN: usize = 32;
+
+/// Values people paste from tutorials. Refused whatever their length.
+const PLACEHOLDER_SECRETS: &[&str] = &[
+    "changeme",
+    "change-me",
+    "change_me",
+    "supersecret",
+    "super-secret",
+    "secret",
+    "password",
+    "motto",
+    "development",
+    "insecure",
+    "example",
+    "your-secret-key",
+    "replace-me",
+    "xxxxxxxx",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+impl Environment {
+    pub fn is_production(self) -> bool {
+        self == Environment::Production
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// `*`: development only; refused in production.
+    Any,
+    List(Vec<String>),
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout: Duration,
+    /// SQLite only: how long a writer waits for the lock before failing.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl DatabaseSettings {
+    /// The URL with any password replaced, safe to print and log.
+    pub fn redacted_url(&self) -> String {
+        redact_url(self.url.expose_secret())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.url.expose_secret().starts_with("sqlite:")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub environment: Environment,
+    pub listen_addr: SocketAddr,
+    /// Where people reach Motto (scheme, host and port); decides cookie security and
+    /// the origin accepted for state-changing requests.
+    pub public_url: Url,
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub secret_key: SecretString,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub log_request_bodies: bool,
+    pub cors_origins: CorsOrigins,
+    /// Production over plain http, explicitly allowed (TLS terminated elsewhere).
+    pub allow_http: bool,
+    pub shutdown_grace: Duration,
+    /// Where the compiled site (pkg/, CSS, public assets) lives.
+    pub site_root: PathBuf,
+}
+
+impl Settings {
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public origin (`scheme://host[:port]`), as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+/// Every problem found, so an operator fixes them in one go.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl ConfigErrors {
+    pub fn mentions(&self, variable: &str) -> bool {
+        self.0.iter().any(|e| e.variable == variable)
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Motto cannot start: the configuration has problems.")?;
+        for e in &self.0 {
+            writeln!(f, "  - {}: {}", e.variable, e.message)?;
+        }
+        write!(
+            f,
+            "Set these in the environment or in .env (see .env.example and the README)."
+        )
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+struct Reader<'a> {
+    get: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<ConfigError>,
+}
+
+impl Reader<'_> {
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.get)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn error(&mut self, variable: &'static str, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            variable,
+            message: message.into(),
+        });
+    }
+
+    fn parse<T: std::str::FromStr>(&mut self, name: &'static str, default: T, hint: &str) -> T {
+        match self.raw(name) {
+            None => default,
+            Some(v) => match v.parse::<T>() {
+                Ok(t) => t,
+                Err(_) => {
+                    self.error(name, format!("{v:?} is not valid; expected {hint}"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn boolean(&mut self, name: &'static str, default: bool) -> bool {
+        match self.raw(name).map(|v| v.to_ascii_lowercase()) {
+            None => default,
+            Some(v) => match v.as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    self.error(name, format!("{v:?} is not valid; expected true or false"));
+                    default
+                }
+            },
+        }
+    }
+}
+
+/// Why a secret key is unacceptable, if it is.
+pub fn secret_key_problem(key: &str) -> Option<String> {
+    let lowered = key.to_ascii_lowercase();
+    if PLACEHOLDER_SECRETS
+        .iter()
+        .any(|p| lowered == *p || lowered.trim_matches(|c: char| !c.is_ascii_alphanumeric()) == *p)
+    {
+        return Some(
+            "is a well-known placeholder; generate a real key with `motto generate-key`".into(),
+        );
+    }
+    if key.chars().count() < MIN_SECRET_KEY_LEN {
+        return Some(format!(
+            "is {} characters long; it must be at least {MIN_SECRET_KEY_LEN}. Generate one with `motto generate-key`",
+            key.chars().count()
+        ));
+    }
+    let distinct: std::collections::HashSet<char> = key.chars().collect();
+    if distinct.len() < 8 {
+        return Some(
+            "has too little variety to be a random key; generate one with `motto generate-key`"
+                .into(),
+        );
+    }
+    None
+}
+
+/// Replace the password in a URL, so it can be printed.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("********"));
+            }
+            u.to_string()
+        }
+        Err(_) => "<unparsable URL>".to_string(),
+    }
+}
+
+impl Settings {
+    /// Reads settings from the process environment.
+    pub fn from_env() -> Result<Settings, ConfigErrors> {
+        Self::from_source(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads and validates settings from any lookup (the environment, or a map in tests).
+    pub fn from_source(get: &dyn Fn(&str) -> Option<String>) -> Result<Settings, ConfigErrors> {
+        let mut r = Reader {
+            get,
+            errors: Vec::new(),
+        };
+
+        let environment = match r.raw("ENVIRONMENT").map(|v| v.to_ascii_lowercase()) {
+            None => Environment::Development,
+            Some(v) if v == "development" || v == "dev" => Environment::Development,
+            Some(v) if v == "production" || v == "prod" => Environment::Production,
+            Some(v) => {
+                r.error(
+                    "ENVIRONMENT",
+                    format!("{v:?} is not valid; use development or production"),
+                );
+                Environment::Development
+            }
+        };
+        let prod = environment.is_production();
+
+        let listen_addr: SocketAddr = r.parse(
+            "LISTEN_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 3000)),
+            "an address and port such as 127.0.0.1:3000 or 0.0.0.0:8080",
+        );
+
+        let public_url = match r.raw("PUBLIC_URL") {
+            None => {
+                let host = if listen_addr.ip().is_unspecified() {
+                    "localhost".to_string()
+                } else if listen_addr.is_ipv6() {
+                    format!("[{}]", listen_addr.ip())
+                } else {
+                    listen_addr.ip().to_string()
+                };
+                Url::parse(&format!("http://{host}:{}/", listen_addr.port()))
+                    .expect("a socket address forms a valid URL")
+            }
+            Some(v) => match Url::parse(&v) {
+                Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => u,
+                _ => {
+                    r.error(
+                        "PUBLIC_URL",
+                        format!(
+                            "{v:?} is not an http(s) URL; use the address people type, e.g. https://motto.example.com"
+                        ),
+                    );
+                    Url::parse("http://localhost:3000/").expect("static URL")
+                }
+            },
+        };
+
+        let data_dir = PathBuf::from(r.raw("DATA_DIR").unwrap_or_else(|| "data".to_string()));
+
+        let database_url = match r.raw("DATABASE_URL") {
+            None => format!("sqlite://{}/motto.db", data_dir.display()),
+            Some(v) => {
+                let lowered = v.to_ascii_lowercase();
+                if !(lowered.starts_with("sqlite:")
+                    || lowered.starts_with("postgres://")
+                    || lowered.starts_with("postgresql://"))
+                {
+                    r.error(
+                        "DATABASE_URL",
+                        format!(
+                            "{} is not supported; use sqlite://path/to/motto.db or postgres://user:password@host:5432/motto",
+                            redact_url(&v)
+                        ),
+                    );
+                } else if !lowered.starts_with("sqlite:") && Url::parse(&v).is_err() {
+                    r.error(
+                        "DATABASE_URL",
+                        "cannot be parsed as a URL; expected postgres://user:password@host:5432/motto (percent-encode special characters in the password)",
+                    );
+                }
+                v
+            }
+        };
+        let is_sqlite = database_url.to_ascii_lowercase().starts_with("sqlite:");
+        let database = DatabaseSettings {
+            url: SecretString::from(database_url),
+            max_connections: r.parse(
+                "DATABASE_MAX_CONNECTIONS",
+                if is_sqlite { 8 } else { 10 },
+                "a whole number of connections, e.g. 10",
+            ),
+            min_connections: r.parse(
+                "DATABASE_MIN_CONNECTIONS",
+                0,
+                "a whole number of connections, e.g. 0",
+            ),
+            acquire_timeout: Duration::from_secs(r.parse(
+                "DATABASE_ACQUIRE_TIMEOUT_SECS",
+                5,
+                "a whole number of seconds, e.g. 5",
+            )),
+            sqlite_busy_timeout: Duration::from_millis(r.parse(
+                "SQLITE_BUSY_TIMEOUT_MS",
+                5000,
+                "a whole number of milliseconds, e.g. 5000",
+            )),
+        };
+        if database.max_connections == 0 {
+            r.error("DATABASE_MAX_CONNECTIONS", "must be at least 1");
+        }
+        if database.min_connections > database.max_connections {
+            r.error(
+                "DATABASE_MIN_CONNECTIONS",
+                "must not exceed DATABASE_MAX_CONNECTIONS",
+            );
+        }
+
+        let secret_key = match r.raw("SECRET_KEY") {
+            None => {
+                r.error(
+                    "SECRET_KEY",
+                    "is not set; generate one with `motto generate-key` and set SECRET_KEY",
+                );
+                SecretString::from(String::new())
+            }
+            Some(k) => {
+                if let Some(problem) = secret_key_problem(&k) {
+                    r.error("SECRET_KEY", problem);
+                }
+                SecretString::from(k)
+            }
+        };
+
+        let log_format = match r.raw("LOG_FORMAT").map(|v| v.to_ascii_lowercase()) {
+            None if prod => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some(v) if v == "json" => LogFormat::Json,
+            Some(v) if v == "pretty" || v == "text" => LogFormat::Pretty,
+            Some(v) => {
+                r.error(
+                    "LOG_FORMAT",
+                    format!("{v:?} is not valid; use pretty or json"),
+                );
+                LogFormat::Pretty
+            }
+        };
+        let log_filter = r
+            .raw("LOG_LEVEL")
+            .unwrap_or_else(|| "info,sqlx=warn,tower_http=info".to_string());
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
+            r.error(
+                "LOG_LEVEL",
+                format!("is not a valid filter ({e}); use e.g. info or motto=debug,info"),
+            );
+        }
+        let log_request_bodies = r.boolean("LOG_REQUEST_BODIES", false);
+        if prod && log_request_bodies {
+            r.error(
+                "LOG_REQUEST_BODIES",
+                "must be false in production: request bodies carry passwords and documents",
+            );
+        }
+        if prod
+            && (log_filter.contains("debug") || log_filter.contains("trace"))
+            && !r.boolean("ALLOW_DEBUG_LOGS_IN_PRODUCTION", false)
+        {
+            r.error(
+                "LOG_LEVEL",
+                "debug or trace logging is refused in production; use info (or set ALLOW_DEBUG_LOGS_IN_PRODUCTION=true for a short investigation)",
+            );
+        }
+
+        let cors_origins = match r.raw("CORS_ORIGINS") {
+            None => CorsOrigins::List(Vec::new()),
+            Some(v) if v == "*" => {
+                if prod {
+                    r.error(
+                        "CORS_ORIGINS",
+                        "a wildcard (*) is refused in production; list the exact origins, e.g. https://app.example.com",
+                    );
+                }
+                CorsOrigins::Any
+            }
+            Some(v) => {
+                let mut origins = Vec::new();
+                for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    if item == "*" {
+                        r.error(
+                            "CORS_ORIGINS",
+                            "a wildcard cannot be mixed with other origins; list the exact origins",
+                        );
+                        continue;
+                    }
+                    if item.eq_ignore_ascii_case("null") {
+                        r.error("CORS_ORIGINS", "the null origin is never allowed");
+                        continue;
+                    }
+                    match Url::parse(item) {
+                        Ok(u)
+                            if (u.scheme() == "http" || u.scheme() == "https")
+                                && u.host().is_some()
+                                && u.path() == "/"
+                                && u.query().is_none() =>
+                        {
+                            origins.push(u.origin().ascii_serialization());
+                        }
+                        _ => r.error(
+                            "CORS_ORIGINS",
+                            format!(
+                                "{item:?} is not an origin; use scheme://host[:port] such as https://app.example.com"
+                            ),
+                        ),
+                    }
+                }
+                CorsOrigins::List(origins)
+            }
+        };
+
+        let allow_http = r.boolean("ALLOW_HTTP", false);
+        if prod && public_url.scheme() != "https" && !allow_http {
+            r.error(
+                "PUBLIC_URL",
+                "must be https in production so cookies are Secure; if TLS ends at a proxy in front of Motto, set PUBLIC_URL to the https address, or set ALLOW_HTTP=true to accept plain http knowingly",
+            );
+        }
+
+        let shutdown_grace = Duration::from_secs(r.parse(
+            "SHUTDOWN_GRACE_SECS",
+            30,
+            "a whole number of seconds, e.g. 30",
+        ));
+        let site_root = PathBuf::from(
+            r.raw("LEPTOS_SITE_ROOT")
+                .unwrap_or_else(|| "target/site".to_string()),
+        );
+
+        if !r.errors.is_empty() {
+            return Err(ConfigErrors(r.errors));
+        }
+        Ok(Settings {
+            environment,
+            listen_addr,
+            public_url,
+            data_dir,
+            database,
+            secret_key,
+            log_format,
+            log_filter,
+            log_request_bodies,
+            cors_origins,
+            allow_http,
+            shutdown_grace,
+            site_root,
+        })
+    }
+}
+
+/// A fresh random key: 48 bytes from the OS CSPRNG, hex encoded (96 characters).
+pub fn generate_secret_key() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 48];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// In development only: when no `SECRET_KEY` is set anywhere, create one and append it
+/// to `.env` (created with mode 0600). Returns true when a key was written.
+pub fn ensure_dev_secret_key(env_file: &std::path::Path) -> std::io::Result<bool> {
+    let env_is_prod = std::env::var("ENVIRONMENT")
+        .map(|v| v.trim().eq_ignore_ascii_case("production") || v.trim() == "prod")
+        .unwrap_or(false);
+    let has_key = std::env::var("SECRET_KEY")
+        .map(|v| !v.trim().is_empty())
+        .unwrap_or(false);
+    if env_is_prod || has_key {
+        return Ok(false);
+    }
+    let key = generate_secret_key();
+    append_secret_key(env_file, &key)?;
+    // Only this process and the file hold it from here on.
+    std::env::set_var("SECRET_KEY", &key);
+    Ok(true)
+}
+
+fn append_secret_key(env_file: &std::path::Path, key: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let existing = std::fs::read_to_string(env_file).unwrap_or_default();
+    let mut file = options.open(env_file)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    let sep = if existing.is_empty() || existing.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    writeln!(
+        file,
+        "{sep}# Generated by Motto on first run (development only). Keep it private.\nSECRET_KEY={key}"
+    )
+}
+
+impl Settings {
+    /// Settings for tests and tools: valid, development, everything else default.
+    pub fn for_tests(database_url: &str, data_dir: &std::path::Path) -> Settings {
+        let key = generate_secret_key();
+        let url = database_url.to_string();
+        let dir = data_dir.display().to_string();
+        Settings::from_source(&move |name| match name {
+            "SECRET_KEY" => Some(key.clone()),
+            "DATABASE_URL" => Some(url.clone()),
+            "DATA_DIR" => Some(dir.clone()),
+            "LOG_LEVEL" => Some("warn".into()),
+            _ => None,
+        })
+        .expect("test settings are valid")
+    }
+
+    pub fn secret_key_bytes(&self) -> &[u8] {
+        self.secret_key.expose_secret().as_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const GOOD_KEY: &str = "3f9a1c7e5b2d8f4a6c0e9b7d5a3f1c8e2b4d6f8a0c2e4b6d";
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_source(&move |name| map.get(name).cloned())
+    }
+
+    fn prod(extra: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
+        let mut vars = vec![
+            ("ENVIRONMENT", "production"),
+            ("SECRET_KEY", GOOD_KEY),
+            ("PUBLIC_URL", "https://motto.example.com"),
+        ];
+        vars.extend_from_slice(extra);
+        settings(&vars)
+    }
+
+    #[test]
+    fn defaults_are_sqlite_in_the_data_dir_on_localhost() {
+        let s = settings(&[("SECRET_KEY", GOOD_KEY)]).unwrap();
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.database.url.expose_secret(), "sqlite://data/motto.db");
+        assert_eq!(s.listen_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.public_origin(), "http://127.0.0.1:3000");
+        assert_eq!(s.log_format, LogFormat::Pretty);
+        assert!(!s.is_https());
+    }
+
+    #[test]
+    fn missing_secret_key_is_refused() {
+        let err = settings(&[]).unwrap_err();
+        assert!(err.mentions("SECRET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn short_secret_key_is_refused() {
+        let err = settings(&[("SECRET_KEY", "abcdefghijklmnopqrstuvwxyz01234")]).unwrap_err();
+        assert!(err.mentions("SECRET_KEY"));
+        assert!(err.to_string().contains("at least 32"), "{err}");
+    }
+
+    #[test]
+    fn secret_key_of_exactly_32_varied_characters_is_accepted() {
+        assert!(settings(&[("SECRET_KEY", "abcdefghijklmnopqrstuvwxyz012345")]).is_ok());
+    }
+
+    #[test]
+    fn placeholder_secret_key_is_refused() {
+        for placeholder in ["changeme", "supersecret", "CHANGEME", "your-secret-key"] {
+            let err = settings(&[("SECRET_KEY", placeholder)]).unwrap_err();
+            assert!(
+                err.to_string().contains("placeholder"),
+                "{placeholder}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn repetitive_secret_key_is_refused() {
+        let err = settings(&[("SECRET_KEY", &"ab".repeat(20))]).unwrap_err();
+        assert!(err.mentions("SECRET_KEY"));
+    }
+
+    #[test]
+    fn unknown_environment_is_refused() {
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("ENVIRONMENT", "staging")]).unwrap_err();
+        assert!(err.mentions("ENVIRONMENT"));
+    }
+
+    #[test]
+    fn unsupported_database_scheme_is_refused_and_password_not_echoed() {
+        let err = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("DATABASE_URL", "mysql://root:hunter2@db/motto"),
+        ])
+        .unwrap_err();
+        assert!(err.mentions("DATABASE_URL"));
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn unparsable_postgres_url_is_refused() {
+        let err = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("DATABASE_URL", "postgres://user:p@ss@:notaport/db"),
+        ])
+        .unwrap_err();
+        assert!(err.mentions("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn postgres_url_is_accepted() {
+        let s = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            (
+                "DATABASE_URL",
+                "postgres://motto:secret@127.0.0.1:5432/motto",
+            ),
+        ])
+        .unwrap();
+        assert!(!s.database.is_sqlite());
+        assert_eq!(
+            s.database.redacted_url(),
+            "postgres://motto:********@127.0.0.1:5432/motto"
+        );
+    }
+
+    #[test]
+    fn bad_listen_address_is_refused() {
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("LISTEN_ADDR", "localhost")]).unwrap_err();
+        assert!(err.mentions("LISTEN_ADDR"));
+    }
+
+    #[test]
+    fn zero_pool_size_is_refused() {
+        let err =
+            settings(&[("SECRET_KEY", GOOD_KEY), ("DATABASE_MAX_CONNECTIONS", "0")]).unwrap_err();
+        assert!(err.mentions("DATABASE_MAX_CONNECTIONS"));
+    }
+
+    #[test]
+    fn min_pool_above_max_is_refused() {
+        let err = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("DATABASE_MAX_CONNECTIONS", "2"),
+            ("DATABASE_MIN_CONNECTIONS", "5"),
+        ])
+        .unwrap_err();
+        assert!(err.mentions("DATABASE_MIN_CONNECTIONS"));
+    }
+
+    #[test]
+    fn non_numeric_pool_size_is_refused() {
+        let err = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("DATABASE_MAX_CONNECTIONS", "lots"),
+        ])
+        .unwrap_err();
+        assert!(err.mentions("DATABASE_MAX_CONNECTIONS"));
+    }
+
+    #[test]
+    fn production_with_good_settings_starts() {
+        let s = prod(&[]).unwrap();
+        assert!(s.is_https());
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn production_refuses_wildcard_cors() {
+        let err = prod(&[("CORS_ORIGINS", "*")]).unwrap_err();
+        assert!(err.mentions("CORS_ORIGINS"));
+    }
+
+    #[test]
+    fn development_accepts_wildcard_cors() {
+        let s = settings(&[("SECRET_KEY", GOOD_KEY), ("CORS_ORIGINS", "*")]).unwrap();
+        assert_eq!(s.cors_origins, CorsOrigins::Any);
+    }
+
+    #[test]
+    fn null_cors_origin_is_always_refused() {
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("CORS_ORIGINS", "null")]).unwrap_err();
+        assert!(err.mentions("CORS_ORIGINS"));
+    }
+
+    #[test]
+    fn cors_origins_are_normalised() {
+        let s = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            (
+                "CORS_ORIGINS",
+                "https://App.Example.com, http://localhost:5173/",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.cors_origins,
+            CorsOrigins::List(vec![
+                "https://app.example.com".into(),
+                "http://localhost:5173".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn cors_origin_with_a_path_is_refused() {
+        let err = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("CORS_ORIGINS", "https://app.example.com/path"),
+        ])
+        .unwrap_err();
+        assert!(err.mentions("CORS_ORIGINS"));
+    }
+
+    #[test]
+    fn production_refuses_logging_request_bodies() {
+        let err = prod(&[("LOG_REQUEST_BODIES", "true")]).unwrap_err();
+        assert!(err.mentions("LOG_REQUEST_BODIES"));
+    }
+
+    #[test]
+    fn production_refuses_debug_logging() {
+        let err = prod(&[("LOG_LEVEL", "debug")]).unwrap_err();
+        assert!(err.mentions("LOG_LEVEL"));
+    }
+
+    #[test]
+    fn production_refuses_plain_http_unless_allowed() {
+        let err = prod(&[("PUBLIC_URL", "http://motto.example.com")]).unwrap_err();
+        assert!(err.mentions("PUBLIC_URL"));
+        assert!(prod(&[
+            ("PUBLIC_URL", "http://motto.example.com"),
+            ("ALLOW_HTTP", "true")
+        ])
+        .is_ok());
+    }
+
+    #[test]
+    fn production_refuses_weak_secret_key() {
+        let err = prod(&[("SECRET_KEY", "changeme")]).unwrap_err();
+        assert!(err.mentions("SECRET_KEY"));
+    }
+
+    #[test]
+    fn invalid_boolean_is_refused() {
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("ALLOW_HTTP", "maybe")]).unwrap_err();
+        assert!(err.mentions("ALLOW_HTTP"));
+    }
+
+    #[test]
+    fn invalid_log_format_is_refused() {
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("LOG_FORMAT", "xml")]).unwrap_err();
+        assert!(err.mentions("LOG_FORMAT"));
+    }
+
+    #[test]
+    fn invalid_public_url_is_refused() {
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("PUBLIC_URL", "ftp://x")]).unwrap_err();
+        assert!(err.mentions("PUBLIC_URL"));
+    }
+
+    #[test]
+    fn all_problems_are_reported_together() {
+        let err = settings(&[("ENVIRONMENT", "production"), ("CORS_ORIGINS", "*")]).unwrap_err();
+        assert!(err.mentions("SECRET_KEY"));
+        assert!(err.mentions("CORS_ORIGINS"));
+        assert!(err.mentions("PUBLIC_URL"));
+    }
+
+    #[test]
+    fn secret_key_never_appears_in_debug_output() {
+        let s = settings(&[("SECRET_KEY", GOOD_KEY)]).unwrap();
+        assert!(!format!("{s:?}").contains(GOOD_KEY));
+    }
+
+    #[test]
+    fn generated_keys_are_long_random_and_accepted() {
+        let a = generate_secret_key();
+        let b = generate_secret_key();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 96);
+        assert_eq!(secret_key_problem(&a), None);
+    }
+
+    #[test]
+    fn dev_key_is_appended_to_env_file_with_private_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(&path, "LOG_LEVEL=info").unwrap();
+        append_secret_key(&path, "k".repeat(40).as_str()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("LOG_LEVEL=info\n"), "{text}");
+        assert!(text.contains(&format!("SECRET_KEY={}", "k".repeat(40))));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+}

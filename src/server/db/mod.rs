@@ -1,0 +1,248 @@
+//! One database abstraction over SQLite and PostgreSQL.
+//!
+//! The backend is chosen from the `DATABASE_URL` scheme at start. SQL that is the same
+//! for both is written once and run through [`on_pool!`] / [`on_tx!`], which expand the
+//! same code for each driver; only dialect differences get two texts.
+
+pub mod audit;
+
+use crate::server::config::DatabaseSettings;
+use secrecy::ExposeSecret;
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    PgPool, Postgres, Sqlite, SqlitePool, Transaction,
+};
+use std::{fmt, path::PathBuf, str::FromStr};
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        })
+    }
+}
+
+/// A write transaction on either backend.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Run the same code against whichever pool `db` holds.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::server::db::Db::Sqlite($pool) => $body,
+            $crate::server::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Run the same code against whichever connection the transaction holds.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::server::db::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::server::db::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Database errors as the rest of the app sees them: never matched on strings.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => DbError::NotFound,
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                DbError::Conflict(d.constraint().unwrap_or("unique").to_string())
+            }
+            _ => DbError::Other(anyhow::Error::new(e)),
+        }
+    }
+}
+
+/// Why the database could not be opened, worded for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "The data directory {path} cannot be created or written ({cause}). Create it and give the user running Motto write access, or point DATA_DIR / DATABASE_URL elsewhere."
+    )]
+    DataDir { path: PathBuf, cause: String },
+    #[error("DATABASE_URL ({url}) cannot be used: {cause}. Use sqlite://path/to/motto.db or postgres://user:password@host:5432/motto.")]
+    BadUrl { url: String, cause: String },
+    #[error(
+        "Cannot connect to the database at {url}: {cause}. Check that the server is running and reachable, and that DATABASE_URL names the right host, port, user, password and database."
+    )]
+    Connect { url: String, cause: String },
+    #[error(
+        "A database migration failed ({cause}). Nothing of the failed migration was kept (each runs in its own transaction). Fix the cause (disk space, permissions, a database changed by hand) and start again; `motto migrate` retries."
+    )]
+    Migrate { cause: String },
+}
+
+fn cause_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+impl Db {
+    /// Open the pool named by the settings. SQLite files (and their directory) are
+    /// created when missing; PostgreSQL must already exist.
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Db, StartError> {
+        let raw = settings.url.expose_secret();
+        let redacted = settings.redacted_url();
+        if settings.is_sqlite() {
+            let options = SqliteConnectOptions::from_str(raw)
+                .map_err(|e| StartError::BadUrl {
+                    url: redacted.clone(),
+                    cause: cause_chain(&e),
+                })?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(settings.sqlite_busy_timeout);
+            let path = options.get_filename().to_path_buf();
+            if path.as_os_str() != ":memory:" {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    ensure_writable_dir(dir)?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(settings.max_connections)
+                .min_connections(settings.min_connections)
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(options)
+                .await
+                .map_err(|e| StartError::Connect {
+                    url: redacted,
+                    cause: cause_chain(&e),
+                })?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            let options = PgConnectOptions::from_str(raw).map_err(|e| StartError::BadUrl {
+                url: redacted.clone(),
+                cause: cause_chain(&e),
+            })?;
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .min_connections(settings.min_connections)
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(options)
+                .await
+                .map_err(|e| StartError::Connect {
+                    url: redacted,
+                    cause: cause_chain(&e),
+                })?;
+            Ok(Db::Postgres(pool))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Apply pending migrations. Each migration runs in its own transaction, so a
+    /// failure leaves no half-applied schema; on PostgreSQL an advisory lock lets
+    /// several instances start at once.
+    pub async fn migrate(&self) -> Result<(), StartError> {
+        let result = match self {
+            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await,
+            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
+        };
+        result.map_err(|e| StartError::Migrate {
+            cause: cause_chain(&e),
+        })
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+    }
+
+    /// Begin a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes cannot fail
+    /// with a busy snapshot when another writer commits in between.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await,
+            Tx::Postgres(t) => t.rollback().await,
+        }
+    }
+}
+
+fn ensure_writable_dir(dir: &std::path::Path) -> Result<(), StartError> {
+    let fail = |cause: String| StartError::DataDir {
+        path: dir.to_path_buf(),
+        cause,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    let probe = dir.join(format!(".motto-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"ok").map_err(|e| fail(e.to_string()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}

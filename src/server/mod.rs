@@ -1,0 +1,142 @@
+//! The server: router, start-up and shutdown. Compiled only with the `ssr` feature.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod request_id;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+
+use crate::app::{shell, App};
+use axum::{body::Body, extract::Request, middleware, routing::get, Router};
+use config::{Environment, Settings};
+use db::{
+    audit::{self, AuditContext, NewEvent, Outcome},
+    Db,
+};
+use leptos::config::{Env, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use request_id::RequestId;
+use state::AppState;
+use std::{net::SocketAddr, sync::Arc};
+use tokio::{net::TcpListener, sync::watch};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// Leptos options derived from our settings, so the binary needs neither Cargo.toml
+/// nor cargo-leptos's environment at run time.
+pub fn leptos_options(settings: &Settings) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("motto")
+        .site_root(settings.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.listen_addr)
+        .env(match settings.environment {
+            Environment::Production => Env::PROD,
+            Environment::Development => Env::DEV,
+        })
+        .build()
+}
+
+pub fn build_router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .route("/health", get(routes::ops::health))
+        .route("/ready", get(routes::ops::ready))
+        .leptos_routes_with_context(&state, routes, || (), move || {
+            shell(shell_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<Body>| {
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .map(|r| r.0.as_str())
+                        .unwrap_or("");
+                    // The path only: query strings may carry user input.
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
+
+/// Open the database, apply migrations and record the start. Shared by `serve`
+/// and the integration tests.
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    let db = Db::connect(&settings.database).await?;
+    db.migrate().await?;
+    let state = AppState {
+        leptos_options: leptos_options(&settings),
+        settings: Arc::new(settings),
+        db,
+    };
+    audit::record_now(
+        &state.db,
+        &AuditContext::default(),
+        NewEvent::new("system.start", Outcome::Success).details(serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "backend": state.db.backend().to_string(),
+            "environment": state.settings.environment.to_string(),
+        })),
+    )
+    .await?;
+    Ok(state)
+}
+
+/// Serve until `shutdown` flips to true, then let in-flight requests finish
+/// (at most `SHUTDOWN_GRACE_SECS`).
+pub async fn serve_on(
+    listener: TcpListener,
+    state: AppState,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let grace = state.settings.shutdown_grace;
+    let app = build_router(state);
+    let mut stop = shutdown.clone();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|s| *s).await;
+    });
+    tokio::select! {
+        result = server => result,
+        _ = async {
+            let _ = shutdown.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,3 @@
+//! Plain axum routes (outside Leptos): operations endpoints for now.
+
+pub mod ops;

@@ -1,0 +1,212 @@
+use crate::db_test;
+use crate::helpers::{motto_cli, Backend, TestApp, TEST_KEY};
+use motto::server::db::audit::{self, AuditContext, NewEvent, Outcome};
+use std::sync::Arc;
+
+async fn actions(app: &TestApp) -> Vec<(i64, String)> {
+    motto::on_pool!(&app.state.db, pool => {
+        sqlx::query_as::<_, (i64, String)>("SELECT id, action FROM audit_events ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    })
+}
+
+fn ctx(i: i64) -> AuditContext {
+    AuditContext {
+        actor_user_id: Some(i),
+        source_ip: Some("127.0.0.1".into()),
+        user_agent: Some("integration-test".into()),
+        request_id: Some(format!("req-{i}")),
+        ..Default::default()
+    }
+}
+
+db_test!(server_start_is_recorded, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let events = actions(&app).await;
+    assert_eq!(events, vec![(1, "system.start".to_string())]);
+    app.stop().await;
+});
+
+db_test!(
+    chain_stays_linear_and_verifies_after_200_concurrent_appends,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let db = Arc::new(app.state.db.clone());
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                audit::record_now(
+                    &db,
+                    &ctx(i),
+                    NewEvent::new("test.append", Outcome::Success)
+                        .target("thing", i)
+                        .details(serde_json::json!({ "i": i })),
+                )
+                .await
+            }));
+        }
+        let mut ids = Vec::new();
+        for t in tasks {
+            ids.push(t.await.unwrap().expect("append succeeds"));
+        }
+        ids.sort();
+        assert_eq!(
+            ids,
+            (2..=201).collect::<Vec<i64>>(),
+            "ids are unique and gap-free"
+        );
+
+        let report = audit::verify(&app.state.db).await.unwrap();
+        assert!(report.is_intact(), "{report:?}");
+        assert_eq!(report.rows, 201);
+        app.stop().await;
+    }
+);
+
+db_test!(an_event_rolls_back_with_its_transaction, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let mut tx = app.state.db.begin().await.unwrap();
+    audit::record(
+        &mut tx,
+        &ctx(1),
+        NewEvent::new("test.rolled_back", Outcome::Success),
+    )
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    audit::record_now(
+        &app.state.db,
+        &ctx(1),
+        NewEvent::new("test.kept", Outcome::Success),
+    )
+    .await
+    .unwrap();
+    let events = actions(&app).await;
+    assert_eq!(
+        events,
+        vec![
+            (1, "system.start".to_string()),
+            (2, "test.kept".to_string())
+        ]
+    );
+    assert!(audit::verify(&app.state.db).await.unwrap().is_intact());
+    app.stop().await;
+});
+
+db_test!(
+    the_database_refuses_updates_and_deletes_of_events,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let refused = motto::on_pool!(&app.state.db, pool => {
+            (
+                sqlx::query("UPDATE audit_events SET action = 'x' WHERE id = 1").execute(pool).await.is_err(),
+                sqlx::query("DELETE FROM audit_events WHERE id = 1").execute(pool).await.is_err(),
+            )
+        });
+        assert_eq!(refused, (true, true));
+        app.stop().await;
+    }
+);
+
+async fn append_some(app: &TestApp, n: i64) {
+    for i in 0..n {
+        audit::record_now(
+            &app.state.db,
+            &ctx(i),
+            NewEvent::new("test.append", Outcome::Success),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// What an attacker with raw database access does first: remove the guard rails.
+fn drop_guards_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;"
+        }
+        Backend::Postgres => "DROP TRIGGER audit_events_no_update_delete ON audit_events;",
+    }
+}
+
+db_test!(an_edited_event_breaks_the_chain_at_that_event, |backend| {
+    let app = TestApp::spawn(backend).await;
+    append_some(&app, 5).await;
+    assert!(audit::verify(&app.state.db).await.unwrap().is_intact());
+
+    app.db.raw_execute(drop_guards_sql(backend)).await;
+    app.db
+        .raw_execute("UPDATE audit_events SET outcome = 'failure' WHERE id = 4")
+        .await;
+
+    let report = audit::verify(&app.state.db).await.unwrap();
+    let broken = report.first_broken.expect("tampering detected");
+    assert_eq!(broken.id, 4, "{broken:?}");
+    assert_eq!(report.rows, 3);
+
+    // The command-line check agrees, and exits non-zero.
+    let out = motto_cli(
+        app.db.dir.path(),
+        &["verify-audit"],
+        &[("DATABASE_URL", &app.db.url), ("SECRET_KEY", TEST_KEY)],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("fails at event 4"), "{stdout}");
+    app.stop().await;
+});
+
+db_test!(a_deleted_event_breaks_the_chain, |backend| {
+    let app = TestApp::spawn(backend).await;
+    append_some(&app, 5).await;
+    app.db.raw_execute(drop_guards_sql(backend)).await;
+    app.db
+        .raw_execute("DELETE FROM audit_events WHERE id = 3")
+        .await;
+    let broken = audit::verify(&app.state.db)
+        .await
+        .unwrap()
+        .first_broken
+        .unwrap();
+    assert_eq!(broken.id, 3, "{broken:?}");
+    assert!(broken.reason.contains("missing"), "{broken:?}");
+    app.stop().await;
+});
+
+db_test!(a_removed_tail_breaks_the_chain, |backend| {
+    let app = TestApp::spawn(backend).await;
+    append_some(&app, 5).await;
+    app.db.raw_execute(drop_guards_sql(backend)).await;
+    app.db
+        .raw_execute("DELETE FROM audit_events WHERE id = 6")
+        .await;
+    let report = audit::verify(&app.state.db).await.unwrap();
+    let broken = report.first_broken.expect("truncation detected");
+    assert_eq!(broken.id, 6, "{broken:?}");
+    app.stop().await;
+});
+
+db_test!(verify_audit_cli_reports_ok_with_the_count, |backend| {
+    let app = TestApp::spawn(backend).await;
+    append_some(&app, 2).await;
+    let out = motto_cli(
+        app.db.dir.path(),
+        &["verify-audit"],
+        &[("DATABASE_URL", &app.db.url), ("SECRET_KEY", TEST_KEY)],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("OK: the audit chain verifies (3 events)"),
+        "{stdout}"
+    );
+    app.stop().await;
+});

@@ -1,0 +1,221 @@
+//! Test harness: the real app on port 0 against a fresh database.
+//!
+//! Every scenario runs on SQLite (a fresh file in a temporary directory) and, when
+//! `TEST_DATABASE_URL` is set, on PostgreSQL (a uniquely named database created for
+//! the test and dropped afterwards).
+
+use motto::server::{config::Settings, db::Db, state::AppState};
+use std::{net::SocketAddr, path::PathBuf};
+use tokio::sync::watch;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares one test per backend: `mod name { fn sqlite(); fn postgres(); }`.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$backend:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn scenario($backend: $crate::helpers::Backend) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                scenario($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_admin_url().is_none() {
+                    eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant skipped");
+                    return;
+                }
+                scenario($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// A fresh, empty database that removes itself when dropped.
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg: Option<(String, String)>, // (admin url, database name)
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}/motto.db", dir.path().display());
+                TestDb { url, dir, pg: None }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url().expect("TEST_DATABASE_URL");
+                let name = format!("motto_test_{}", uuid_like());
+                let mut conn = pg_admin(&admin).await;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                TestDb {
+                    url: url.to_string(),
+                    dir,
+                    pg: Some((admin, name)),
+                }
+            }
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// Make the database vanish under a running app: PostgreSQL drops it (ending
+    /// its connections); SQLite has no server, so the app's pool is closed.
+    pub async fn destroy(&self, db: &Db) {
+        match &self.pg {
+            Some((admin, name)) => {
+                let mut conn = pg_admin(admin).await;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("drop test database");
+            }
+            None => db.close().await,
+        }
+    }
+
+    /// Raw SQL, as an attacker with database access (or a test) would run it.
+    pub async fn raw_execute(&self, sql: &str) {
+        let db = Db::connect(&Settings::for_tests(&self.url, self.dir.path()).database)
+            .await
+            .expect("connect");
+        motto::on_pool!(&db, pool => {
+            sqlx::raw_sql(sql).execute(pool).await.expect("raw sql");
+        });
+        db.close().await;
+    }
+}
+
+async fn pg_admin(admin: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(admin)
+        .await
+        .expect("connect to TEST_DATABASE_URL")
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            // Drop runs outside async; use a private runtime on a plain thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async move {
+                    let mut conn = pg_admin(&admin).await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub fn uuid_like() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// The running app, its state and an HTTP client with a cookie jar.
+pub struct TestApp {
+    pub url: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let settings = Settings::for_tests(&db.url, &db.data_dir());
+        Self::spawn_with(db, settings).await
+    }
+
+    pub async fn spawn_with(db: TestDb, settings: Settings) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let addr = listener.local_addr().unwrap();
+        let state = motto::server::prepare(settings).await.expect("app starts");
+        let (shutdown, rx) = watch::channel(false);
+        let server = tokio::spawn(motto::server::serve_on(listener, state.clone(), rx));
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            url: format!("http://{addr}"),
+            state,
+            client,
+            db,
+            shutdown,
+            server,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+    }
+}
+
+/// Run the `motto` binary with a clean environment plus `vars`, in `cwd`.
+pub fn motto_cli(
+    cwd: &std::path::Path,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_motto"));
+    cmd.args(args).current_dir(cwd).env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run motto")
+}
+
+pub const TEST_KEY: &str = "9c1e7a5f3b8d2e6a4c0f9b7d5e3a1c8f6b4d2e0a9c7f5b3d";

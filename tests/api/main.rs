@@ -1,0 +1,8 @@
+//! Integration tests: one binary, the real server on port 0, real databases.
+
+mod helpers;
+
+mod audit;
+mod cli;
+mod ops;
+mod pages;

@@ -1,0 +1,83 @@
+use crate::db_test;
+use crate::helpers::TestApp;
+
+db_test!(health_answers_ok, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let res = app.get("/health").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    app.stop().await;
+});
+
+db_test!(
+    ready_answers_200_then_503_when_the_database_is_gone,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let res = app.get("/ready").await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.json::<serde_json::Value>().await.unwrap()["database"],
+            "ok"
+        );
+
+        app.db.destroy(&app.state.db).await;
+
+        let res = app.get("/ready").await;
+        assert_eq!(res.status(), 503);
+        assert_eq!(
+            res.json::<serde_json::Value>().await.unwrap()["status"],
+            "unavailable"
+        );
+        // Liveness does not depend on the database.
+        assert_eq!(app.get("/health").await.status(), 200);
+        app.stop().await;
+    }
+);
+
+fn request_id(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("x-request-id")
+        .expect("x-request-id header")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+db_test!(every_response_carries_a_fresh_request_id, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let mut seen = std::collections::HashSet::new();
+    for path in ["/health", "/ready", "/", "/no/such/page", "/pkg/missing.js"] {
+        let res = app.get(path).await;
+        let id = request_id(&res);
+        assert_eq!(id.len(), 32, "{path}: {id}");
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{path}: {id}");
+        assert!(seen.insert(id), "{path}: request id repeated");
+    }
+    // A client cannot choose its own id (it would forge log correlation).
+    let res = app
+        .client
+        .get(format!("{}/health", app.url))
+        .header("x-request-id", "attacker-chosen")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(request_id(&res), "attacker-chosen");
+    app.stop().await;
+});
+
+db_test!(
+    server_stops_accepting_connections_after_shutdown,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        // After shutdown the listener is closed and the serve task has returned.
+        assert_eq!(app.get("/health").await.status(), 200);
+        let url = app.url.clone();
+        app.stop().await;
+        let after = reqwest::Client::new()
+            .get(format!("{url}/health"))
+            .send()
+            .await;
+        assert!(after.is_err(), "server still answering after shutdown");
+    }
+);
