@@ -27,7 +27,7 @@ fi
 if ((${#apt_missing[@]})); then
   log "installing Debian packages: ${apt_missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
 fi
 # Debian's wasm-opt (binaryen 108) breaks hydration; we use npm's binaryen instead.
 if dpkg -s binaryen >/dev/null 2>&1; then
@@ -81,7 +81,7 @@ npm_install() {
   local dir="$1"
   if [[ ! -d "$dir/node_modules" || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
     log "npm packages in ${dir#$ROOT/}"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
 npm_install "$ROOT"

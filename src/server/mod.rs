@@ -42,13 +42,19 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 pub fn build_router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let shell_options = state.leptos_options.clone();
-    Router::new()
+    let log_bodies = state.settings.log_request_bodies;
+    let router = Router::new()
         .route("/health", get(routes::ops::health))
         .route("/ready", get(routes::ops::ready))
-        .leptos_routes_with_context(&state, routes, || (), move || {
-            shell(shell_options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, || (), move || shell(shell_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    // Development aid only: configuration refuses it in production.
+    let router = if log_bodies {
+        router.layer(middleware::from_fn(log_request_body))
+    } else {
+        router
+    };
+    router
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {
@@ -64,6 +70,27 @@ pub fn build_router(state: AppState) -> Router {
         )
         .layer(middleware::from_fn(request_id::assign))
         .with_state(state)
+}
+
+const MAX_LOGGED_BODY: usize = 64 * 1024;
+
+/// Logs each request body at debug level (`LOG_REQUEST_BODIES=true`, development only).
+async fn log_request_body(req: Request, next: middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, MAX_LOGGED_BODY).await {
+        Ok(bytes) => {
+            // Debug formatting escapes newlines and control characters (ASVS 16.4.1).
+            tracing::debug!(body = ?String::from_utf8_lossy(&bytes), "request body");
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large to log (LOG_REQUEST_BODIES is on)",
+        )
+            .into_response(),
+    }
 }
 
 /// Open the database, apply migrations and record the start. Shared by `serve`

@@ -5,7 +5,7 @@
 //! the test and dropped afterwards).
 
 use motto::server::{config::Settings, db::Db, state::AppState};
-use std::{net::SocketAddr, path::PathBuf};
+use std::path::PathBuf;
 use tokio::sync::watch;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

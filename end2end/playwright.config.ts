@@ -1,0 +1,74 @@
+import { defineConfig, devices } from '@playwright/test';
+import * as path from 'node:path';
+
+// scripts/test.sh builds Motto, then runs this with:
+//   MOTTO_BIN             the server binary
+//   MOTTO_SITE_ROOT       the compiled site (pkg/, CSS)
+//   MOTTO_E2E_DIR         a scratch directory for data and logs
+//   MOTTO_E2E_SQLITE_PORT port for the SQLite instance
+//   MOTTO_E2E_PG_URL      (optional) a fresh PostgreSQL database for the second instance
+//   MOTTO_E2E_PG_PORT     port for the PostgreSQL instance
+const bin = process.env.MOTTO_BIN ?? path.resolve(__dirname, '../target/debug/motto');
+const siteRoot = process.env.MOTTO_SITE_ROOT ?? path.resolve(__dirname, '../target/site');
+const scratch = process.env.MOTTO_E2E_DIR ?? path.resolve(__dirname, 'test-results/scratch');
+const sqlitePort = Number(process.env.MOTTO_E2E_SQLITE_PORT ?? 3901);
+const pgPort = Number(process.env.MOTTO_E2E_PG_PORT ?? 3902);
+const pgUrl = process.env.MOTTO_E2E_PG_URL;
+
+// Playwright's own browser downloads are unavailable here: use Debian's Chromium.
+const chromium = {
+  ...devices['Desktop Chrome'],
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  },
+};
+
+function server(name: string, port: number, databaseUrl: string) {
+  const dir = path.join(scratch, name);
+  return {
+    command: `mkdir -p "${dir}" && cd "${dir}" && exec "${bin}" serve`,
+    url: `http://127.0.0.1:${port}/health`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: {
+      ENVIRONMENT: 'development',
+      LISTEN_ADDR: `127.0.0.1:${port}`,
+      DATA_DIR: dir,
+      DATABASE_URL: databaseUrl,
+      SECRET_KEY: 'e2e-5f3a9c1d7b2e8f4a6c0d9b7e5a3f1c8d2b4e6f8a',
+      LEPTOS_SITE_ROOT: siteRoot,
+      LOG_LEVEL: 'warn',
+    },
+  };
+}
+
+const targets = [{ name: 'sqlite', port: sqlitePort, db: `sqlite://${path.join(scratch, 'sqlite')}/motto.db` }];
+if (pgUrl) targets.push({ name: 'postgres', port: pgPort, db: pgUrl });
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  reporter: [['list']],
+  use: { trace: 'retain-on-failure' },
+  projects: targets.map((t) => ({
+    name: t.name,
+    use: { ...chromium, baseURL: `http://127.0.0.1:${t.port}` },
+  })),
+  webServer: targets.map((t) => server(t.name, t.port, t.db)),
+});

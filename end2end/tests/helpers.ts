@@ -1,0 +1,16 @@
+import { expect, Page } from '@playwright/test';
+
+/** Clicks before hydration do nothing: wait for the app's own mark. */
+export async function waitForHydration(page: Page) {
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+}
+
+/** Collects console errors and uncaught exceptions for the test to assert on. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(err.message));
+  return errors;
+}

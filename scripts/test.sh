@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what is missing, finds (or
+# starts) PostgreSQL, then runs the gates (fmt, clippy for ssr and hydrate), the
+# unit and integration tests on SQLite and PostgreSQL, and the end-to-end tests in
+# Chromium against a debug build on both databases.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+START=$(date +%s)
+step() { printf '\n\033[1;32m==> %s\033[0m (%ss)\n' "$*" "$(( $(date +%s) - START ))" >&2; }
+
+step "setup"
+scripts/setup.sh --test
+TOOLCHAIN="+$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)"
+
+# Build outputs live outside the clone so later runs (and CI) start warm.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/motto/target}"
+mkdir -p "$CARGO_TARGET_DIR"
+# cargo-leptos debug builds compile with this flag; using it for cargo test and
+# clippy too lets them share one set of compiled dependencies.
+LEPTOS_FLAGS="--cfg erase_components"
+
+# shellcheck source=scripts/postgres.sh
+source scripts/postgres.sh
+ensure_postgres
+
+step "cargo fmt --check"
+cargo "$TOOLCHAIN" fmt --all -- --check
+
+step "clippy (ssr, all targets)"
+RUSTFLAGS="$LEPTOS_FLAGS" cargo "$TOOLCHAIN" clippy --features ssr --all-targets -- -D warnings
+step "clippy (hydrate, wasm32)"
+cargo "$TOOLCHAIN" clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and integration tests (SQLite + PostgreSQL)"
+RUSTFLAGS="$LEPTOS_FLAGS" cargo "$TOOLCHAIN" test --features ssr
+
+step "build the site for end-to-end tests (cargo leptos build)"
+cargo "$TOOLCHAIN" leptos build
+
+step "end-to-end tests in Chromium"
+E2E_DIR="$(mktemp -d /tmp/motto-e2e.XXXXXX)"
+E2E_DB=""
+cleanup_e2e() {
+  if [[ -n "$E2E_DB" ]]; then
+    psql -q "$TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $E2E_DB WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$E2E_DIR"
+  if declare -F stop_throwaway_postgres >/dev/null; then stop_throwaway_postgres; fi
+}
+trap cleanup_e2e EXIT
+export MOTTO_BIN="$CARGO_TARGET_DIR/debug/motto"
+export MOTTO_SITE_ROOT="$ROOT/target/site"
+export MOTTO_E2E_DIR="$E2E_DIR"
+export MOTTO_E2E_SQLITE_PORT="$(free_port)"
+export MOTTO_E2E_PG_PORT="$(free_port)"
+if command -v psql >/dev/null; then
+  E2E_DB="motto_e2e_$(date +%s)_$$"
+  psql -q "$TEST_DATABASE_URL" -c "CREATE DATABASE $E2E_DB" >/dev/null
+  export MOTTO_E2E_PG_URL="${TEST_DATABASE_URL%/*}/$E2E_DB"
+else
+  echo "psql not found: end-to-end tests run on SQLite only" >&2
+fi
+(cd end2end && npx playwright test)
+
+step "all tests passed"
