@@ -1,17 +1,21 @@
 //! `AppError`: the one error type that crosses the wire, from server functions and
 //! REST routes alike. `Internal` carries no detail, only the request id that the
-//! server logged the cause under.
+//! server logged the cause under (ASVS 16.5.1).
 
 use serde::{Deserialize, Serialize};
 
+/// A message that belongs next to one form field (`field` = the input's name), or to
+/// the whole form (`field` empty).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    #[error("{message}")]
-    Validation {
-        /// The form field the message belongs next to, when there is one.
-        field: Option<String>,
-        message: String,
-    },
+    #[error("{}", join_messages(.0))]
+    Validation(Vec<FieldError>),
     #[error("Please log in.")]
     Unauthorized,
     #[error("You are not allowed to do that.")]
@@ -22,15 +26,66 @@ pub enum AppError {
     Conflict(String),
     #[error("Too many requests. Try again in {retry_after_secs} s.")]
     RateLimited { retry_after_secs: u64 },
-    #[error("Something went wrong on our side (request {request_id}).")]
+    #[error(
+        "Something went wrong on our side. If it keeps happening, quote request {request_id}."
+    )]
     Internal { request_id: String },
+    /// The browser could not talk to the server (network, or a malformed exchange).
+    #[error("Could not reach Motto. Check your connection and try again.")]
+    Transport(String),
+}
+
+fn join_messages(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl AppError {
-    pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        AppError::Validation {
-            field: Some(field.to_string()),
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError {
+            field: field.to_string(),
             message: message.into(),
+        }])
+    }
+
+    /// A message for the whole form rather than one field.
+    pub fn form(message: impl Into<String>) -> Self {
+        Self::field("", message)
+    }
+
+    /// The message for one field, if this error has one.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Validation(errors) => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message for the form as a whole: form-level validation or any other error.
+    pub fn for_form(&self) -> Option<String> {
+        match self {
+            AppError::Validation(_) => self.for_field(""),
+            other => Some(other.to_string()),
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Args(_) | E::MissingArg(_) => {
+                AppError::form("The form was incomplete. Reload the page and try again.")
+            }
+            other => AppError::Transport(other.to_string()),
         }
     }
 }
@@ -47,13 +102,14 @@ mod server {
     impl AppError {
         pub fn status(&self) -> StatusCode {
             match self {
-                AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 AppError::Unauthorized => StatusCode::UNAUTHORIZED,
                 AppError::Forbidden => StatusCode::FORBIDDEN,
                 AppError::NotFound => StatusCode::NOT_FOUND,
                 AppError::Conflict(_) => StatusCode::CONFLICT,
                 AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+                AppError::Transport(_) => StatusCode::BAD_REQUEST,
             }
         }
     }
@@ -84,9 +140,24 @@ mod tests {
         let e = AppError::Internal {
             request_id: "abc123".into(),
         };
-        assert_eq!(
-            e.to_string(),
-            "Something went wrong on our side (request abc123)."
-        );
+        assert!(e.to_string().contains("request abc123"));
+    }
+
+    #[test]
+    fn field_messages_are_found_by_field() {
+        let e = AppError::Validation(vec![
+            FieldError {
+                field: "username".into(),
+                message: "Too short.".into(),
+            },
+            FieldError {
+                field: "".into(),
+                message: "Whole form.".into(),
+            },
+        ]);
+        assert_eq!(e.for_field("username").as_deref(), Some("Too short."));
+        assert_eq!(e.for_field("email"), None);
+        assert_eq!(e.for_form().as_deref(), Some("Whole form."));
+        assert_eq!(AppError::NotFound.for_form().as_deref(), Some("Not found."));
     }
 }

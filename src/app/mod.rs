@@ -1,5 +1,6 @@
 //! The user interface: rendered on the server, hydrated in the browser. No sqlx here.
 
+pub mod auth;
 pub mod components;
 pub mod pages;
 
@@ -11,7 +12,10 @@ use leptos_router::{
     components::{Route, Router, Routes},
     path,
 };
-use pages::{home::HomePage, not_found::NotFound};
+use pages::{
+    account::AccountPage, home::HomePage, login::LoginPage, not_found::NotFound,
+    register::RegisterPage, setup::SetupPage,
+};
 
 /// The HTML document around the app. Runs on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -62,6 +66,7 @@ pub fn request_theme() -> Theme {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    auth::provide_auth();
 
     // Runs only in the browser, once hydration is done: end-to-end tests wait for
     // this mark before they click, because clicks before hydration do nothing.
@@ -80,6 +85,10 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("") view=HomePage />
+                    <Route path=path!("login") view=LoginPage />
+                    <Route path=path!("register") view=RegisterPage />
+                    <Route path=path!("setup") view=SetupPage />
+                    <Route path=path!("account") view=AccountPage />
                 </Routes>
             </Layout>
         </Router>

@@ -1,3 +1,4 @@
 //! Types shared by the server and the browser.
 
 pub mod theme;
+pub mod user;

@@ -25,7 +25,7 @@ struct Cli {
     command: Option<Command>,
 }
 
-#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
 enum Command {
     /// Run the web server (the default). Applies pending migrations first.
     Serve,
@@ -37,13 +37,23 @@ enum Command {
     Migrate,
     /// Check the audit log's hash chain; exits 1 and names the first broken event.
     VerifyAudit,
+    /// Create an administrator. The password is read from a prompt, or from standard
+    /// input when it is not a terminal (never from the command line).
+    CreateAdmin {
+        /// The administrator's username.
+        #[arg(long)]
+        username: String,
+        /// The administrator's email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
 
-    if command == Command::GenerateKey {
+    if matches!(command, Command::GenerateKey) {
         println!("{}", config::generate_secret_key());
         return ExitCode::SUCCESS;
     }
@@ -89,8 +99,11 @@ pub fn main() -> ExitCode {
     runtime.block_on(async move {
         let result = match command {
             Command::Serve => serve(settings).await,
-            Command::Init | Command::Migrate => init(&settings, command).await,
+            Command::Init | Command::Migrate => init(&settings, &command).await,
             Command::VerifyAudit => verify_audit(&settings).await,
+            Command::CreateAdmin { username, email } => {
+                create_admin(settings, &username, &email).await
+            }
             Command::GenerateKey => unreachable!("handled above"),
         };
         match result {
@@ -129,6 +142,15 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         "starting"
     );
     let state = super::prepare(settings).await?;
+    match crate::server::services::accounts::issue_setup_code_if_no_admin(&state).await {
+        Ok(Some(code)) => println!(
+            "\nNo administrator exists yet. Within the next hour, open {}setup and enter this \
+             one-time setup code to create one:\n\n    {code}\n\n(Or run `motto create-admin`.)\n",
+            public_url
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = ?e, "could not create a setup code"),
+    }
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         super::shutdown_signal().await;
@@ -141,11 +163,11 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn init(settings: &Settings, command: Command) -> anyhow::Result<ExitCode> {
+async fn init(settings: &Settings, command: &Command) -> anyhow::Result<ExitCode> {
     let db = Db::connect(&settings.database).await?;
     db.migrate().await?;
     db.close().await;
-    let verb = if command == Command::Init {
+    let verb = if *command == Command::Init {
         "initialised"
     } else {
         "migrated"
@@ -174,6 +196,60 @@ async fn verify_audit(settings: &Settings) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+/// Read a password without echo from the terminal, or a line from standard input.
+fn read_password(prompt: &str) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        Ok(rpassword::prompt_password(prompt)?)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+async fn create_admin(settings: Settings, username: &str, email: &str) -> anyhow::Result<ExitCode> {
+    use crate::server::{db::audit::AuditContext, services::accounts};
+    use std::io::IsTerminal;
+    let password = read_password("Password for the new administrator: ")?;
+    let confirm = if std::io::stdin().is_terminal() {
+        read_password("Repeat the password: ")?
+    } else {
+        password.clone()
+    };
+    let state = super::open(settings).await?;
+    let input = accounts::NewAccount {
+        username: username.to_string(),
+        email: email.to_string(),
+        password: password.into(),
+        password_confirm: confirm.into(),
+    };
+    let ctx = AuditContext {
+        user_agent: Some("motto create-admin".into()),
+        ..Default::default()
+    };
+    let result = accounts::create_admin(&state, &input, &ctx).await;
+    state.db.close().await;
+    match result {
+        Ok(user) => {
+            println!("Administrator {} created (id {}).", user.username, user.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(crate::error::AppError::Validation(errors)) => {
+            for e in errors {
+                let field = if e.field.is_empty() {
+                    "error"
+                } else {
+                    e.field.as_str()
+                };
+                eprintln!("{field}: {}", e.message);
+            }
+            Ok(ExitCode::from(EXIT_CONFIG))
+        }
+        Err(e) => anyhow::bail!("{e}"),
     }
 }
 

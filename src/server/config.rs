@@ -103,6 +103,12 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Where the compiled site (pkg/, CSS, public assets) lives.
     pub site_root: PathBuf,
+    /// Whether anyone may create an account (`REGISTRATION=open|closed`).
+    pub registration_open: bool,
+    /// A session ends after this long without a request (ASVS 7.3.1).
+    pub session_idle_timeout: Duration,
+    /// A session ends this long after login, whatever the activity (ASVS 7.3.2).
+    pub session_absolute_timeout: Duration,
 }
 
 impl Settings {
@@ -472,6 +478,38 @@ impl Settings {
                 .unwrap_or_else(|| "target/site".to_string()),
         );
 
+        let registration_open = match r.raw("REGISTRATION").map(|v| v.to_ascii_lowercase()) {
+            None => true,
+            Some(v) if v == "open" => true,
+            Some(v) if v == "closed" => false,
+            Some(v) => {
+                r.error(
+                    "REGISTRATION",
+                    format!("{v:?} is not valid; use open or closed"),
+                );
+                true
+            }
+        };
+        let session_idle_timeout = Duration::from_secs(r.parse(
+            "SESSION_IDLE_TIMEOUT_SECS",
+            30 * 60,
+            "a whole number of seconds, e.g. 1800",
+        ));
+        let session_absolute_timeout = Duration::from_secs(r.parse(
+            "SESSION_ABSOLUTE_TIMEOUT_SECS",
+            12 * 60 * 60,
+            "a whole number of seconds, e.g. 43200",
+        ));
+        if session_idle_timeout.is_zero() {
+            r.error("SESSION_IDLE_TIMEOUT_SECS", "must be at least 1 second");
+        }
+        if session_absolute_timeout < session_idle_timeout {
+            r.error(
+                "SESSION_ABSOLUTE_TIMEOUT_SECS",
+                "must not be shorter than SESSION_IDLE_TIMEOUT_SECS",
+            );
+        }
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -489,6 +527,9 @@ impl Settings {
             allow_http,
             shutdown_grace,
             site_root,
+            registration_open,
+            session_idle_timeout,
+            session_absolute_timeout,
         })
     }
 }
@@ -550,15 +591,33 @@ fn append_secret_key(env_file: &std::path::Path, key: &str) -> std::io::Result<(
 impl Settings {
     /// Settings for tests and tools: valid, development, everything else default.
     pub fn for_tests(database_url: &str, data_dir: &std::path::Path) -> Settings {
+        Self::for_tests_with(database_url, data_dir, &[])
+    }
+
+    /// Test settings with some variables set, e.g. `[("REGISTRATION", "closed")]`.
+    pub fn for_tests_with(
+        database_url: &str,
+        data_dir: &std::path::Path,
+        vars: &[(&str, &str)],
+    ) -> Settings {
         let key = generate_secret_key();
         let url = database_url.to_string();
         let dir = data_dir.display().to_string();
-        Settings::from_source(&move |name| match name {
-            "SECRET_KEY" => Some(key.clone()),
-            "DATABASE_URL" => Some(url.clone()),
-            "DATA_DIR" => Some(dir.clone()),
-            "LOG_LEVEL" => Some("warn".into()),
-            _ => None,
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_source(&move |name| {
+            if let Some((_, v)) = vars.iter().find(|(k, _)| k == name) {
+                return Some(v.clone());
+            }
+            match name {
+                "SECRET_KEY" => Some(key.clone()),
+                "DATABASE_URL" => Some(url.clone()),
+                "DATA_DIR" => Some(dir.clone()),
+                "LOG_LEVEL" => Some("warn".into()),
+                _ => None,
+            }
         })
         .expect("test settings are valid")
     }
@@ -804,6 +863,37 @@ mod tests {
     fn invalid_boolean_is_refused() {
         let err = settings(&[("SECRET_KEY", GOOD_KEY), ("ALLOW_HTTP", "maybe")]).unwrap_err();
         assert!(err.mentions("ALLOW_HTTP"));
+    }
+
+    #[test]
+    fn registration_defaults_open_and_can_be_closed() {
+        assert!(
+            settings(&[("SECRET_KEY", GOOD_KEY)])
+                .unwrap()
+                .registration_open
+        );
+        let s = settings(&[("SECRET_KEY", GOOD_KEY), ("REGISTRATION", "closed")]).unwrap();
+        assert!(!s.registration_open);
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("REGISTRATION", "invite")]).unwrap_err();
+        assert!(err.mentions("REGISTRATION"));
+    }
+
+    #[test]
+    fn session_timeouts_default_to_30_minutes_and_12_hours() {
+        let s = settings(&[("SECRET_KEY", GOOD_KEY)]).unwrap();
+        assert_eq!(s.session_idle_timeout, Duration::from_secs(1800));
+        assert_eq!(s.session_absolute_timeout, Duration::from_secs(43200));
+    }
+
+    #[test]
+    fn absolute_timeout_shorter_than_idle_is_refused() {
+        let err = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("SESSION_IDLE_TIMEOUT_SECS", "600"),
+            ("SESSION_ABSOLUTE_TIMEOUT_SECS", "60"),
+        ])
+        .unwrap_err();
+        assert!(err.mentions("SESSION_ABSOLUTE_TIMEOUT_SECS"));
     }
 
     #[test]

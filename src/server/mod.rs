@@ -1,10 +1,12 @@
 //! The server: router, start-up and shutdown. Compiled only with the `ssr` feature.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod request_id;
 pub mod routes;
+pub mod services;
 pub mod state;
 pub mod telemetry;
 
@@ -54,7 +56,16 @@ pub fn build_router(state: AppState) -> Router {
     } else {
         router
     };
+    let backend = auth::Backend::new(state.db.clone(), &state.settings);
+    let sessions = auth::session_layer(auth::Store::new(&state.db), &state.settings);
     router
+        .layer(middleware::from_fn(auth::guard_protected_pages))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::enforce_timeouts,
+        ))
+        .layer(axum_login::AuthManagerLayerBuilder::new(backend, sessions).build())
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {
@@ -73,6 +84,8 @@ pub fn build_router(state: AppState) -> Router {
 }
 
 const MAX_LOGGED_BODY: usize = 64 * 1024;
+/// Request bodies larger than this are refused with 413.
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Logs each request body at debug level (`LOG_REQUEST_BODIES=true`, development only).
 async fn log_request_body(req: Request, next: middleware::Next) -> axum::response::Response {
@@ -93,16 +106,32 @@ async fn log_request_body(req: Request, next: middleware::Next) -> axum::respons
     }
 }
 
-/// Open the database, apply migrations and record the start. Shared by `serve`
-/// and the integration tests.
-pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+/// Open the database and apply migrations (ours and the session store's).
+pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings.database).await?;
     db.migrate().await?;
-    let state = AppState {
+    auth::Store::new(&db)
+        .migrate()
+        .await
+        .map_err(|e| db::StartError::Migrate {
+            cause: format!("session table: {e}"),
+        })?;
+    Ok(AppState {
         leptos_options: leptos_options(&settings),
         settings: Arc::new(settings),
+        hasher: auth::password::Hasher::new(),
         db,
-    };
+    })
+}
+
+/// Open the database, start background jobs and record the start. Shared by
+/// `serve` and the integration tests.
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
+    let state = open(settings).await?;
+    auth::spawn_expired_cleanup(
+        auth::Store::new(&state.db),
+        std::time::Duration::from_secs(300),
+    );
     audit::record_now(
         &state.db,
         &AuditContext::default(),

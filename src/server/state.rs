@@ -1,6 +1,6 @@
 //! Shared state, handed to handlers by axum and to server functions by context.
 
-use super::{config::Settings, db::Db};
+use super::{auth::password::Hasher, config::Settings, db::Db};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
+    pub hasher: Hasher,
 }
 
 impl FromRef<AppState> for LeptosOptions {

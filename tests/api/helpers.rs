@@ -164,6 +164,13 @@ impl TestApp {
         Self::spawn_with(db, settings).await
     }
 
+    /// The app with some settings changed, e.g. `[("REGISTRATION", "closed")]`.
+    pub async fn spawn_with_vars(backend: Backend, vars: &[(&str, &str)]) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let settings = Settings::for_tests_with(&db.url, &db.data_dir(), vars);
+        Self::spawn_with(db, settings).await
+    }
+
     pub async fn spawn_with(db: TestDb, settings: Settings) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -195,6 +202,78 @@ impl TestApp {
             .expect("request")
     }
 
+    pub fn new_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// POST a form to a server function, as a browser's fetch would.
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(format!("{}/api/{endpoint}", self.url))
+            .form(form)
+            .send()
+            .await
+            .expect("server fn call")
+    }
+
+    pub async fn register(&self, username: &str, email: &str, password: &str) -> reqwest::Response {
+        self.call(
+            &self.client,
+            "register",
+            &[
+                ("username", username),
+                ("email", email),
+                ("password", password),
+                ("password_confirm", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn login_with(
+        &self,
+        client: &reqwest::Client,
+        login: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.call(client, "login", &[("login", login), ("password", password)])
+            .await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.login_with(&self.client, login, password).await
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.call(&self.client, "logout", &[]).await
+    }
+
+    /// Actions in the audit log, oldest first.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        motto::on_pool!(&self.state.db, pool => {
+            sqlx::query_scalar::<_, String>("SELECT action FROM audit_events ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        })
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        motto::on_pool!(&self.state.db, pool => {
+            sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await.unwrap()
+        })
+    }
+
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
@@ -217,5 +296,36 @@ pub fn motto_cli(
     }
     cmd.output().expect("run motto")
 }
+
+/// Run the `motto` binary with `stdin` as its standard input.
+pub fn motto_cli_stdin(
+    cwd: &std::path::Path,
+    args: &[&str],
+    vars: &[(&str, &str)],
+    stdin: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_motto"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run motto");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("motto output")
+}
+
+/// A password the policy accepts.
+pub const GOOD_PASSWORD: &str = "violet ferry lantern quietly";
 
 pub const TEST_KEY: &str = "9c1e7a5f3b8d2e6a4c0f9b7d5e3a1c8f6b4d2e0a9c7f5b3d";

@@ -1,4 +1,5 @@
 use super::theme_toggle::ThemeToggle;
+use crate::app::auth::use_auth;
 use leptos::prelude::*;
 
 /// Header with the product name and navigation, the page, and a footer.
@@ -20,6 +21,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </a>
                 <nav aria-label="Main" class="flex items-center gap-4 text-sm">
                     <ThemeToggle />
+                    <UserMenu />
                 </nav>
             </div>
         </header>
@@ -29,5 +31,46 @@ pub fn Layout(children: Children) -> impl IntoView {
         <footer class="mx-auto max-w-6xl px-4 py-8 text-xs text-slate-500 dark:text-slate-400">
             "Motto · self-hosted"
         </footer>
+    }
+}
+
+const LINK: &str = "rounded-md px-2 py-1.5 font-medium hover:bg-slate-100 dark:hover:bg-slate-800";
+
+/// "Log in / Register" for visitors; the user's name and "Log out" once signed in.
+#[component]
+fn UserMenu() -> impl IntoView {
+    let auth = use_auth();
+    let user = auth.user;
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(u)) => {
+                        view! {
+                            <a href="/account" class=LINK aria-label=format!("Account: {}", u.username)>
+                                {u.username.clone()}
+                            </a>
+                            <ActionForm action=auth.logout>
+                                <button type="submit" class=LINK>
+                                    "Log out"
+                                </button>
+                            </ActionForm>
+                        }
+                            .into_any()
+                    }
+                    _ => {
+                        view! {
+                            <a href="/login" class=LINK>
+                                "Log in"
+                            </a>
+                            <a href="/register" class=LINK>
+                                "Register"
+                            </a>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
 }

@@ -1,0 +1,158 @@
+use crate::{domain::user::CurrentUser, error::AppError};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod ctx {
+    use crate::{
+        error::AppError,
+        server::{
+            auth::{audit_context_from_parts, start_session_clock, AuthSession},
+            db::{audit::AuditContext, users::UserRow},
+            state::AppState,
+        },
+    };
+    use leptos::prelude::*;
+
+    pub struct Call {
+        pub state: AppState,
+        pub auth: AuthSession,
+        pub audit: AuditContext,
+    }
+
+    /// Everything a server function needs from the request.
+    pub async fn call() -> Result<Call, AppError> {
+        let state = expect_context::<AppState>();
+        let parts = expect_context::<http::request::Parts>();
+        let auth = parts
+            .extensions
+            .get::<AuthSession>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal {
+                request_id: "-".into(),
+            })?;
+        let user_id = auth.user.as_ref().map(|u| u.id);
+        let audit = audit_context_from_parts(&parts, user_id);
+        Ok(Call { state, auth, audit })
+    }
+
+    /// Set the HTTP status that matches the error, then hand the error back.
+    pub fn fail(e: AppError) -> AppError {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(e.status());
+        }
+        e
+    }
+
+    /// Start a session for `user`: a new session id (ASVS 7.2.4), bound to the
+    /// user's epoch, with the clock for idle and absolute timeouts.
+    pub async fn sign_in(call: &mut Call, user: &UserRow) -> Result<(), AppError> {
+        let internal = |e: &dyn std::fmt::Display| {
+            crate::server::services::accounts::internal(&call.audit, anyhow::anyhow!("{e}"))
+        };
+        call.auth
+            .session
+            .cycle_id()
+            .await
+            .map_err(|e| internal(&e))?;
+        let auth_user = call.auth.backend.auth_user(user);
+        call.auth
+            .login(&auth_user)
+            .await
+            .map_err(|e| internal(&e))?;
+        start_session_clock(&call.auth.session)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(())
+    }
+}
+
+/// The signed-in user, or None.
+#[server(prefix = "/api", endpoint = "me")]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    let call = ctx::call().await?;
+    Ok(call.auth.user.as_ref().map(|u| u.to_current()))
+}
+
+/// Whether this server lets people register themselves.
+#[server(prefix = "/api", endpoint = "registration_open")]
+pub async fn registration_open() -> Result<bool, AppError> {
+    let call = ctx::call().await?;
+    Ok(call.state.settings.registration_open)
+}
+
+#[server(prefix = "/api", endpoint = "register")]
+pub async fn register(
+    username: String,
+    email: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    use crate::server::services::accounts::{self, NewAccount};
+    let mut call = ctx::call().await?;
+    let input = NewAccount {
+        username,
+        email,
+        password: password.into(),
+        password_confirm: password_confirm.into(),
+    };
+    let user = accounts::register(&call.state, &input, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    ctx::sign_in(&mut call, &user).await.map_err(ctx::fail)?;
+    leptos_axum::redirect("/account");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::{domain::user::safe_next, server::services::accounts};
+    let mut call = ctx::call().await?;
+    let user = accounts::login(&call.state, &login, &password.into(), &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    ctx::sign_in(&mut call, &user).await.map_err(ctx::fail)?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::services::accounts;
+    let mut call = ctx::call().await?;
+    if let Some(user) = call.auth.user.clone() {
+        accounts::record_logout(&call.state, user.id, &call.audit)
+            .await
+            .map_err(ctx::fail)?;
+    }
+    call.auth
+        .logout()
+        .await
+        .map_err(|e| ctx::fail(accounts::internal(&call.audit, anyhow::anyhow!("{e}"))))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Create the first administrator with the setup code printed at start.
+#[server(prefix = "/api", endpoint = "setup")]
+pub async fn create_first_admin(
+    setup_code: String,
+    username: String,
+    email: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    use crate::server::services::accounts::{self, NewAccount};
+    let mut call = ctx::call().await?;
+    let input = NewAccount {
+        username,
+        email,
+        password: password.into(),
+        password_confirm: password_confirm.into(),
+    };
+    let user = accounts::create_first_admin(&call.state, &setup_code, &input, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    ctx::sign_in(&mut call, &user).await.map_err(ctx::fail)?;
+    leptos_axum::redirect("/account");
+    Ok(())
+}

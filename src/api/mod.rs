@@ -1,0 +1,5 @@
+//! Server functions: parse input, call a service, return a DTO. Nothing else.
+//! Server-only imports stay inside the function bodies so the WASM bundle never
+//! pulls in sqlx or argon2.
+
+pub mod auth;

@@ -1,0 +1,111 @@
+//! Form pieces: every input has a visible label, and its error sits right below it,
+//! tied to the input with `aria-describedby` so screen readers announce it.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The message for `field` in the latest result of an action, if any.
+pub fn field_error(
+    value: Signal<Option<Result<(), AppError>>>,
+    field: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        value
+            .get()
+            .and_then(|r| r.err())
+            .and_then(|e| e.for_field(field))
+    })
+}
+
+/// The form-level message in the latest result of an action, if any.
+pub fn form_error(value: Signal<Option<Result<(), AppError>>>) -> Signal<Option<String>> {
+    Signal::derive(move || value.get().and_then(|r| r.err()).and_then(|e| e.for_form()))
+}
+
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = hint.map(|_| format!("{id}-hint"));
+    let described_by = {
+        let error_id = error_id.clone();
+        let hint_id = hint_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if let Some(h) = &hint_id {
+                ids.push(h.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="space-y-1">
+            <label for=id.clone() class="block text-sm font-medium">
+                {label}
+            </label>
+            <input
+                id=id
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                required=true
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=described_by
+                class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-500 dark:border-slate-700 dark:bg-slate-900"
+            />
+            {hint_id
+                .map(|hid| {
+                    view! {
+                        <p id=hid class="text-xs text-slate-500 dark:text-slate-400">
+                            {hint}
+                        </p>
+                    }
+                })}
+            <Show when=move || error.get().is_some()>
+                <p id=error_id.clone() class="text-sm text-red-600 dark:text-red-400">
+                    {move || error.get()}
+                </p>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div role="alert" aria-live="polite">
+            <Show when=move || error.get().is_some()>
+                <p class="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700 dark:border-red-900 dark:bg-red-950 dark:text-red-300">
+                    {move || error.get()}
+                </p>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+pub fn SubmitButton(
+    label: &'static str,
+    pending_label: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            aria-disabled=move || pending.get().then_some("true")
+            class="w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 aria-disabled:opacity-60"
+        >
+            {move || if pending.get() { pending_label } else { label }}
+        </button>
+    }
+}

@@ -1,0 +1,86 @@
+use crate::{
+    api::auth::registration_open,
+    app::{
+        auth::use_auth,
+        components::form::{field_error, form_error, Field, FormError, SubmitButton},
+    },
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+pub const PASSWORD_HINT: &str =
+    "12 to 128 characters, any you like. A phrase of a few unrelated words works well.";
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let action = use_auth().register;
+    let value = Signal::derive(move || action.value().get());
+    let open = Resource::new(|| (), |_| registration_open());
+    view! {
+        <Title text="Create an account" />
+        <div class="mx-auto max-w-sm py-12">
+            <h1 class="text-2xl font-semibold tracking-tight">"Create an account"</h1>
+            <Suspense fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    if open.await.unwrap_or(true) {
+                        view! {
+                            <ActionForm action=action>
+                                <div class="mt-6 space-y-4">
+                                    <Field
+                                        label="Username"
+                                        name="username"
+                                        autocomplete="username"
+                                        hint="3 to 32 letters, digits, dots, dashes or underscores."
+                                        error=field_error(value, "username")
+                                    />
+                                    <Field
+                                        label="Email"
+                                        name="email"
+                                        input_type="email"
+                                        autocomplete="email"
+                                        error=field_error(value, "email")
+                                    />
+                                    <Field
+                                        label="Password"
+                                        name="password"
+                                        input_type="password"
+                                        autocomplete="new-password"
+                                        hint=PASSWORD_HINT
+                                        error=field_error(value, "password")
+                                    />
+                                    <Field
+                                        label="Confirm password"
+                                        name="password_confirm"
+                                        input_type="password"
+                                        autocomplete="new-password"
+                                        error=field_error(value, "password_confirm")
+                                    />
+                                    <FormError error=form_error(value) />
+                                    <SubmitButton
+                                        label="Create account"
+                                        pending_label="Creating account…"
+                                        pending=action.pending()
+                                    />
+                                </div>
+                            </ActionForm>
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <p class="mt-6 text-sm text-slate-600 dark:text-slate-300">
+                                "Registration is closed on this server. Ask an administrator for an account."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                })}
+            </Suspense>
+            <p class="mt-6 text-sm text-slate-600 dark:text-slate-400">
+                "Already have an account? "
+                <a href="/login" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+                    "Log in"
+                </a>
+            </p>
+        </div>
+    }
+}

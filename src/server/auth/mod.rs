@@ -1,0 +1,346 @@
+//! Authentication: the axum-login backend over our `Db`, server-side sessions in the
+//! database (tower-sessions), timeouts, and the guard for protected pages.
+
+pub mod password;
+
+use super::{
+    config::Settings,
+    db::{
+        audit::{self, AuditContext, NewEvent, Outcome},
+        users::{self, UserRow},
+        Db, DbError,
+    },
+    request_id::RequestId,
+    state::AppState,
+};
+use crate::domain::user::{CurrentUser, Role};
+use async_trait::async_trait;
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{header, request::Parts, Method},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::{net::SocketAddr, sync::Arc};
+use tower_sessions::{
+    cookie::SameSite,
+    session::{Id, Record},
+    session_store::{self, ExpiredDeletion, SessionStore},
+    Expiry, Session, SessionManagerLayer,
+};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+pub type AuthSession = axum_login::AuthSession<Backend>;
+
+/// Session keys we keep beside axum-login's own.
+const LOGIN_AT: &str = "motto.login_at";
+const LAST_SEEN: &str = "motto.last_seen";
+/// Activity is written to the session at most this often (a write is what extends
+/// the session's life in the store).
+const ACTIVITY_WRITE_EVERY_SECS: i64 = 60;
+
+/// The signed-in user, as the auth layer keeps it for the request.
+#[derive(Clone)]
+pub struct AuthUser {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub role: Role,
+    /// HMAC of the user id and session epoch: when the epoch moves, every session's
+    /// stored hash stops matching and axum-login ends it.
+    auth_hash: Vec<u8>,
+}
+
+impl std::fmt::Debug for AuthUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthUser")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthUser {
+    pub fn to_current(&self) -> CurrentUser {
+        CurrentUser {
+            id: self.id,
+            username: self.username.clone(),
+            email: self.email.clone(),
+            role: self.role,
+        }
+    }
+}
+
+impl axum_login::AuthUser for AuthUser {
+    type Id = i64;
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn session_auth_hash(&self) -> &[u8] {
+        &self.auth_hash
+    }
+}
+
+#[derive(Clone)]
+pub struct Backend {
+    db: Db,
+    session_key: Arc<Vec<u8>>,
+}
+
+impl Backend {
+    pub fn new(db: Db, settings: &Settings) -> Backend {
+        // A key of its own, derived from SECRET_KEY, for binding sessions to epochs.
+        let mut mac = Hmac::<Sha256>::new_from_slice(settings.secret_key_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(b"motto/session-binding/v1");
+        Backend {
+            db,
+            session_key: Arc::new(mac.finalize().into_bytes().to_vec()),
+        }
+    }
+
+    pub fn auth_user(&self, row: &UserRow) -> AuthUser {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.session_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(format!("{}:{}", row.id, row.session_epoch).as_bytes());
+        AuthUser {
+            id: row.id,
+            username: row.username.clone(),
+            email: row.email.clone(),
+            role: row.role(),
+            auth_hash: mac.finalize().into_bytes().to_vec(),
+        }
+    }
+}
+
+/// Credentials are checked by `services::accounts::login`, which also throttles and
+/// audits; the backend only loads users for sessions.
+pub struct NoCredentials;
+
+impl axum_login::AuthnBackend for Backend {
+    type User = AuthUser;
+    type Credentials = NoCredentials;
+    type Error = DbError;
+
+    async fn authenticate(&self, _: NoCredentials) -> Result<Option<AuthUser>, DbError> {
+        Ok(None)
+    }
+
+    async fn get_user(&self, id: &i64) -> Result<Option<AuthUser>, DbError> {
+        Ok(users::find_by_id(&self.db, *id)
+            .await?
+            .filter(|u| !u.disabled)
+            .map(|u| self.auth_user(&u)))
+    }
+}
+
+/// The session store for whichever database is configured.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl Store {
+    pub fn new(db: &Db) -> Store {
+        match db {
+            Db::Sqlite(p) => Store::Sqlite(SqliteStore::new(p.clone())),
+            Db::Postgres(p) => Store::Postgres(PostgresStore::new(p.clone())),
+        }
+    }
+
+    /// Create the store's table if needed (idempotent).
+    pub async fn migrate(&self) -> Result<(), sqlx::Error> {
+        match self {
+            Store::Sqlite(s) => s.migrate().await,
+            Store::Postgres(s) => s.migrate().await,
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for Store {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            Store::Sqlite(s) => s.create(record).await,
+            Store::Postgres(s) => s.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            Store::Sqlite(s) => s.save(record).await,
+            Store::Postgres(s) => s.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            Store::Sqlite(s) => s.load(id).await,
+            Store::Postgres(s) => s.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            Store::Sqlite(s) => s.delete(id).await,
+            Store::Postgres(s) => s.delete(id).await,
+        }
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for Store {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        match self {
+            Store::Sqlite(s) => s.delete_expired().await,
+            Store::Postgres(s) => s.delete_expired().await,
+        }
+    }
+}
+
+/// Remove expired sessions every `period`, for as long as the server runs.
+pub fn spawn_expired_cleanup(store: Store, period: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "could not delete expired sessions");
+            }
+        }
+    });
+}
+
+/// The session cookie's name: `__Host-` (Secure, Path=/, no Domain) over https.
+pub fn cookie_name(settings: &Settings) -> &'static str {
+    if settings.is_https() {
+        "__Host-motto_session"
+    } else {
+        "motto_session"
+    }
+}
+
+/// Sessions: 128-bit random ids (tower-sessions), stored server-side, HttpOnly,
+/// SameSite=Lax, Secure over https (ASVS 3.3.1-3.3.4, 7.2.1, 7.2.3).
+pub fn session_layer(store: Store, settings: &Settings) -> SessionManagerLayer<Store> {
+    let idle = time::Duration::seconds(settings.session_idle_timeout.as_secs() as i64);
+    SessionManagerLayer::new(store)
+        .with_name(cookie_name(settings))
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.is_https())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// Record login time at login; `enforce_timeouts` reads it back.
+pub async fn start_session_clock(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    let now = chrono::Utc::now().timestamp();
+    session.insert(LOGIN_AT, now).await?;
+    session.insert(LAST_SEEN, now).await
+}
+
+/// Idle and absolute session timeouts (ASVS 7.3.1, 7.3.2), enforced on every request
+/// from the times stored in the session, since tower-sessions has one expiry mode.
+pub async fn enforce_timeouts(
+    State(state): State<AppState>,
+    mut auth: AuthSession,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(user) = auth.user.clone() {
+        let now = chrono::Utc::now().timestamp();
+        let login_at: i64 = auth.session.get(LOGIN_AT).await.ok().flatten().unwrap_or(0);
+        let last_seen: i64 = auth
+            .session
+            .get(LAST_SEEN)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(login_at);
+        let settings = &state.settings;
+        let absolute = settings.session_absolute_timeout.as_secs() as i64;
+        let idle = settings.session_idle_timeout.as_secs() as i64;
+        let reason = if now - login_at >= absolute {
+            Some("absolute")
+        } else if now - last_seen >= idle {
+            Some("idle")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let ctx = audit_context(req.extensions(), req.headers(), Some(user.id));
+            let _ = auth.logout().await;
+            let event = NewEvent::new("auth.session.expired", Outcome::Success)
+                .target("user", user.id)
+                .details(serde_json::json!({ "timeout": reason }));
+            if let Err(e) = audit::record_now(&state.db, &ctx, event).await {
+                tracing::error!(error = %e, "could not record session expiry");
+            }
+            // The request goes on as anonymous: a protected page then redirects to login.
+            let (mut parts, body) = req.into_parts();
+            parts.extensions.insert(auth);
+            return next.run(Request::from_parts(parts, body)).await;
+        }
+        if now - last_seen >= ACTIVITY_WRITE_EVERY_SECS.min(idle / 2).max(1) {
+            let _ = auth.session.insert(LAST_SEEN, now).await;
+        }
+    }
+    next.run(req).await
+}
+
+/// Pages that need a signed-in user. A full page load of one of them without a
+/// session is redirected to `/login?next=...` before anything renders.
+const PROTECTED_PAGES: &[&str] = &["/account"];
+
+pub fn is_protected_page(path: &str) -> bool {
+    PROTECTED_PAGES
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+}
+
+pub async fn guard_protected_pages(auth: AuthSession, req: Request, next: Next) -> Response {
+    if (req.method() == Method::GET || req.method() == Method::HEAD)
+        && auth.user.is_none()
+        && is_protected_page(req.uri().path())
+    {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or("/");
+        let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        return Redirect::to(&format!("/login?next={next_param}")).into_response();
+    }
+    next.run(req).await
+}
+
+/// Who is acting and from where, for audit events. `source_ip` is the TCP peer
+/// (trusted-proxy handling comes with the rate limiter).
+pub fn audit_context(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    user_id: Option<i64>,
+) -> AuditContext {
+    AuditContext {
+        actor_user_id: user_id,
+        actor_api_key_id: None,
+        source_ip: extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        request_id: extensions.get::<RequestId>().map(|r| r.0.clone()),
+    }
+}
+
+pub fn audit_context_from_parts(parts: &Parts, user_id: Option<i64>) -> AuditContext {
+    audit_context(&parts.extensions, &parts.headers, user_id)
+}

@@ -1,0 +1,214 @@
+//! Password hashing (argon2id, ASVS 11.4.2) and the password policy (ASVS 6.2.x).
+//!
+//! Hashing is CPU-heavy by design, so it runs on the blocking pool behind a
+//! semaphore with one permit per core: a login flood queues up there instead of
+//! starving the async runtime that renders pages.
+
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, SaltString},
+    Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version,
+};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+use crate::domain::user::{PASSWORD_MAX, PASSWORD_MIN};
+
+/// argon2id with the OWASP minimum: m = 19456 KiB, t = 2, p = 1.
+fn argon2() -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::DEFAULT)
+}
+
+#[derive(Clone)]
+pub struct Hasher {
+    permits: Arc<Semaphore>,
+    /// A real hash of a random password, verified when the account does not exist
+    /// so that unknown users cost the same time as wrong passwords (ASVS 6.3.8).
+    dummy_hash: Arc<String>,
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hasher").finish_non_exhaustive()
+    }
+}
+
+impl Hasher {
+    pub fn new() -> Hasher {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let random = crate::server::config::generate_secret_key();
+        let salt = SaltString::generate(&mut OsRng);
+        let dummy = argon2()
+            .hash_password(random.as_bytes(), &salt)
+            .expect("hashing a random password works")
+            .to_string();
+        Hasher {
+            permits: Arc::new(Semaphore::new(cores.max(1))),
+            dummy_hash: Arc::new(dummy),
+        }
+    }
+
+    pub async fn hash(&self, password: &SecretString) -> anyhow::Result<String> {
+        let _permit = self.permits.acquire().await?;
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2()
+                .hash_password(password.expose_secret().as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
+        })
+        .await?
+    }
+
+    /// Verify against `stored`, or against the dummy hash when there is no account.
+    /// Returns false for the dummy, whatever the password.
+    pub async fn verify(&self, password: &SecretString, stored: Option<&str>) -> bool {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
+        let is_real = stored.is_some();
+        let hash = stored
+            .map(str::to_string)
+            .unwrap_or_else(|| self.dummy_hash.as_str().to_string());
+        let password = password.clone();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash)
+                .map(|parsed| {
+                    argon2()
+                        .verify_password(password.expose_secret().as_bytes(), &parsed)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false);
+        ok && is_real
+    }
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Words that make a password guessable in this context (ASVS 6.2.11).
+const PRODUCT_WORDS: &[&str] = &["motto", "mottoapp", "motto workspace"];
+
+/// Check a new password against the policy: 12 to 128 characters, any characters,
+/// no composition rules, not common, not built from context words (ASVS 6.2.1,
+/// 6.2.4, 6.2.9, 6.2.11). Returns the message to show next to the field.
+pub fn check_policy(password: &str, username: &str, email: &str) -> Result<(), String> {
+    let len = password.chars().count();
+    if len < PASSWORD_MIN {
+        return Err(format!(
+            "Use at least {PASSWORD_MIN} characters (this one has {len}). A few unrelated words work well."
+        ));
+    }
+    if len > PASSWORD_MAX {
+        return Err(format!("Use at most {PASSWORD_MAX} characters."));
+    }
+    let lowered = password.to_lowercase();
+    let username = username.trim().to_lowercase();
+    if username.chars().count() >= 3 && lowered.contains(&username) {
+        return Err("Don't use your username in your password.".into());
+    }
+    let email_local = email.split('@').next().unwrap_or("").trim().to_lowercase();
+    if email_local.chars().count() >= 3 && lowered.contains(&email_local) {
+        return Err("Don't use your email address in your password.".into());
+    }
+    let mut inputs: Vec<&str> = PRODUCT_WORDS.to_vec();
+    inputs.push(&username);
+    inputs.push(&email_local);
+    let estimate = zxcvbn::zxcvbn(password, &inputs);
+    if (estimate.score() as u8) < 3 {
+        let reason = estimate
+            .feedback()
+            .and_then(|f| f.warning())
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        return Err(format!(
+            "This password is too common or too easy to guess{reason}. Try a longer phrase of unrelated words."
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asvs_6_2_1_short_password_rejected() {
+        assert!(check_policy("short pass", "alice", "alice@example.com").is_err());
+        assert!(check_policy("elevenchars", "alice", "alice@example.com").is_err());
+    }
+
+    #[test]
+    fn asvs_6_2_9_long_passwords_up_to_128_accepted_and_longer_rejected() {
+        let long: String = "correct horse battery staple "
+            .repeat(5)
+            .chars()
+            .take(128)
+            .collect();
+        assert_eq!(long.chars().count(), 128);
+        assert!(check_policy(&long, "alice", "alice@example.com").is_ok());
+        let too_long = format!("{long}x");
+        assert!(check_policy(&too_long, "alice", "alice@example.com").is_err());
+    }
+
+    #[test]
+    fn asvs_6_2_5_no_composition_rules() {
+        // Lower-case letters and spaces only, no digits or symbols: fine if not guessable.
+        assert!(check_policy("violet ferry lantern quietly", "alice", "alice@example.com").is_ok());
+    }
+
+    #[test]
+    fn asvs_6_2_4_common_password_rejected() {
+        for common in [
+            "password1234",
+            "123456789012",
+            "qwertyuiop123",
+            "iloveyou1234",
+            "passwordpassword",
+        ] {
+            assert!(
+                check_policy(common, "someone", "someone@example.com").is_err(),
+                "{common} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn asvs_6_2_11_context_words_rejected() {
+        assert!(check_policy("alice-in-wonderland-2026", "alice", "x@example.com").is_err());
+        assert!(check_policy("bob.builder rocks!!", "someone", "bob.builder@example.com").is_err());
+        assert!(check_policy("mottomotto2026", "someone", "someone@example.com").is_err());
+    }
+
+    #[test]
+    fn unicode_passwords_count_characters_not_bytes() {
+        // 12 characters, more than 12 bytes.
+        assert!(check_policy("ÿøü ßñç ęłą", "alice", "a@example.com").is_err());
+        assert!(check_policy("ÿøü ßñç ęłą žčř", "alice", "a@example.com").is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+        let h = Hasher::new();
+        let pw = SecretString::from("violet ferry lantern quietly".to_string());
+        let hash = h.hash(&pw).await.unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(h.verify(&pw, Some(&hash)).await);
+        let wrong = SecretString::from("violet ferry lantern quietlY".to_string());
+        assert!(!h.verify(&wrong, Some(&hash)).await);
+        // The dummy never verifies.
+        assert!(!h.verify(&pw, None).await);
+    }
+}

@@ -1,0 +1,160 @@
+//! Users and setup tokens.
+
+use super::{Db, DbError, Tx};
+use crate::domain::user::Role;
+use crate::{on_pool, on_tx};
+use chrono::{DateTime, Utc};
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled: bool,
+    pub session_epoch: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserRow {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::User)
+    }
+}
+
+const USER_COLUMNS: &str = "id, username, email, password_hash, role, disabled, session_epoch, \
+                            created_at, last_login_at";
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub username_key: &'a str,
+    pub email: &'a str,
+    pub email_key: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, DbError> {
+    let now = Utc::now();
+    let sql = "INSERT INTO users (username, username_key, email, email_key, password_hash, role, \
+               created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
+    let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql)
+        .bind(user.username)
+        .bind(user.username_key)
+        .bind(user.email)
+        .bind(user.email_key)
+        .bind(user.password_hash)
+        .bind(user.role.as_str())
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await)?;
+    Ok(id)
+}
+
+/// Find by the normalised username or email key.
+pub async fn find_by_login(db: &Db, key: &str) -> Result<Option<UserRow>, DbError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username_key = $1 OR email_key = $1 \
+         ORDER BY (username_key = $1) DESC LIMIT 1"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(key).fetch_optional(pool).await)?)
+}
+
+pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, DbError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+/// Which of the two keys is taken, if any.
+pub async fn taken(
+    tx: &mut Tx,
+    username_key: &str,
+    email_key: &str,
+) -> Result<(bool, bool), DbError> {
+    let sql = "SELECT \
+        EXISTS (SELECT 1 FROM users WHERE username_key = $1), \
+        EXISTS (SELECT 1 FROM users WHERE email_key = $2)";
+    Ok(on_tx!(tx, conn => sqlx::query_as::<_, (bool, bool)>(sql)
+        .bind(username_key)
+        .bind(email_key)
+        .fetch_one(&mut *conn)
+        .await)?)
+}
+
+pub async fn admin_exists(db: &Db) -> Result<bool, DbError> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')";
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, bool>(sql).fetch_one(pool).await)?)
+}
+
+pub async fn admin_exists_tx(tx: &mut Tx) -> Result<bool, DbError> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')";
+    Ok(on_tx!(tx, conn => sqlx::query_scalar::<_, bool>(sql).fetch_one(&mut *conn).await)?)
+}
+
+pub async fn touch_last_login(tx: &mut Tx, id: i64) -> Result<(), DbError> {
+    on_tx!(tx, conn => sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+        .bind(Utc::now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// End every session of the user at once: sessions are bound to the epoch.
+pub async fn bump_session_epoch(tx: &mut Tx, id: i64) -> Result<(), DbError> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE users SET session_epoch = session_epoch + 1, updated_at = $1 WHERE id = $2",
+    )
+    .bind(Utc::now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn insert_setup_token(
+    tx: &mut Tx,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO setup_tokens (token_hash, created_at, expires_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash)
+    .bind(Utc::now())
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Mark a setup token used if it is valid; true when it was.
+pub async fn consume_setup_token(tx: &mut Tx, token_hash: &str) -> Result<bool, DbError> {
+    let now = Utc::now();
+    let result = on_tx!(tx, conn => sqlx::query(
+        "UPDATE setup_tokens SET used_at = $1 \
+         WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(result == 1)
+}

@@ -1,0 +1,515 @@
+//! Accounts: registration, login, the first admin. Every state change writes its
+//! audit event in the same transaction.
+
+use crate::{
+    domain::user::{Role, EMAIL_MAX, USERNAME_MAX, USERNAME_MIN},
+    error::{AppError, FieldError},
+    server::{
+        auth::password::check_policy,
+        db::{
+            audit::{self, AuditContext, NewEvent, Outcome},
+            users::{self, NewUser, UserRow},
+            DbError,
+        },
+        state::AppState,
+    },
+};
+use chrono::Utc;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
+
+/// Shown for every failed login, whatever the cause (ASVS 6.3.8).
+pub const LOGIN_FAILED: &str = "Wrong username, email or password.";
+/// Shown when the email belongs to an account, without saying so.
+pub const EMAIL_UNAVAILABLE: &str = "We couldn't create an account with this email address. If you already have an account, log in instead.";
+pub const USERNAME_TAKEN: &str = "This username is taken. Choose another.";
+const SETUP_TOKEN_TTL_MINUTES: i64 = 60;
+
+/// Log the cause with the request id and give the client only the id (ASVS 16.5.1).
+pub fn internal(ctx: &AuditContext, e: impl Into<anyhow::Error>) -> AppError {
+    let e: anyhow::Error = e.into();
+    let request_id = ctx.request_id.clone().unwrap_or_else(|| "-".into());
+    tracing::error!(request_id = %request_id, error = ?e, "internal error");
+    AppError::Internal { request_id }
+}
+
+fn nfkc(raw: &str) -> String {
+    raw.trim().nfkc().collect()
+}
+
+/// Usernames: NFKC-normalised, then ASCII letters, digits, `.`, `_`, `-` only, so
+/// look-alike characters from other scripts cannot impersonate an account.
+/// Returns (display form, uniqueness key).
+pub fn normalize_username(raw: &str) -> Result<(String, String), String> {
+    if raw.len() > USERNAME_MAX * 8 {
+        return Err(format!("Use at most {USERNAME_MAX} characters."));
+    }
+    let name = nfkc(raw);
+    let len = name.chars().count();
+    if len == 0 {
+        return Err("Enter a username.".into());
+    }
+    if len < USERNAME_MIN {
+        return Err(format!("Use at least {USERNAME_MIN} characters."));
+    }
+    if len > USERNAME_MAX {
+        return Err(format!("Use at most {USERNAME_MAX} characters."));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err("Use letters a–z, digits, dots, dashes and underscores only.".into());
+    }
+    if !name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return Err("Start with a letter or a digit.".into());
+    }
+    let key = name.to_ascii_lowercase();
+    Ok((name, key))
+}
+
+/// Email addresses: NFKC-normalised, one `@`, a dotted domain, no spaces.
+/// Returns (as entered, uniqueness key).
+pub fn normalize_email(raw: &str) -> Result<(String, String), String> {
+    if raw.len() > EMAIL_MAX * 4 {
+        return Err(format!("Use at most {EMAIL_MAX} characters."));
+    }
+    let email = nfkc(raw);
+    if email.is_empty() {
+        return Err("Enter your email address.".into());
+    }
+    if email.chars().count() > EMAIL_MAX {
+        return Err(format!("Use at most {EMAIL_MAX} characters."));
+    }
+    let invalid = || "Enter an email address like name@example.com.".to_string();
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let valid = !local.is_empty()
+        && local.chars().count() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !domain.contains('@')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','));
+    if !valid {
+        return Err(invalid());
+    }
+    let key = email.to_lowercase();
+    Ok((email, key))
+}
+
+/// The key a login name is looked up by (username or email).
+pub fn login_key(raw: &str) -> String {
+    nfkc(raw).to_lowercase()
+}
+
+pub struct NewAccount {
+    pub username: String,
+    pub email: String,
+    pub password: SecretString,
+    pub password_confirm: SecretString,
+}
+
+struct ValidAccount {
+    username: String,
+    username_key: String,
+    email: String,
+    email_key: String,
+}
+
+fn validate(input: &NewAccount) -> Result<ValidAccount, AppError> {
+    let mut errors = Vec::new();
+    let mut push = |field: &str, message: String| {
+        errors.push(FieldError {
+            field: field.into(),
+            message,
+        })
+    };
+    let username = normalize_username(&input.username)
+        .map_err(|m| push("username", m))
+        .ok();
+    let email = normalize_email(&input.email)
+        .map_err(|m| push("email", m))
+        .ok();
+    let password = input.password.expose_secret();
+    if password.is_empty() {
+        push("password", "Choose a password.".into());
+    } else if let Err(m) = check_policy(
+        password,
+        username
+            .as_ref()
+            .map(|u| u.0.as_str())
+            .unwrap_or(&input.username),
+        email.as_ref().map(|e| e.0.as_str()).unwrap_or(&input.email),
+    ) {
+        push("password", m);
+    } else if input.password_confirm.expose_secret() != password {
+        push("password_confirm", "The passwords don't match.".into());
+    }
+    match (username, email) {
+        (Some((username, username_key)), Some((email, email_key))) if errors.is_empty() => {
+            Ok(ValidAccount {
+                username,
+                username_key,
+                email,
+                email_key,
+            })
+        }
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
+async fn create_user(
+    state: &AppState,
+    input: &NewAccount,
+    role: Role,
+    ctx: &AuditContext,
+    action: &'static str,
+    setup_code: Option<&str>,
+) -> Result<UserRow, AppError> {
+    let valid = validate(input)?;
+    let hash = state
+        .hasher
+        .hash(&input.password)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+
+    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    if let Some(code) = setup_code {
+        if users::admin_exists_tx(&mut tx)
+            .await
+            .map_err(|e| internal(ctx, e))?
+        {
+            return Err(AppError::form(
+                "An administrator already exists. Log in instead.",
+            ));
+        }
+        if !users::consume_setup_token(&mut tx, &hash_setup_code(code))
+            .await
+            .map_err(|e| internal(ctx, e))?
+        {
+            return Err(AppError::field(
+                "setup_code",
+                "This setup code is not valid: it may be mistyped, used or expired. Restart Motto to print a new one.",
+            ));
+        }
+    }
+    let (username_taken, email_taken) =
+        users::taken(&mut tx, &valid.username_key, &valid.email_key)
+            .await
+            .map_err(|e| internal(ctx, e))?;
+    if username_taken || email_taken {
+        return Err(taken_error(username_taken, email_taken));
+    }
+    let id = match users::insert(
+        &mut tx,
+        &NewUser {
+            username: &valid.username,
+            username_key: &valid.username_key,
+            email: &valid.email,
+            email_key: &valid.email_key,
+            password_hash: &hash,
+            role,
+        },
+    )
+    .await
+    {
+        Ok(id) => id,
+        // Lost a race with an identical registration.
+        Err(DbError::Conflict(c)) => {
+            return Err(taken_error(c.contains("username"), !c.contains("username")))
+        }
+        Err(e) => return Err(internal(ctx, e)),
+    };
+    let ctx = AuditContext {
+        actor_user_id: ctx.actor_user_id.or(Some(id)),
+        ..ctx.clone()
+    };
+    audit::record(
+        &mut tx,
+        &ctx,
+        NewEvent::new(action, Outcome::Success)
+            .target("user", id)
+            .details(serde_json::json!({ "role": role.as_str() })),
+    )
+    .await
+    .map_err(|e| internal(&ctx, e))?;
+    tx.commit().await.map_err(|e| internal(&ctx, e))?;
+    users::find_by_id(&state.db, id)
+        .await
+        .map_err(|e| internal(&ctx, e))?
+        .ok_or_else(|| internal(&ctx, anyhow::anyhow!("user {id} vanished after insert")))
+}
+
+fn taken_error(username_taken: bool, email_taken: bool) -> AppError {
+    let mut errors = Vec::new();
+    if username_taken {
+        errors.push(FieldError {
+            field: "username".into(),
+            message: USERNAME_TAKEN.into(),
+        });
+    }
+    if email_taken {
+        errors.push(FieldError {
+            field: "email".into(),
+            message: EMAIL_UNAVAILABLE.into(),
+        });
+    }
+    AppError::Validation(errors)
+}
+
+/// Self-service registration (when `REGISTRATION=open`).
+pub async fn register(
+    state: &AppState,
+    input: &NewAccount,
+    ctx: &AuditContext,
+) -> Result<UserRow, AppError> {
+    if !state.settings.registration_open {
+        return Err(AppError::form(
+            "Registration is closed on this server. Ask an administrator for an account.",
+        ));
+    }
+    create_user(state, input, Role::User, ctx, "auth.register", None).await
+}
+
+/// An administrator created from the command line (`motto create-admin`).
+pub async fn create_admin(
+    state: &AppState,
+    input: &NewAccount,
+    ctx: &AuditContext,
+) -> Result<UserRow, AppError> {
+    create_user(state, input, Role::Admin, ctx, "admin.bootstrap", None).await
+}
+
+/// The first administrator, created in the browser with a one-time setup code.
+pub async fn create_first_admin(
+    state: &AppState,
+    setup_code: &str,
+    input: &NewAccount,
+    ctx: &AuditContext,
+) -> Result<UserRow, AppError> {
+    if setup_code.trim().is_empty() {
+        return Err(AppError::field(
+            "setup_code",
+            "Enter the setup code Motto printed when it started.",
+        ));
+    }
+    create_user(
+        state,
+        input,
+        Role::Admin,
+        ctx,
+        "admin.bootstrap",
+        Some(setup_code),
+    )
+    .await
+}
+
+/// Check a login. Unknown users are verified against a dummy hash, and every failure
+/// gives the same answer; the real reason goes to the audit log only.
+pub async fn login(
+    state: &AppState,
+    login: &str,
+    password: &SecretString,
+    ctx: &AuditContext,
+) -> Result<UserRow, AppError> {
+    let mut errors = Vec::new();
+    if login.trim().is_empty() {
+        errors.push(FieldError {
+            field: "login".into(),
+            message: "Enter your username or email.".into(),
+        });
+    }
+    if password.expose_secret().is_empty() {
+        errors.push(FieldError {
+            field: "password".into(),
+            message: "Enter your password.".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+
+    let too_long = login.len() > EMAIL_MAX * 4 || password.expose_secret().chars().count() > 1024;
+    let user = if too_long {
+        None
+    } else {
+        users::find_by_login(&state.db, &login_key(login))
+            .await
+            .map_err(|e| internal(ctx, e))?
+    };
+    let verified = if too_long {
+        false
+    } else {
+        state
+            .hasher
+            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+            .await
+    };
+
+    let failure = match (&user, verified) {
+        (Some(u), true) if !u.disabled => None,
+        (Some(u), true) => Some(("disabled", Some(u.id))),
+        (Some(u), false) => Some(("bad_password", Some(u.id))),
+        (None, _) => Some(("unknown_user", None)),
+    };
+    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let result = match (failure, user) {
+        (None, Some(user)) => {
+            users::touch_last_login(&mut tx, user.id)
+                .await
+                .map_err(|e| internal(ctx, e))?;
+            let ctx = AuditContext {
+                actor_user_id: Some(user.id),
+                ..ctx.clone()
+            };
+            audit::record(
+                &mut tx,
+                &ctx,
+                NewEvent::new("auth.login.success", Outcome::Success).target("user", user.id),
+            )
+            .await
+            .map_err(|e| internal(&ctx, e))?;
+            Ok(user)
+        }
+        (Some((reason, user_id)), _) => {
+            let mut event = NewEvent::new("auth.login.failure", Outcome::Failure)
+                .details(serde_json::json!({ "reason": reason }));
+            if let Some(id) = user_id {
+                event = event.target("user", id);
+            }
+            audit::record(&mut tx, ctx, event)
+                .await
+                .map_err(|e| internal(ctx, e))?;
+            Err(AppError::form(LOGIN_FAILED))
+        }
+        (None, None) => unreachable!("success always has a user"),
+    };
+    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    result
+}
+
+pub async fn record_logout(
+    state: &AppState,
+    user_id: i64,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    let ctx = AuditContext {
+        actor_user_id: Some(user_id),
+        ..ctx.clone()
+    };
+    audit::record_now(
+        &state.db,
+        &ctx,
+        NewEvent::new("auth.logout", Outcome::Success).target("user", user_id),
+    )
+    .await
+    .map_err(|e| internal(&ctx, e))?;
+    Ok(())
+}
+
+fn hash_setup_code(code: &str) -> String {
+    let normalized: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    hex::encode(Sha256::digest(normalized.as_bytes()))
+}
+
+/// When no admin exists, create a one-time setup code (128 bits, valid for an hour,
+/// stored hashed) and return it for printing.
+pub async fn issue_setup_code_if_no_admin(state: &AppState) -> anyhow::Result<Option<String>> {
+    if users::admin_exists(&state.db).await? {
+        return Ok(None);
+    }
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let raw = hex::encode(bytes);
+    let code = raw
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("hex is ascii"))
+        .collect::<Vec<_>>()
+        .join("-");
+    let mut tx = state.db.begin().await?;
+    users::insert_setup_token(
+        &mut tx,
+        &hash_setup_code(&code),
+        Utc::now() + chrono::Duration::minutes(SETUP_TOKEN_TTL_MINUTES),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_with_nfkc_and_compared_case_insensitively() {
+        let (_, plain) = normalize_username("Alice").unwrap();
+        let (_, fullwidth) = normalize_username("ａｌｉｃｅ").unwrap();
+        let (_, upper) = normalize_username("ALICE").unwrap();
+        assert_eq!(plain, "alice");
+        assert_eq!(fullwidth, "alice");
+        assert_eq!(upper, "alice");
+    }
+
+    #[test]
+    fn look_alike_letters_from_other_scripts_are_refused() {
+        // Cyrillic "а" looks like Latin "a".
+        assert!(normalize_username("аlice").is_err());
+    }
+
+    #[test]
+    fn username_length_and_characters_are_checked() {
+        assert!(normalize_username("").is_err());
+        assert!(normalize_username("ab").is_err());
+        assert!(normalize_username(&"a".repeat(33)).is_err());
+        assert!(normalize_username(&"a".repeat(1_000_000)).is_err());
+        assert!(normalize_username("bad name").is_err());
+        assert!(normalize_username("<script>").is_err());
+        assert!(normalize_username(".hidden").is_err());
+        assert!(normalize_username("jane.doe-42_x").is_ok());
+    }
+
+    #[test]
+    fn emails_are_checked_and_keyed_in_lower_case() {
+        assert_eq!(
+            normalize_email(" Jane@Example.COM ").unwrap(),
+            (
+                "Jane@Example.COM".to_string(),
+                "jane@example.com".to_string()
+            )
+        );
+        for bad in [
+            "",
+            "jane",
+            "jane@",
+            "@example.com",
+            "jane@example",
+            "ja ne@example.com",
+            "a@b@c.com",
+            "jane@.example.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?}");
+        }
+        assert!(normalize_email(&format!("{}@example.com", "a".repeat(300))).is_err());
+    }
+
+    #[test]
+    fn setup_codes_match_whatever_the_dashes_and_case() {
+        assert_eq!(hash_setup_code("abcd-1234"), hash_setup_code("ABCD1234"));
+        assert_ne!(hash_setup_code("abcd-1234"), hash_setup_code("abcd-1235"));
+    }
+}

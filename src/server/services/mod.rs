@@ -1,0 +1,4 @@
+//! Business rules. Every state change writes its audit event here, in the same
+//! transaction as the change.
+
+pub mod accounts;

@@ -1,0 +1,551 @@
+//! Accounts and sessions: register, log in, log out, timeouts, the first admin.
+
+use crate::db_test;
+use crate::helpers::{motto_cli_stdin, TestApp, GOOD_PASSWORD, TEST_KEY};
+use motto::server::db::audit;
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("motto_session="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+}
+
+fn cookie_names(res: &reqwest::Response) -> Vec<String> {
+    let mut names: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|c| c.split('=').next().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn json(res: reqwest::Response) -> serde_json::Value {
+    res.json().await.expect("JSON body")
+}
+
+/// The message for `field` in a server function's validation error.
+fn field_message(body: &serde_json::Value, field: &str) -> Option<String> {
+    body["Validation"]
+        .as_array()?
+        .iter()
+        .find(|e| e["field"] == field)
+        .and_then(|e| e["message"].as_str())
+        .map(str::to_string)
+}
+
+async fn account_status(app: &TestApp, client: &reqwest::Client) -> (u16, Option<String>) {
+    let res = client
+        .get(format!("{}/account", app.url))
+        .send()
+        .await
+        .unwrap();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string());
+    (res.status().as_u16(), location)
+}
+
+db_test!(register_login_logout_round_trip, |backend| {
+    let app = TestApp::spawn(backend).await;
+    // Anonymous: the protected page sends the visitor to log in, and comes back after.
+    assert_eq!(
+        account_status(&app, &app.client).await,
+        (303, Some("/login?next=%2Faccount".to_string()))
+    );
+
+    let res = app
+        .register("alice", "alice@example.com", GOOD_PASSWORD)
+        .await;
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    // Registration signs the new person in.
+    let page = app.get("/account").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("alice@example.com"));
+
+    assert_eq!(app.logout().await.status(), 200);
+    assert_eq!(account_status(&app, &app.client).await.0, 303);
+
+    let res = app.login("ALICE", GOOD_PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(account_status(&app, &app.client).await.0, 200);
+    // Email works as the login name too.
+    let other = app.new_client();
+    assert_eq!(
+        app.login_with(&other, "Alice@Example.com", GOOD_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+
+    let me: serde_json::Value = json(app.call(&app.client, "me", &[]).await).await;
+    assert_eq!(me["username"], "alice");
+    assert_eq!(me["role"], "user");
+    assert!(me.get("password_hash").is_none());
+
+    let actions = app.audit_actions().await;
+    for expected in ["auth.register", "auth.logout", "auth.login.success"] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} missing: {actions:?}"
+        );
+    }
+    assert!(audit::verify(&app.state.db).await.unwrap().is_intact());
+    app.stop().await;
+});
+
+db_test!(asvs_7_2_4_session_id_changes_at_login, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let res = app.register("bob", "bob@example.com", GOOD_PASSWORD).await;
+    let first = session_cookie(&res).expect("session cookie after registration");
+    let res = app.login("bob", GOOD_PASSWORD).await;
+    let second = session_cookie(&res).expect("session cookie after login");
+    assert_ne!(first, second, "session id not rotated at login");
+    // The old id is worth nothing now.
+    let stale = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = stale
+        .get(format!("{}/account", app.url))
+        .header("cookie", &first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    app.stop().await;
+});
+
+db_test!(asvs_7_4_1_old_cookie_is_dead_after_logout, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let res = app
+        .register("carol", "carol@example.com", GOOD_PASSWORD)
+        .await;
+    let cookie = session_cookie(&res).unwrap();
+    app.logout().await;
+    let res = app
+        .new_client()
+        .get(format!("{}/account", app.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "a logged-out session still works");
+    app.stop().await;
+});
+
+db_test!(
+    asvs_3_3_1_session_cookie_is_httponly_samesite_lax,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let res = app
+            .register("dave", "dave@example.com", GOOD_PASSWORD)
+            .await;
+        let raw = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("motto_session="))
+            .unwrap()
+            .to_string();
+        assert!(raw.contains("HttpOnly"), "{raw}");
+        assert!(raw.contains("SameSite=Lax"), "{raw}");
+        assert!(raw.contains("Path=/"), "{raw}");
+        // 128 bits of randomness, base64-encoded by tower-sessions.
+        let value = raw.split(';').next().unwrap().split('=').nth(1).unwrap();
+        assert!(value.len() >= 22, "{value}");
+        app.stop().await;
+    }
+);
+
+db_test!(
+    asvs_6_3_8_unknown_user_and_wrong_password_look_the_same,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        app.register("erin", "erin@example.com", GOOD_PASSWORD)
+            .await;
+
+        let a = app
+            .login_with(&app.new_client(), "nobody-here", GOOD_PASSWORD)
+            .await;
+        let b = app
+            .login_with(&app.new_client(), "erin", "violet ferry lantern loudly")
+            .await;
+        assert_eq!(a.status(), b.status());
+        assert_eq!(a.status(), 422);
+        assert_eq!(cookie_names(&a), cookie_names(&b));
+        let (a, b) = (a.text().await.unwrap(), b.text().await.unwrap());
+        assert_eq!(a, b);
+        assert!(a.contains("Wrong username, email or password."), "{a}");
+
+        // The reason is kept server-side, in the audit log.
+        let reasons: Vec<String> = motto::on_pool!(&app.state.db, pool => {
+            sqlx::query_scalar("SELECT details FROM audit_events WHERE action = 'auth.login.failure' ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(reasons.len(), 2);
+        assert!(reasons[0].contains("unknown_user"));
+        assert!(reasons[1].contains("bad_password"));
+        app.stop().await;
+    }
+);
+
+db_test!(weak_common_and_overlong_passwords_are_refused, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let too_long = "x".repeat(129);
+    for (password, expect) in [
+        ("short", "at least 12"),
+        ("password1234", "too common"),
+        ("frank-is-the-best-2026", "username"),
+        (too_long.as_str(), "at most 128"),
+    ] {
+        let res = app.register("frank", "frank@example.com", password).await;
+        assert_eq!(res.status(), 422, "{password}");
+        let body = json(res).await;
+        let message = field_message(&body, "password").unwrap_or_default();
+        assert!(message.contains(expect), "{password}: {message}");
+    }
+    assert_eq!(app.count("users").await, 0);
+    app.stop().await;
+});
+
+db_test!(mismatched_confirmation_is_refused, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let res = app
+        .call(
+            &app.client,
+            "register",
+            &[
+                ("username", "gina"),
+                ("email", "gina@example.com"),
+                ("password", GOOD_PASSWORD),
+                ("password_confirm", "violet ferry lantern quiet"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(field_message(&json(res).await, "password_confirm").is_some());
+    assert_eq!(app.count("users").await, 0);
+    app.stop().await;
+});
+
+db_test!(
+    duplicate_username_or_email_in_any_case_is_refused,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        assert_eq!(
+            app.register("Henry", "henry@example.com", GOOD_PASSWORD)
+                .await
+                .status(),
+            200
+        );
+        let other = TestApp::new_client(&app);
+
+        let register = |username: &'static str, email: &'static str| {
+            let app = &app;
+            let other = other.clone();
+            async move {
+                app.call(
+                    &other,
+                    "register",
+                    &[
+                        ("username", username),
+                        ("email", email),
+                        ("password", GOOD_PASSWORD),
+                        ("password_confirm", GOOD_PASSWORD),
+                    ],
+                )
+                .await
+            }
+        };
+        let body = json(register("HENRY", "someone@example.com").await).await;
+        assert!(field_message(&body, "username").unwrap().contains("taken"));
+        // Full-width letters normalise (NFKC) to the same name.
+        let body = json(register("ｈｅｎｒｙ", "someone@example.com").await).await;
+        assert!(field_message(&body, "username").unwrap().contains("taken"));
+        // The email message does not say that an account exists.
+        let body = json(register("henry2", "HENRY@example.COM").await).await;
+        let message = field_message(&body, "email").unwrap();
+        assert!(!message.to_lowercase().contains("exists"), "{message}");
+        assert_eq!(app.count("users").await, 1);
+        app.stop().await;
+    }
+);
+
+db_test!(bad_input_gets_field_errors_and_stores_nothing, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let res = app.register("", "", "").await;
+    assert_eq!(res.status(), 422);
+    let body = json(res).await;
+    for field in ["username", "email", "password"] {
+        assert!(field_message(&body, field).is_some(), "{field}: {body}");
+    }
+    let res = app.register("ivan", "not-an-email", GOOD_PASSWORD).await;
+    assert!(field_message(&json(res).await, "email").is_some());
+
+    let huge = "a".repeat(1024 * 1024);
+    let res = app.register(&huge, "ivan@example.com", GOOD_PASSWORD).await;
+    assert_eq!(res.status(), 422);
+    assert!(field_message(&json(res).await, "username").is_some());
+
+    let larger_than_limit = "a".repeat(3 * 1024 * 1024);
+    let res = app
+        .register("ivan", "ivan@example.com", &larger_than_limit)
+        .await;
+    assert_eq!(res.status(), 413);
+
+    // A missing field is a clear error, not a crash.
+    let res = app
+        .call(&app.client, "register", &[("username", "ivan")])
+        .await;
+    assert!(res.status().is_client_error() || res.status().is_server_error());
+    assert_ne!(res.status(), 200);
+    assert_eq!(app.count("users").await, 0);
+    assert_eq!(app.get("/health").await.status(), 200);
+    app.stop().await;
+});
+
+db_test!(next_parameter_only_allows_local_paths, |backend| {
+    let app = TestApp::spawn(backend).await;
+    app.register("judy", "judy@example.com", GOOD_PASSWORD)
+        .await;
+    for (next, expected) in [
+        ("https://evil.example", "/"),
+        ("//evil.example/x", "/"),
+        ("/account", "/account"),
+    ] {
+        let res = app
+            .call(
+                &app.new_client(),
+                "login",
+                &[
+                    ("login", "judy"),
+                    ("password", GOOD_PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let location = res.headers().get("location").unwrap().to_str().unwrap();
+        assert_eq!(location, expected, "next={next}");
+    }
+    app.stop().await;
+});
+
+db_test!(asvs_7_3_1_idle_timeout_ends_the_session, |backend| {
+    let app = TestApp::spawn_with_vars(
+        backend,
+        &[
+            ("SESSION_IDLE_TIMEOUT_SECS", "2"),
+            ("SESSION_ABSOLUTE_TIMEOUT_SECS", "60"),
+        ],
+    )
+    .await;
+    app.register("kate", "kate@example.com", GOOD_PASSWORD)
+        .await;
+    assert_eq!(account_status(&app, &app.client).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    assert_eq!(account_status(&app, &app.client).await.0, 303);
+    app.stop().await;
+});
+
+db_test!(
+    asvs_7_3_2_absolute_timeout_ends_an_active_session,
+    |backend| {
+        let app = TestApp::spawn_with_vars(
+            backend,
+            &[
+                ("SESSION_IDLE_TIMEOUT_SECS", "3"),
+                ("SESSION_ABSOLUTE_TIMEOUT_SECS", "4"),
+            ],
+        )
+        .await;
+        app.register("liam", "liam@example.com", GOOD_PASSWORD)
+            .await;
+        // Stay active: a request every second keeps the idle timer from firing.
+        for _ in 0..3 {
+            tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+            assert_eq!(account_status(&app, &app.client).await.0, 200);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert_eq!(account_status(&app, &app.client).await.0, 303);
+        let actions = app.audit_actions().await;
+        assert!(
+            actions.iter().any(|a| a == "auth.session.expired"),
+            "{actions:?}"
+        );
+        app.stop().await;
+    }
+);
+
+db_test!(bumping_the_session_epoch_ends_every_session, |backend| {
+    let app = TestApp::spawn(backend).await;
+    app.register("mia", "mia@example.com", GOOD_PASSWORD).await;
+    let second = app.new_client();
+    app.login_with(&second, "mia", GOOD_PASSWORD).await;
+    assert_eq!(account_status(&app, &app.client).await.0, 200);
+    assert_eq!(account_status(&app, &second).await.0, 200);
+
+    let mut tx = app.state.db.begin().await.unwrap();
+    let id: i64 = motto::on_pool!(&app.state.db, pool => {
+        sqlx::query_scalar("SELECT id FROM users WHERE username_key = 'mia'").fetch_one(pool).await.unwrap()
+    });
+    motto::server::db::users::bump_session_epoch(&mut tx, id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(account_status(&app, &app.client).await.0, 303);
+    assert_eq!(account_status(&app, &second).await.0, 303);
+    app.stop().await;
+});
+
+db_test!(a_disabled_account_cannot_log_in, |backend| {
+    let app = TestApp::spawn(backend).await;
+    app.register("noah", "noah@example.com", GOOD_PASSWORD)
+        .await;
+    app.db.raw_execute("UPDATE users SET disabled = TRUE").await;
+    // Existing sessions end too.
+    assert_eq!(account_status(&app, &app.client).await.0, 303);
+    let res = app
+        .login_with(&app.new_client(), "noah", GOOD_PASSWORD)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Wrong username, email or password."));
+    app.stop().await;
+});
+
+db_test!(registration_can_be_closed, |backend| {
+    let app = TestApp::spawn_with_vars(backend, &[("REGISTRATION", "closed")]).await;
+    let res = app
+        .register("olga", "olga@example.com", GOOD_PASSWORD)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Registration is closed"));
+    assert_eq!(app.count("users").await, 0);
+    let open: bool = json(app.call(&app.client, "registration_open", &[]).await)
+        .await
+        .as_bool()
+        .unwrap();
+    assert!(!open);
+    app.stop().await;
+});
+
+db_test!(
+    asvs_6_3_2_first_admin_comes_from_a_one_time_setup_code,
+    |backend| {
+        use motto::server::services::accounts::issue_setup_code_if_no_admin;
+        let app = TestApp::spawn(backend).await;
+        let code = issue_setup_code_if_no_admin(&app.state)
+            .await
+            .unwrap()
+            .expect("a code");
+        // Stored hashed only.
+        let stored: String = motto::on_pool!(&app.state.db, pool => {
+            sqlx::query_scalar("SELECT token_hash FROM setup_tokens").fetch_one(pool).await.unwrap()
+        });
+        assert!(!stored.contains(&code.replace('-', "")));
+
+        let setup = |code: String| {
+            let app = &app;
+            async move {
+                app.call(
+                    &app.new_client(),
+                    "setup",
+                    &[
+                        ("setup_code", code.as_str()),
+                        ("username", "root-admin"),
+                        ("email", "admin@example.com"),
+                        ("password", GOOD_PASSWORD),
+                        ("password_confirm", GOOD_PASSWORD),
+                    ],
+                )
+                .await
+            }
+        };
+        let res = setup("0000-0000-0000-0000-0000-0000-0000-0000".into()).await;
+        assert_eq!(res.status(), 422);
+        assert!(field_message(&json(res).await, "setup_code").is_some());
+        assert_eq!(app.count("users").await, 0);
+
+        let res = setup(code.to_uppercase()).await;
+        assert_eq!(res.status(), 200, "{:?}", res.text().await);
+        let role: String = motto::on_pool!(&app.state.db, pool => {
+            sqlx::query_scalar("SELECT role FROM users").fetch_one(pool).await.unwrap()
+        });
+        assert_eq!(role, "admin");
+
+        // Single use, and no new code once an admin exists.
+        let res = setup(code.clone()).await;
+        assert_eq!(res.status(), 422);
+        assert!(issue_setup_code_if_no_admin(&app.state)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(app
+            .audit_actions()
+            .await
+            .iter()
+            .any(|a| a == "admin.bootstrap"));
+        app.stop().await;
+    }
+);
+
+db_test!(create_admin_reads_the_password_from_stdin, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let vars = [
+        ("DATABASE_URL", app.db.url.as_str()),
+        ("SECRET_KEY", TEST_KEY),
+    ];
+    let out = motto_cli_stdin(
+        app.db.dir.path(),
+        &[
+            "create-admin",
+            "--username",
+            "ops",
+            "--email",
+            "ops@example.com",
+        ],
+        &vars,
+        &format!("{GOOD_PASSWORD}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let res = app.login("ops", GOOD_PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let me: serde_json::Value = json(app.call(&app.client, "me", &[]).await).await;
+    assert_eq!(me["role"], "admin");
+
+    // A weak password is refused with the policy's message and exit code 2.
+    let out = motto_cli_stdin(
+        app.db.dir.path(),
+        &[
+            "create-admin",
+            "--username",
+            "ops2",
+            "--email",
+            "ops2@example.com",
+        ],
+        &vars,
+        "password1234\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+    app.stop().await;
+});
