@@ -5,12 +5,21 @@ export async function waitForHydration(page: Page) {
   await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
 }
 
-/** Collects console errors and uncaught exceptions for the test to assert on. */
+/**
+ * Collects console errors, uncaught exceptions and Content-Security-Policy
+ * violations for the test to assert on.
+ */
 export function collectErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(msg.text());
   });
   page.on('pageerror', (err) => errors.push(err.message));
+  // Injected by the browser driver, so the page's CSP does not apply to it.
+  page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
   return errors;
 }

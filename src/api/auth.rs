@@ -21,8 +21,18 @@ mod ctx {
 
     /// Everything a server function needs from the request.
     pub async fn call() -> Result<Call, AppError> {
-        let state = expect_context::<AppState>();
-        let parts = expect_context::<http::request::Parts>();
+        // Missing context is a server bug: answer with a logged internal error rather
+        // than a panic.
+        let (Some(state), Some(parts)) = (
+            use_context::<AppState>(),
+            use_context::<http::request::Parts>(),
+        ) else {
+            let request_id = crate::server::security::REQUEST_ID
+                .try_with(|id| id.clone())
+                .unwrap_or_else(|_| "-".into());
+            tracing::error!(request_id = %request_id, "server function ran without its request context");
+            return Err(AppError::Internal { request_id });
+        };
         let auth = parts
             .extensions
             .get::<AuthSession>()
@@ -39,6 +49,11 @@ mod ctx {
     pub fn fail(e: AppError) -> AppError {
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
             res.set_status(e.status());
+            if let AppError::RateLimited { retry_after_secs } = &e {
+                if let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    res.insert_header(http::header::RETRY_AFTER, v);
+                }
+            }
         }
         e
     }

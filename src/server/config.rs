@@ -109,6 +109,73 @@ pub struct Settings {
     pub session_idle_timeout: Duration,
     /// A session ends this long after login, whatever the activity (ASVS 7.3.2).
     pub session_absolute_timeout: Duration,
+    /// Peers whose `X-Forwarded-For` is believed (ASVS 2.4.1).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub rate_limits: RateLimits,
+    pub login_throttle: LoginThrottleSettings,
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+}
+
+/// `N` requests per `period`, or no limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub limit: u32,
+    pub period: Duration,
+}
+
+impl Rate {
+    pub const fn new(limit: u32, period_secs: u64) -> Rate {
+        Rate {
+            limit,
+            period: Duration::from_secs(period_secs),
+        }
+    }
+
+    /// Parses `20/min`, `10/hour`, `5/sec`, `1000/day`; `off` means no limit.
+    pub fn parse(value: &str) -> Result<Option<Rate>, ()> {
+        let v = value.trim().to_ascii_lowercase();
+        if v == "off" {
+            return Ok(None);
+        }
+        let (n, unit) = v.split_once('/').ok_or(())?;
+        let limit: u32 = n.trim().parse().map_err(|_| ())?;
+        let secs = match unit.trim() {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            "d" | "day" => 86400,
+            _ => return Err(()),
+        };
+        if limit == 0 {
+            return Err(());
+        }
+        Ok(Some(Rate::new(limit, secs)))
+    }
+}
+
+/// Per-endpoint-class limits (`None` = unlimited).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    pub login: Option<Rate>,
+    pub register: Option<Rate>,
+    pub password_reset: Option<Rate>,
+    pub server_fn: Option<Rate>,
+    pub api: Option<Rate>,
+}
+
+/// Login throttling: per account+source, per source, and per account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginThrottleSettings {
+    /// Failures from one source for one account before delays start.
+    pub free_attempts: u32,
+    /// Failures from one source (any account) before delays start.
+    pub source_free_attempts: u32,
+    /// The longest delay.
+    pub max_delay: Duration,
+    /// Failed verifications per account per hour, after which only sources that
+    /// logged in to it before may try.
+    pub account_failures_per_hour: u32,
 }
 
 impl Settings {
@@ -510,6 +577,75 @@ impl Settings {
             );
         }
 
+        let mut trusted_proxies = Vec::new();
+        if let Some(v) = r.raw("TRUSTED_PROXIES") {
+            for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let parsed = item
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+                match parsed {
+                    Ok(net) => trusted_proxies.push(net),
+                    Err(_) => r.error(
+                        "TRUSTED_PROXIES",
+                        format!("{item:?} is not an IP address or CIDR range such as 10.0.0.0/8"),
+                    ),
+                }
+            }
+        }
+        let rate = |r: &mut Reader, name: &'static str, default: Rate| -> Option<Rate> {
+            match r.raw(name) {
+                None => Some(default),
+                Some(v) => Rate::parse(&v).unwrap_or_else(|_| {
+                    r.error(
+                        name,
+                        format!("{v:?} is not valid; use a count per period such as 20/min, 10/hour, or off"),
+                    );
+                    Some(default)
+                }),
+            }
+        };
+        let rate_limits = RateLimits {
+            login: rate(&mut r, "RATE_LIMIT_LOGIN", Rate::new(20, 60)),
+            register: rate(&mut r, "RATE_LIMIT_REGISTER", Rate::new(10, 3600)),
+            password_reset: rate(&mut r, "RATE_LIMIT_PASSWORD_RESET", Rate::new(5, 3600)),
+            server_fn: rate(&mut r, "RATE_LIMIT_SERVER_FN", Rate::new(300, 60)),
+            api: rate(&mut r, "RATE_LIMIT_API", Rate::new(600, 60)),
+        };
+        let login_throttle = LoginThrottleSettings {
+            free_attempts: r.parse("LOGIN_THROTTLE_FREE_ATTEMPTS", 5, "a whole number, e.g. 5"),
+            source_free_attempts: r.parse(
+                "LOGIN_THROTTLE_SOURCE_FREE_ATTEMPTS",
+                30,
+                "a whole number, e.g. 30",
+            ),
+            max_delay: Duration::from_secs(r.parse(
+                "LOGIN_THROTTLE_MAX_DELAY_SECS",
+                900,
+                "a whole number of seconds, e.g. 900",
+            )),
+            account_failures_per_hour: r.parse(
+                "LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR",
+                100,
+                "a whole number, e.g. 100",
+            ),
+        };
+        if login_throttle.account_failures_per_hour > 100 {
+            r.error(
+                "LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR",
+                "must be at most 100 (ASVS 6.3.1)",
+            );
+        }
+        let request_timeout = Duration::from_secs(r.parse(
+            "REQUEST_TIMEOUT_SECS",
+            30,
+            "a whole number of seconds, e.g. 30",
+        ));
+        let body_limit_bytes: usize = r.parse(
+            "REQUEST_BODY_LIMIT_BYTES",
+            2 * 1024 * 1024,
+            "a whole number of bytes, e.g. 2097152",
+        );
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -530,6 +666,11 @@ impl Settings {
             registration_open,
             session_idle_timeout,
             session_absolute_timeout,
+            trusted_proxies,
+            rate_limits,
+            login_throttle,
+            request_timeout,
+            body_limit_bytes,
         })
     }
 }
@@ -670,7 +811,7 @@ mod tests {
     }
 
     #[test]
-    fn short_secret_key_is_refused() {
+    fn asvs_13_3_1_short_secret_key_is_refused() {
         let err = settings(&[("SECRET_KEY", "abcdefghijklmnopqrstuvwxyz01234")]).unwrap_err();
         assert!(err.mentions("SECRET_KEY"));
         assert!(err.to_string().contains("at least 32"), "{err}");
@@ -682,7 +823,7 @@ mod tests {
     }
 
     #[test]
-    fn placeholder_secret_key_is_refused() {
+    fn asvs_13_3_1_placeholder_secret_key_is_refused() {
         for placeholder in ["changeme", "supersecret", "CHANGEME", "your-secret-key"] {
             let err = settings(&[("SECRET_KEY", placeholder)]).unwrap_err();
             assert!(
@@ -784,7 +925,7 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_wildcard_cors() {
+    fn asvs_3_4_2_production_refuses_wildcard_cors() {
         let err = prod(&[("CORS_ORIGINS", "*")]).unwrap_err();
         assert!(err.mentions("CORS_ORIGINS"));
     }
@@ -796,7 +937,7 @@ mod tests {
     }
 
     #[test]
-    fn null_cors_origin_is_always_refused() {
+    fn asvs_3_4_2_null_cors_origin_is_always_refused() {
         let err = settings(&[("SECRET_KEY", GOOD_KEY), ("CORS_ORIGINS", "null")]).unwrap_err();
         assert!(err.mentions("CORS_ORIGINS"));
     }
@@ -831,13 +972,13 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_logging_request_bodies() {
+    fn asvs_13_4_2_production_refuses_logging_request_bodies() {
         let err = prod(&[("LOG_REQUEST_BODIES", "true")]).unwrap_err();
         assert!(err.mentions("LOG_REQUEST_BODIES"));
     }
 
     #[test]
-    fn production_refuses_debug_logging() {
+    fn asvs_13_4_2_production_refuses_debug_logging() {
         let err = prod(&[("LOG_LEVEL", "debug")]).unwrap_err();
         assert!(err.mentions("LOG_LEVEL"));
     }
@@ -894,6 +1035,40 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.mentions("SESSION_ABSOLUTE_TIMEOUT_SECS"));
+    }
+
+    #[test]
+    fn rates_parse_and_bad_rates_are_refused() {
+        assert_eq!(Rate::parse("20/min"), Ok(Some(Rate::new(20, 60))));
+        assert_eq!(Rate::parse("5/hour"), Ok(Some(Rate::new(5, 3600))));
+        assert_eq!(Rate::parse("off"), Ok(None));
+        assert!(Rate::parse("0/min").is_err());
+        assert!(Rate::parse("many").is_err());
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("RATE_LIMIT_LOGIN", "lots")]).unwrap_err();
+        assert!(err.mentions("RATE_LIMIT_LOGIN"));
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_ranges() {
+        let s = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+        ])
+        .unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
+        let err =
+            settings(&[("SECRET_KEY", GOOD_KEY), ("TRUSTED_PROXIES", "proxy.local")]).unwrap_err();
+        assert!(err.mentions("TRUSTED_PROXIES"));
+    }
+
+    #[test]
+    fn asvs_6_3_1_account_failure_cap_cannot_exceed_100_per_hour() {
+        let err = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR", "500"),
+        ])
+        .unwrap_err();
+        assert!(err.mentions("LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod request_id;
 pub mod routes;
+pub mod security;
 pub mod services;
 pub mod state;
 pub mod telemetry;
@@ -42,14 +43,31 @@ pub fn leptos_options(settings: &Settings) -> LeptosOptions {
 }
 
 pub fn build_router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    build_router_with(state, Router::new())
+}
+
+/// The app's router with `extra` routes merged in behind the same layers (tests use
+/// this to inject faults).
+pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
+    // Generated once per process: generating runs the app with resource loading
+    // suppressed process-wide, which would stall any page rendering at that moment
+    // (leptos issue #4773) if several routers were built while serving.
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     let shell_options = state.leptos_options.clone();
     let log_bodies = state.settings.log_request_bodies;
     let router = Router::new()
         .route("/health", get(routes::ops::health))
         .route("/ready", get(routes::ops::ready))
-        .leptos_routes_with_context(&state, routes, || (), move || shell(shell_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+        .leptos_routes_with_context(&state, routes, security::provide_csp_nonce, move || {
+            shell(shell_options.clone())
+        })
+        .merge(extra)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(security::provide_csp_nonce, shell));
     // Development aid only: configuration refuses it in production.
     let router = if log_bodies {
         router.layer(middleware::from_fn(log_request_body))
@@ -58,14 +76,42 @@ pub fn build_router(state: AppState) -> Router {
     };
     let backend = auth::Backend::new(state.db.clone(), &state.settings);
     let sessions = auth::session_layer(auth::Store::new(&state.db), &state.settings);
-    router
+    let settings = state.settings.clone();
+    let router = router
         .layer(middleware::from_fn(auth::guard_protected_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::enforce_timeouts,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::limits::rate_limit,
+        ))
         .layer(axum_login::AuthManagerLayerBuilder::new(backend, sessions).build())
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::csrf,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            security::panic_response,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            settings.body_limit_bytes,
+        ));
+    let router = match security::cors_layer(&settings) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::client_ip,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {
@@ -84,8 +130,6 @@ pub fn build_router(state: AppState) -> Router {
 }
 
 const MAX_LOGGED_BODY: usize = 64 * 1024;
-/// Request bodies larger than this are refused with 413.
-const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Logs each request body at debug level (`LOG_REQUEST_BODIES=true`, development only).
 async fn log_request_body(req: Request, next: middleware::Next) -> axum::response::Response {
@@ -116,10 +160,12 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         .map_err(|e| db::StartError::Migrate {
             cause: format!("session table: {e}"),
         })?;
+    let settings_ref = settings.clone();
     Ok(AppState {
         leptos_options: leptos_options(&settings),
         settings: Arc::new(settings),
         hasher: auth::password::Hasher::new(),
+        security: Arc::new(security::SecurityState::new(&settings_ref)),
         db,
     })
 }
@@ -150,10 +196,19 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
 pub async fn serve_on(
     listener: TcpListener,
     state: AppState,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let grace = state.settings.shutdown_grace;
-    let app = build_router(state);
+    serve_router(listener, build_router(state), grace, shutdown).await
+}
+
+/// Serve `app` until `shutdown` flips to true, with a grace period for in-flight requests.
+pub async fn serve_router(
+    listener: TcpListener,
+    app: Router,
+    grace: std::time::Duration,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     let mut stop = shutdown.clone();
     let server = axum::serve(
         listener,

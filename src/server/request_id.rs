@@ -19,8 +19,8 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let value = HeaderValue::from_str(&id).expect("a uuid is a valid header value");
     req.headers_mut().insert(HEADER, value.clone());
-    req.extensions_mut().insert(RequestId(id));
-    let mut res = next.run(req).await;
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut res = super::security::REQUEST_ID.scope(id, next.run(req)).await;
     res.headers_mut().insert(HEADER, value);
     res
 }

@@ -11,6 +11,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
     pub hasher: Hasher,
+    pub security: Arc<super::security::SecurityState>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -133,32 +133,35 @@ fn drop_guards_sql(backend: Backend) -> &'static str {
     }
 }
 
-db_test!(an_edited_event_breaks_the_chain_at_that_event, |backend| {
-    let app = TestApp::spawn(backend).await;
-    append_some(&app, 5).await;
-    assert!(audit::verify(&app.state.db).await.unwrap().is_intact());
+db_test!(
+    asvs_16_4_2_an_edited_event_breaks_the_chain_at_that_event,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        append_some(&app, 5).await;
+        assert!(audit::verify(&app.state.db).await.unwrap().is_intact());
 
-    app.db.raw_execute(drop_guards_sql(backend)).await;
-    app.db
-        .raw_execute("UPDATE audit_events SET outcome = 'failure' WHERE id = 4")
-        .await;
+        app.db.raw_execute(drop_guards_sql(backend)).await;
+        app.db
+            .raw_execute("UPDATE audit_events SET outcome = 'failure' WHERE id = 4")
+            .await;
 
-    let report = audit::verify(&app.state.db).await.unwrap();
-    let broken = report.first_broken.expect("tampering detected");
-    assert_eq!(broken.id, 4, "{broken:?}");
-    assert_eq!(report.rows, 3);
+        let report = audit::verify(&app.state.db).await.unwrap();
+        let broken = report.first_broken.expect("tampering detected");
+        assert_eq!(broken.id, 4, "{broken:?}");
+        assert_eq!(report.rows, 3);
 
-    // The command-line check agrees, and exits non-zero.
-    let out = motto_cli(
-        app.db.dir.path(),
-        &["verify-audit"],
-        &[("DATABASE_URL", &app.db.url), ("SECRET_KEY", TEST_KEY)],
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{stdout}");
-    assert!(stdout.contains("fails at event 4"), "{stdout}");
-    app.stop().await;
-});
+        // The command-line check agrees, and exits non-zero.
+        let out = motto_cli(
+            app.db.dir.path(),
+            &["verify-audit"],
+            &[("DATABASE_URL", &app.db.url), ("SECRET_KEY", TEST_KEY)],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{stdout}");
+        assert!(stdout.contains("fails at event 4"), "{stdout}");
+        app.stop().await;
+    }
+);
 
 db_test!(a_deleted_event_breaks_the_chain, |backend| {
     let app = TestApp::spawn(backend).await;

@@ -172,13 +172,34 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: TestDb, settings: Settings) -> TestApp {
+        Self::spawn_full(db, settings, axum::Router::new()).await
+    }
+
+    /// The app with extra routes behind the same layers (to inject faults).
+    pub async fn spawn_with_routes(
+        backend: Backend,
+        vars: &[(&str, &str)],
+        extra: axum::Router<AppState>,
+    ) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let settings = Settings::for_tests_with(&db.url, &db.data_dir(), vars);
+        Self::spawn_full(db, settings, extra).await
+    }
+
+    pub async fn spawn_full(
+        db: TestDb,
+        settings: Settings,
+        extra: axum::Router<AppState>,
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
         let addr = listener.local_addr().unwrap();
         let state = motto::server::prepare(settings).await.expect("app starts");
         let (shutdown, rx) = watch::channel(false);
-        let server = tokio::spawn(motto::server::serve_on(listener, state.clone(), rx));
+        let router = motto::server::build_router_with(state.clone(), extra);
+        let grace = state.settings.shutdown_grace;
+        let server = tokio::spawn(motto::server::serve_router(listener, router, grace, rx));
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -222,7 +243,10 @@ impl TestApp {
             .form(form)
             .send()
             .await
-            .expect("server fn call")
+            .unwrap_or_else(|e| {
+                let fields: Vec<&str> = form.iter().map(|(k, _)| *k).collect();
+                panic!("server fn {endpoint} {fields:?}: {e:?}")
+            })
     }
 
     pub async fn register(&self, username: &str, email: &str, password: &str) -> reqwest::Response {

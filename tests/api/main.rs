@@ -7,3 +7,4 @@ mod audit;
 mod cli;
 mod ops;
 mod pages;
+mod security;

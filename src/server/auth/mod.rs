@@ -320,8 +320,8 @@ pub async fn guard_protected_pages(auth: AuthSession, req: Request, next: Next) 
     next.run(req).await
 }
 
-/// Who is acting and from where, for audit events. `source_ip` is the TCP peer
-/// (trusted-proxy handling comes with the rate limiter).
+/// Who is acting and from where, for audit events. `source_ip` is the client address
+/// (from `X-Forwarded-For` only behind a trusted proxy).
 pub fn audit_context(
     extensions: &axum::http::Extensions,
     headers: &axum::http::HeaderMap,
@@ -331,8 +331,14 @@ pub fn audit_context(
         actor_user_id: user_id,
         actor_api_key_id: None,
         source_ip: extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip().to_string()),
+            .get::<super::security::ClientIp>()
+            .map(|c| c.0)
+            .or_else(|| {
+                extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|ci| ci.0.ip())
+            })
+            .map(|ip| ip.to_string()),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())

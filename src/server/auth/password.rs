@@ -197,7 +197,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+    async fn asvs_11_4_2_hashes_are_argon2id_with_owasp_parameters_and_verify() {
         let h = Hasher::new();
         let pw = SecretString::from("violet ferry lantern quietly".to_string());
         let hash = h.hash(&pw).await.unwrap();

@@ -337,11 +337,25 @@ pub async fn login(
         return Err(AppError::Validation(errors));
     }
 
+    let key = login_key(login);
+    let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
+    if let Err(wait) = state.security.throttle.check(&key, ip) {
+        crate::server::security::limits::record_rate_limited(
+            state,
+            ctx,
+            "login_throttle",
+            &format!("{key}@{}", ctx.source_ip.as_deref().unwrap_or("-")),
+        )
+        .await;
+        return Err(AppError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
     let too_long = login.len() > EMAIL_MAX * 4 || password.expose_secret().chars().count() > 1024;
     let user = if too_long {
         None
     } else {
-        users::find_by_login(&state.db, &login_key(login))
+        users::find_by_login(&state.db, &key)
             .await
             .map_err(|e| internal(ctx, e))?
     };
@@ -360,6 +374,10 @@ pub async fn login(
         (Some(u), false) => Some(("bad_password", Some(u.id))),
         (None, _) => Some(("unknown_user", None)),
     };
+    match failure {
+        None => state.security.throttle.success(&key, ip),
+        Some(_) => state.security.throttle.failure(&key, ip),
+    }
     let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
     let result = match (failure, user) {
         (None, Some(user)) => {

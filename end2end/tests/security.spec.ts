@@ -1,0 +1,39 @@
+import { test, expect } from '@playwright/test';
+import { collectErrors, waitForHydration } from './helpers';
+
+const PASSWORD = 'violet ferry lantern quietly';
+
+test('asvs_3_4_3 no CSP violation while pages hydrate and are used', async ({ page }) => {
+  const errors = collectErrors(page);
+  for (const path of ['/', '/login', '/register', '/setup', '/no/such/page']) {
+    const res = await page.goto(path);
+    const csp = res?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("'nonce-");
+    expect(csp).not.toContain('unsafe-inline');
+    await waitForHydration(page);
+  }
+  // Use the app: register, change theme, log out.
+  const username = `csp${Date.now().toString(36)}`;
+  await page.goto('/register');
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.com`);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Confirm password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await page.getByRole('button', { name: /^Theme:/ }).click();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('asvs_3_4_6 the app cannot be framed', async ({ page, baseURL }) => {
+  const res = await page.request.get('/');
+  expect(res.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(res.headers()['x-frame-options']).toBe('DENY');
+  // A page that tries to frame Motto gets an empty frame.
+  await page.setContent(`<iframe id="f" src="${baseURL}/"></iframe>`);
+  const frame = page.frameLocator('#f');
+  await expect(frame.getByRole('heading', { name: /Your documents/ })).toHaveCount(0);
+});

@@ -1,0 +1,414 @@
+//! Rate limits per endpoint class, and login throttling (ASVS 2.4.1, 6.1.1, 6.3.1).
+//!
+//! State is kept in this instance's memory. Several instances behind a load balancer
+//! each apply the limits to the traffic they see.
+
+use super::{ClientIp, REQUEST_ID};
+use crate::{
+    error::AppError,
+    server::{
+        auth::{audit_context, AuthSession},
+        config::{LoginThrottleSettings, Rate},
+        db::audit::{self, NewEvent, Outcome},
+        state::AppState,
+    },
+};
+use axum::{
+    extract::{Request, State},
+    http::{HeaderValue, Method},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    net::IpAddr,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Class {
+    Login,
+    Register,
+    PasswordReset,
+    ServerFn,
+    Api,
+}
+
+impl Class {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Login => "login",
+            Class::Register => "register",
+            Class::PasswordReset => "password_reset",
+            Class::ServerFn => "server_fn",
+            Class::Api => "api",
+        }
+    }
+
+    /// Which class a request belongs to; `None` for pages and static assets.
+    pub fn of(method: &Method, path: &str) -> Option<Class> {
+        if path.starts_with("/api/v1/") || path == "/api/v1" {
+            return Some(Class::Api);
+        }
+        if *method != Method::POST || !path.starts_with("/api/") {
+            return None;
+        }
+        Some(match path {
+            "/api/login" => Class::Login,
+            "/api/register" | "/api/setup" => Class::Register,
+            p if p.starts_with("/api/password_reset") => Class::PasswordReset,
+            _ => Class::ServerFn,
+        })
+    }
+}
+
+struct Window {
+    start: Instant,
+    count: u32,
+}
+
+/// Fixed-window counters per (class, key).
+#[derive(Default)]
+pub struct RateLimiter {
+    windows: Mutex<HashMap<(Class, String), Window>>,
+}
+
+impl RateLimiter {
+    /// Count one request; `Err(retry_after)` when over the limit.
+    pub fn hit(&self, class: Class, key: &str, rate: Rate) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > 200_000 {
+            windows.retain(|_, w| now.duration_since(w.start) < Duration::from_secs(86_400));
+        }
+        let w = windows.entry((class, key.to_string())).or_insert(Window {
+            start: now,
+            count: 0,
+        });
+        if now.duration_since(w.start) >= rate.period {
+            w.start = now;
+            w.count = 0;
+        }
+        if w.count >= rate.limit {
+            return Err(rate.period.saturating_sub(now.duration_since(w.start)));
+        }
+        w.count += 1;
+        Ok(())
+    }
+}
+
+fn too_many(retry_after: Duration) -> Response {
+    let secs = retry_after.as_secs().max(1);
+    let mut res = AppError::RateLimited {
+        retry_after_secs: secs,
+    }
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert("retry-after", v);
+    }
+    res
+}
+
+pub async fn record_rate_limited(
+    state: &AppState,
+    ctx: &crate::server::db::audit::AuditContext,
+    kind: &str,
+    key: &str,
+) {
+    if !state
+        .security
+        .dedupe
+        .should_record(&format!("{kind}:{key}"))
+    {
+        return;
+    }
+    let event = NewEvent::new("security.rate_limited", Outcome::Denied)
+        .details(serde_json::json!({ "class": kind }));
+    if let Err(e) = audit::record_now(&state.db, ctx, event).await {
+        tracing::error!(error = %e, "could not record a rate-limit hit");
+    }
+}
+
+/// Per-class limits, keyed by the user when known and the client address otherwise.
+pub async fn rate_limit(
+    State(state): State<AppState>,
+    auth: AuthSession,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(class) = Class::of(req.method(), req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let limits = &state.settings.rate_limits;
+    let rate = match class {
+        Class::Login => limits.login,
+        Class::Register => limits.register,
+        Class::PasswordReset => limits.password_reset,
+        Class::ServerFn => limits.server_fn,
+        Class::Api => limits.api,
+    };
+    let Some(rate) = rate else {
+        return next.run(req).await;
+    };
+    let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
+    let user = auth.user.as_ref().map(|u| u.id);
+    let key = match (class, user, ip) {
+        (Class::ServerFn | Class::Api, Some(id), _) => format!("user:{id}"),
+        (_, _, Some(ip)) => format!("ip:{ip}"),
+        _ => "unknown".to_string(),
+    };
+    if let Err(retry_after) = state.security.limiter.hit(class, &key, rate) {
+        let ctx = audit_context(req.extensions(), req.headers(), user);
+        record_rate_limited(&state, &ctx, class.as_str(), &key).await;
+        let rid = REQUEST_ID.try_with(|r| r.clone()).unwrap_or_default();
+        tracing::warn!(request_id = %rid, class = class.as_str(), "rate limited");
+        return too_many(retry_after);
+    }
+    next.run(req).await
+}
+
+#[derive(Default)]
+struct Failures {
+    count: u32,
+    last: Option<Instant>,
+}
+
+impl Failures {
+    /// Forget failures older than an hour.
+    fn decay(&mut self, now: Instant) {
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) > Duration::from_secs(3600))
+        {
+            *self = Failures::default();
+        }
+    }
+
+    fn add(&mut self, now: Instant) {
+        self.decay(now);
+        self.count += 1;
+        self.last = Some(now);
+    }
+
+    /// Time still to wait: nothing for the first `free` failures, then 1 s, 2 s,
+    /// 4 s, ... up to `max`.
+    fn wait(&self, free: u32, max: Duration, now: Instant) -> Option<Duration> {
+        let last = self.last?;
+        if self.count < free || now.duration_since(last) > Duration::from_secs(3600) {
+            return None;
+        }
+        let exp = (self.count - free).min(20);
+        let delay = Duration::from_secs(1u64 << exp).min(max);
+        let until = last + delay;
+        (until > now).then(|| until - now)
+    }
+}
+
+#[derive(Default)]
+struct ThrottleState {
+    /// Failures for one account from one source: the main brake.
+    pair: HashMap<(String, IpAddr), Failures>,
+    /// Failures from one source across accounts: slows credential stuffing.
+    source: HashMap<IpAddr, Failures>,
+    /// Failure times per account in the last hour: the hard cap.
+    account: HashMap<String, VecDeque<Instant>>,
+    /// Sources that logged in to the account before: they keep access under attack.
+    known: HashMap<String, HashSet<IpAddr>>,
+}
+
+/// Login throttling. An attacker's source is slowed with growing delays; an account
+/// gets at most `account_failures_per_hour` failed verifications per hour, after which
+/// only sources that logged in to it successfully before may try, so a stranger
+/// cannot lock the owner out.
+pub struct LoginThrottle {
+    settings: LoginThrottleSettings,
+    state: Mutex<ThrottleState>,
+}
+
+impl LoginThrottle {
+    pub fn new(settings: LoginThrottleSettings) -> LoginThrottle {
+        LoginThrottle {
+            settings,
+            state: Mutex::new(ThrottleState::default()),
+        }
+    }
+
+    /// Whether a verification may run now; `Err(retry_after)` if not.
+    pub fn check(&self, account: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let now = Instant::now();
+        let s = &self.settings;
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        if let Some(wait) = st
+            .pair
+            .get(&(account.to_string(), ip))
+            .and_then(|f| f.wait(s.free_attempts, s.max_delay, now))
+        {
+            return Err(wait);
+        }
+        if let Some(wait) = st
+            .source
+            .get(&ip)
+            .and_then(|f| f.wait(s.source_free_attempts, s.max_delay, now))
+        {
+            return Err(wait);
+        }
+        let known = st.known.get(account).is_some_and(|k| k.contains(&ip));
+        if let Some(times) = st.account.get_mut(account) {
+            while times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(3600))
+            {
+                times.pop_front();
+            }
+            if times.len() as u32 >= s.account_failures_per_hour && !known {
+                let oldest = *times.front().expect("non-empty when over the cap");
+                return Err(Duration::from_secs(3600).saturating_sub(now.duration_since(oldest)));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn failure(&self, account: &str, ip: Option<IpAddr>) {
+        let now = Instant::now();
+        let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.pair.len() > 100_000 {
+            st.pair.retain(|_, f| {
+                f.last
+                    .is_some_and(|t| now.duration_since(t) < Duration::from_secs(3600))
+            });
+            st.source.retain(|_, f| {
+                f.last
+                    .is_some_and(|t| now.duration_since(t) < Duration::from_secs(3600))
+            });
+            st.account.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.duration_since(*t) < Duration::from_secs(3600))
+            });
+        }
+        st.pair
+            .entry((account.to_string(), ip))
+            .or_default()
+            .add(now);
+        st.source.entry(ip).or_default().add(now);
+        st.account
+            .entry(account.to_string())
+            .or_default()
+            .push_back(now);
+    }
+
+    pub fn success(&self, account: &str, ip: Option<IpAddr>) {
+        let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.pair.remove(&(account.to_string(), ip));
+        let known = st.known.entry(account.to_string()).or_default();
+        if known.len() < 64 {
+            known.insert(ip);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> LoginThrottleSettings {
+        LoginThrottleSettings {
+            free_attempts: 3,
+            source_free_attempts: 10,
+            max_delay: Duration::from_secs(900),
+            account_failures_per_hour: 6,
+        }
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn asvs_6_3_1_delays_start_after_the_free_attempts_and_grow() {
+        let t = LoginThrottle::new(settings());
+        for _ in 0..3 {
+            assert!(t.check("alice", ip("1.1.1.1")).is_ok());
+            t.failure("alice", ip("1.1.1.1"));
+        }
+        let first = t.check("alice", ip("1.1.1.1")).unwrap_err();
+        assert!(first <= Duration::from_secs(1));
+        t.failure("alice", ip("1.1.1.1"));
+        let second = t.check("alice", ip("1.1.1.1")).unwrap_err();
+        assert!(second > first, "{second:?} <= {first:?}");
+        // The delay caps at the maximum.
+        let mut f = Failures::default();
+        let now = Instant::now();
+        for _ in 0..40 {
+            f.add(now);
+        }
+        assert_eq!(
+            f.wait(3, Duration::from_secs(900), now),
+            Some(Duration::from_secs(900))
+        );
+    }
+
+    #[test]
+    fn asvs_6_1_1_another_source_is_not_slowed_by_an_attacker() {
+        let t = LoginThrottle::new(settings());
+        for _ in 0..5 {
+            t.failure("alice", ip("6.6.6.6"));
+        }
+        assert!(t.check("alice", ip("6.6.6.6")).is_err());
+        assert!(t.check("alice", ip("2.2.2.2")).is_ok());
+    }
+
+    #[test]
+    fn asvs_6_3_1_account_cap_stops_strangers_but_not_known_sources() {
+        let t = LoginThrottle::new(settings());
+        t.success("alice", ip("2.2.2.2"));
+        for i in 0..6 {
+            t.failure("alice", ip(&format!("9.9.9.{i}")));
+        }
+        assert!(t.check("alice", ip("8.8.8.8")).is_err(), "cap not applied");
+        assert!(t.check("alice", ip("2.2.2.2")).is_ok(), "owner locked out");
+        assert!(t.check("bob", ip("8.8.8.8")).is_ok());
+    }
+
+    #[test]
+    fn success_clears_the_pair_delay() {
+        let t = LoginThrottle::new(settings());
+        for _ in 0..3 {
+            t.failure("alice", ip("1.1.1.1"));
+        }
+        assert!(t.check("alice", ip("1.1.1.1")).is_err());
+        t.success("alice", ip("1.1.1.1"));
+        assert!(t.check("alice", ip("1.1.1.1")).is_ok());
+    }
+
+    #[test]
+    fn asvs_2_4_1_rate_limiter_counts_per_key_and_window() {
+        let r = RateLimiter::default();
+        let rate = Rate::new(2, 60);
+        assert!(r.hit(Class::Login, "ip:1", rate).is_ok());
+        assert!(r.hit(Class::Login, "ip:1", rate).is_ok());
+        let wait = r.hit(Class::Login, "ip:1", rate).unwrap_err();
+        assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(58));
+        assert!(r.hit(Class::Login, "ip:2", rate).is_ok());
+        assert!(r.hit(Class::Register, "ip:1", rate).is_ok());
+    }
+
+    #[test]
+    fn endpoint_classes() {
+        assert_eq!(Class::of(&Method::POST, "/api/login"), Some(Class::Login));
+        assert_eq!(
+            Class::of(&Method::POST, "/api/register"),
+            Some(Class::Register)
+        );
+        assert_eq!(Class::of(&Method::POST, "/api/me"), Some(Class::ServerFn));
+        assert_eq!(
+            Class::of(&Method::GET, "/api/v1/documents"),
+            Some(Class::Api)
+        );
+        assert_eq!(Class::of(&Method::GET, "/pkg/motto.js"), None);
+        assert_eq!(Class::of(&Method::GET, "/"), None);
+    }
+}
