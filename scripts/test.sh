@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh machine: installs what is missing, finds (or
 # starts) PostgreSQL, then runs the gates (fmt, clippy for ssr and hydrate), the
 # unit and integration tests on SQLite and PostgreSQL, and the end-to-end tests in
-# Chromium against a debug build on both databases.
+# Chromium against a debug build on both databases, then sqlmap against the forms.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,5 +63,11 @@ else
   echo "psql not found: end-to-end tests run on SQLite only" >&2
 fi
 (cd end2end && npx playwright test)
+
+step "sqlmap against the login and registration forms"
+scripts/security.sh
+
+step "ASVS coverage"
+scripts/asvs-coverage.sh || true
 
 step "all tests passed"

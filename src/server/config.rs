@@ -133,22 +133,23 @@ impl Rate {
     }
 
     /// Parses `20/min`, `10/hour`, `5/sec`, `1000/day`; `off` means no limit.
-    pub fn parse(value: &str) -> Result<Option<Rate>, ()> {
+    pub fn parse(value: &str) -> Result<Option<Rate>, String> {
         let v = value.trim().to_ascii_lowercase();
         if v == "off" {
             return Ok(None);
         }
-        let (n, unit) = v.split_once('/').ok_or(())?;
-        let limit: u32 = n.trim().parse().map_err(|_| ())?;
+        let bad = || format!("{value:?} is not a rate such as 20/min");
+        let (n, unit) = v.split_once('/').ok_or_else(bad)?;
+        let limit: u32 = n.trim().parse().map_err(|_| bad())?;
         let secs = match unit.trim() {
             "s" | "sec" | "second" => 1,
             "m" | "min" | "minute" => 60,
             "h" | "hour" => 3600,
             "d" | "day" => 86400,
-            _ => return Err(()),
+            _ => return Err(bad()),
         };
         if limit == 0 {
-            return Err(());
+            return Err(bad());
         }
         Ok(Some(Rate::new(limit, secs)))
     }
