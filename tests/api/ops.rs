@@ -81,3 +81,25 @@ db_test!(
         assert!(after.is_err(), "server still answering after shutdown");
     }
 );
+
+async fn slow_ok() -> &'static str {
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    "finished"
+}
+
+db_test!(in_flight_requests_finish_after_shutdown_starts, |backend| {
+    let app = crate::helpers::TestApp::spawn_with_routes(
+        backend,
+        &[],
+        axum::Router::new().route("/slow", axum::routing::get(slow_ok)),
+    )
+    .await;
+    let url = format!("{}/slow", app.url);
+    let in_flight = tokio::spawn(async move { reqwest::get(url).await });
+    // Let the request reach the handler, then ask the server to stop.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.stop().await;
+    let res = in_flight.await.unwrap().expect("in-flight request completed");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "finished");
+});
