@@ -2,7 +2,7 @@ use crate::{domain::user::CurrentUser, error::AppError};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod ctx {
+pub(crate) mod ctx {
     use crate::{
         error::AppError,
         server::{
@@ -43,6 +43,15 @@ mod ctx {
         let user_id = auth.user.as_ref().map(|u| u.id);
         let audit = audit_context_from_parts(&parts, user_id);
         Ok(Call { state, auth, audit })
+    }
+
+    /// The signed-in user's id, or Unauthorized (ASVS 8.3.1).
+    pub fn user(call: &Call) -> Result<i64, AppError> {
+        call.auth
+            .user
+            .as_ref()
+            .map(|u| u.id)
+            .ok_or_else(|| fail(AppError::Unauthorized))
     }
 
     /// Set the HTTP status that matches the error, then hand the error back.

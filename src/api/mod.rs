@@ -3,3 +3,4 @@
 //! pulls in sqlx or argon2.
 
 pub mod auth;
+pub mod documents;

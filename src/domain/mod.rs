@@ -1,4 +1,5 @@
 //! Types shared by the server and the browser.
 
+pub mod document;
 pub mod theme;
 pub mod user;

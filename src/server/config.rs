@@ -115,6 +115,8 @@ pub struct Settings {
     pub login_throttle: LoginThrottleSettings,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
+    /// Days a document stays in the trash before it is deleted for good.
+    pub trash_days: u32,
 }
 
 /// `N` requests per `period`, or no limit.
@@ -647,6 +649,11 @@ impl Settings {
             "a whole number of bytes, e.g. 2097152",
         );
 
+        let trash_days: u32 = r.parse("DOCUMENT_TRASH_DAYS", 30, "a whole number of days, e.g. 30");
+        if trash_days == 0 {
+            r.error("DOCUMENT_TRASH_DAYS", "must be at least 1");
+        }
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -672,6 +679,7 @@ impl Settings {
             login_throttle,
             request_timeout,
             body_limit_bytes,
+            trash_days,
         })
     }
 }

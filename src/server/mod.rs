@@ -178,6 +178,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         auth::Store::new(&state.db),
         std::time::Duration::from_secs(300),
     );
+    services::documents::spawn_trash_purge(state.clone(), state.settings.trash_days);
     audit::record_now(
         &state.db,
         &AuditContext::default(),

@@ -5,6 +5,8 @@ mod helpers;
 mod accounts;
 mod audit;
 mod cli;
+mod documents;
 mod ops;
 mod pages;
 mod security;
+mod xss;

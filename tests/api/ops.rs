@@ -99,7 +99,10 @@ db_test!(in_flight_requests_finish_after_shutdown_starts, |backend| {
     // Let the request reach the handler, then ask the server to stop.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     app.stop().await;
-    let res = in_flight.await.unwrap().expect("in-flight request completed");
+    let res = in_flight
+        .await
+        .unwrap()
+        .expect("in-flight request completed");
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "finished");
 });

@@ -5,6 +5,7 @@
 //! same code for each driver; only dialect differences get two texts.
 
 pub mod audit;
+pub mod documents;
 pub mod users;
 
 use crate::server::config::DatabaseSettings;

@@ -2,3 +2,5 @@
 //! transaction as the change.
 
 pub mod accounts;
+pub mod documents;
+pub mod markdown;

@@ -1,0 +1,162 @@
+use crate::{
+    domain::document::{DocumentPage, DocumentView, RevisionSummary, SearchHit},
+    error::AppError,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::auth::ctx;
+
+#[server(prefix = "/api", endpoint = "documents/list")]
+pub async fn list_documents(
+    sort: String,
+    page: u32,
+    trashed: bool,
+) -> Result<DocumentPage, AppError> {
+    use crate::{domain::document::DocSort, server::services::documents};
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    documents::list(
+        &call.state,
+        user,
+        trashed,
+        DocSort::parse(&sort),
+        page,
+        &call.audit,
+    )
+    .await
+    .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "documents/search")]
+pub async fn search_documents(query: String) -> Result<Vec<SearchHit>, AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    documents::search(&call.state, user, &query, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "documents/get")]
+pub async fn get_document(id: i64) -> Result<DocumentView, AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    documents::get(&call.state, user, id, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "documents/create")]
+pub async fn create_document(title: String, body: String) -> Result<i64, AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let id = documents::create(&call.state, user, &title, &body, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    leptos_axum::redirect(&format!("/documents/{id}"));
+    Ok(id)
+}
+
+#[server(prefix = "/api", endpoint = "documents/update")]
+pub async fn update_document(
+    id: i64,
+    version: i64,
+    title: String,
+    body: String,
+) -> Result<i64, AppError> {
+    use crate::server::services::documents::{self, Edit};
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let edit = Edit {
+        base_version: version,
+        title: &title,
+        body: &body,
+        restored_from: None,
+    };
+    let version = documents::update(&call.state, user, id, edit, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    leptos_axum::redirect(&format!("/documents/{id}"));
+    Ok(version)
+}
+
+#[server(prefix = "/api", endpoint = "documents/delete")]
+pub async fn delete_document(id: i64) -> Result<(), AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    documents::trash(&call.state, user, id, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    leptos_axum::redirect("/documents");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "documents/restore")]
+pub async fn restore_document(id: i64) -> Result<(), AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    documents::restore(&call.state, user, id, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "documents/purge")]
+pub async fn purge_document(id: i64) -> Result<(), AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    documents::purge(&call.state, user, id, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "documents/revisions")]
+pub async fn list_revisions(id: i64) -> Result<Vec<RevisionSummary>, AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    documents::revisions(&call.state, user, id, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "documents/revision")]
+pub async fn get_revision(id: i64, version: i64) -> Result<DocumentView, AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    documents::revision(&call.state, user, id, version, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "documents/restore_revision")]
+pub async fn restore_revision(id: i64, version: i64, base_version: i64) -> Result<i64, AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let v = documents::restore_revision(&call.state, user, id, version, base_version, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    leptos_axum::redirect(&format!("/documents/{id}"));
+    Ok(v)
+}
+
+/// Markdown rendered and sanitised exactly as the document page will show it.
+#[server(prefix = "/api", endpoint = "documents/preview")]
+pub async fn preview_markdown(body: String) -> Result<String, AppError> {
+    let call = ctx::call().await?;
+    ctx::user(&call)?;
+    if body.len() > crate::domain::document::BODY_MAX {
+        return Err(ctx::fail(AppError::field(
+            "body",
+            "The text is too long to preview.",
+        )));
+    }
+    Ok(crate::server::services::markdown::render(&body))
+}

@@ -1,0 +1,263 @@
+//! Documents, revisions and full-text search. Every query is scoped to the owner.
+
+use super::{Backend, Db, DbError, Tx};
+use crate::domain::document::{DocSort, MATCH_END, MATCH_START};
+use crate::{on_pool, on_tx};
+use chrono::{DateTime, Utc};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DocumentRow {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SummaryRow {
+    pub id: i64,
+    pub title: String,
+    pub excerpt: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RevisionRow {
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct HitRow {
+    pub id: i64,
+    pub title: String,
+    pub snippet: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, title, body, version, created_at, updated_at, deleted_at";
+
+pub async fn insert(tx: &mut Tx, owner: i64, title: &str, body: &str) -> Result<i64, DbError> {
+    let now = Utc::now();
+    let sql = "INSERT INTO documents (owner_id, title, body, version, created_at, updated_at) \
+               VALUES ($1, $2, $3, 1, $4, $4) RETURNING id";
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(sql)
+        .bind(owner)
+        .bind(title)
+        .bind(body)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await)?)
+}
+
+/// The owner's document, trashed or not.
+pub async fn get(db: &Db, owner: i64, id: i64) -> Result<Option<DocumentRow>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM documents WHERE id = $1 AND owner_id = $2");
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).bind(owner).fetch_optional(pool).await)?)
+}
+
+/// The same, inside a write transaction (PostgreSQL locks the row).
+pub async fn get_for_update(
+    tx: &mut Tx,
+    owner: i64,
+    id: i64,
+) -> Result<Option<DocumentRow>, DbError> {
+    let lock = if matches!(tx, Tx::Postgres(_)) {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = format!("SELECT {COLUMNS} FROM documents WHERE id = $1 AND owner_id = $2{lock}");
+    Ok(
+        on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).bind(owner).fetch_optional(&mut *conn).await)?,
+    )
+}
+
+pub async fn save_revision(tx: &mut Tx, doc: &DocumentRow) -> Result<(), DbError> {
+    let sql = "INSERT INTO document_revisions (document_id, version, title, body, created_at) \
+               VALUES ($1, $2, $3, $4, $5)";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(doc.id)
+        .bind(doc.version)
+        .bind(&doc.title)
+        .bind(&doc.body)
+        .bind(doc.updated_at)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Write a new version; false when `base_version` is no longer current.
+pub async fn update(
+    tx: &mut Tx,
+    owner: i64,
+    id: i64,
+    base_version: i64,
+    title: &str,
+    body: &str,
+) -> Result<bool, DbError> {
+    let sql = "UPDATE documents SET title = $1, body = $2, version = version + 1, updated_at = $3 \
+               WHERE id = $4 AND owner_id = $5 AND version = $6 AND deleted_at IS NULL";
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(title)
+        .bind(body)
+        .bind(Utc::now())
+        .bind(id)
+        .bind(owner)
+        .bind(base_version)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Move to the trash (`trashed = true`) or back; true when a row changed.
+pub async fn set_trashed(tx: &mut Tx, owner: i64, id: i64, trashed: bool) -> Result<bool, DbError> {
+    let sql = if trashed {
+        "UPDATE documents SET deleted_at = $1 WHERE id = $2 AND owner_id = $3 AND deleted_at IS NULL"
+    } else {
+        "UPDATE documents SET deleted_at = NULL, updated_at = $1 \
+         WHERE id = $2 AND owner_id = $3 AND deleted_at IS NOT NULL"
+    };
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(Utc::now())
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Delete for good; only from the trash.
+pub async fn purge(tx: &mut Tx, owner: i64, id: i64) -> Result<bool, DbError> {
+    let sql = "DELETE FROM documents WHERE id = $1 AND owner_id = $2 AND deleted_at IS NOT NULL";
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Trashed documents older than `before`, for the purge job: (owner, id).
+pub async fn expired_trash(db: &Db, before: DateTime<Utc>) -> Result<Vec<(i64, i64)>, DbError> {
+    let sql = "SELECT owner_id, id FROM documents WHERE deleted_at IS NOT NULL AND deleted_at < $1 LIMIT 500";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(before).fetch_all(pool).await)?)
+}
+
+pub async fn list(
+    db: &Db,
+    owner: i64,
+    trashed: bool,
+    sort: DocSort,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<SummaryRow>, i64), DbError> {
+    let filter = if trashed { "IS NOT NULL" } else { "IS NULL" };
+    let order = match (trashed, sort) {
+        (true, _) => "deleted_at DESC, id DESC",
+        (false, DocSort::Updated) => "updated_at DESC, id DESC",
+        (false, DocSort::Title) => "lower(title), id",
+    };
+    let sql = format!(
+        "SELECT id, title, substr(body, 1, 240) AS excerpt, updated_at FROM documents \
+         WHERE owner_id = $1 AND deleted_at {filter} ORDER BY {order} LIMIT $2 OFFSET $3"
+    );
+    let count =
+        format!("SELECT COUNT(*) FROM documents WHERE owner_id = $1 AND deleted_at {filter}");
+    let rows = on_pool!(db, pool => sqlx::query_as(&sql).bind(owner).bind(limit).bind(offset).fetch_all(pool).await)?;
+    let total: i64 =
+        on_pool!(db, pool => sqlx::query_scalar(&count).bind(owner).fetch_one(pool).await)?;
+    Ok((rows, total))
+}
+
+pub async fn revisions(db: &Db, id: i64) -> Result<Vec<RevisionRow>, DbError> {
+    let sql = "SELECT version, title, body, created_at FROM document_revisions \
+               WHERE document_id = $1 ORDER BY version DESC";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)?)
+}
+
+pub async fn revision(db: &Db, id: i64, version: i64) -> Result<Option<RevisionRow>, DbError> {
+    let sql = "SELECT version, title, body, created_at FROM document_revisions \
+               WHERE document_id = $1 AND version = $2";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(id).bind(version).fetch_optional(pool).await)?)
+}
+
+/// A safe FTS5 query from free text: each word quoted, all required, the last one
+/// also as a prefix. Returns None when there is nothing to search for.
+pub fn fts5_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| w.to_string())
+        .collect();
+    let last = words.last()?.clone();
+    let mut parts: Vec<String> = words[..words.len() - 1]
+        .iter()
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    parts.push(format!("\"{last}\"*"));
+    Some(parts.join(" "))
+}
+
+/// Ranked matches in title and body, best first, with a highlighted snippet.
+pub async fn search(db: &Db, owner: i64, text: &str, limit: i64) -> Result<Vec<HitRow>, DbError> {
+    match db.backend() {
+        Backend::Sqlite => {
+            let Some(query) = fts5_query(text) else {
+                return Ok(Vec::new());
+            };
+            let sql = format!(
+                "SELECT d.id, d.title, \
+                 snippet(documents_fts, 1, '{MATCH_START}', '{MATCH_END}', '…', 16) AS snippet, \
+                 d.updated_at \
+                 FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid \
+                 WHERE documents_fts MATCH $1 AND d.owner_id = $2 AND d.deleted_at IS NULL \
+                 ORDER BY bm25(documents_fts, 10.0, 1.0), d.updated_at DESC LIMIT $3"
+            );
+            Ok(
+                on_pool!(db, pool => sqlx::query_as(&sql).bind(query).bind(owner).bind(limit).fetch_all(pool).await)?,
+            )
+        }
+        Backend::Postgres => {
+            if text.trim().is_empty() {
+                return Ok(Vec::new());
+            }
+            let options = format!(
+                "StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=24, MinWords=8, MaxFragments=1"
+            );
+            let sql =
+                "SELECT id, title, ts_headline('english', body, q, $4) AS snippet, updated_at \
+                       FROM documents, websearch_to_tsquery('english', $1) q \
+                       WHERE owner_id = $2 AND deleted_at IS NULL AND search @@ q \
+                       ORDER BY ts_rank_cd(search, q) DESC, updated_at DESC LIMIT $3";
+            Ok(
+                on_pool!(db, pool => sqlx::query_as(sql).bind(text).bind(owner).bind(limit).bind(options).fetch_all(pool).await)?,
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts5_queries_are_quoted_and_prefix_the_last_word() {
+        assert_eq!(fts5_query("rust web").as_deref(), Some("\"rust\" \"web\"*"));
+        assert_eq!(
+            fts5_query("\"; DROP TABLE x; --").as_deref(),
+            Some("\"DROP\" \"TABLE\" \"x\"*")
+        );
+        assert_eq!(fts5_query("  ** ").as_deref(), None);
+    }
+}

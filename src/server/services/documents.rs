@@ -1,0 +1,365 @@
+//! Documents: private to their owner, revised on every save, trashed before they
+//! are deleted. Each change writes its audit event in the same transaction.
+
+use super::{accounts::internal, markdown};
+use crate::{
+    domain::document::{
+        DocSort, DocumentPage, DocumentSummary, DocumentView, RevisionSummary, SearchHit, BODY_MAX,
+        PAGE_SIZE, TITLE_MAX,
+    },
+    error::{AppError, FieldError},
+    server::{
+        db::{
+            audit::{self, AuditContext, NewEvent, Outcome},
+            documents::{self as db, DocumentRow},
+        },
+        state::AppState,
+    },
+};
+
+fn validate(title: &str, body: &str) -> Result<String, AppError> {
+    let mut errors = Vec::new();
+    let title = title.trim();
+    if title.is_empty() {
+        errors.push(FieldError {
+            field: "title".into(),
+            message: "Give the document a title.".into(),
+        });
+    } else if title.chars().count() > TITLE_MAX {
+        errors.push(FieldError {
+            field: "title".into(),
+            message: format!("Use at most {TITLE_MAX} characters."),
+        });
+    } else if title.chars().any(char::is_control) {
+        errors.push(FieldError {
+            field: "title".into(),
+            message: "The title cannot contain line breaks or control characters.".into(),
+        });
+    }
+    if body.len() > BODY_MAX {
+        errors.push(FieldError {
+            field: "body".into(),
+            message: format!("The text is too long: at most {} KiB.", BODY_MAX / 1024),
+        });
+    }
+    if errors.is_empty() {
+        Ok(title.to_string())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+fn view(row: DocumentRow) -> DocumentView {
+    DocumentView {
+        html: markdown::render(&row.body),
+        id: row.id,
+        title: row.title,
+        body: row.body,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+fn event(action: &'static str, id: i64) -> NewEvent {
+    NewEvent::new(action, Outcome::Success).target("document", id)
+}
+
+pub async fn create(
+    state: &AppState,
+    owner: i64,
+    title: &str,
+    body: &str,
+    ctx: &AuditContext,
+) -> Result<i64, AppError> {
+    let title = validate(title, body)?;
+    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let id = db::insert(&mut tx, owner, &title, body)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    audit::record(&mut tx, ctx, event("document.create", id))
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    Ok(id)
+}
+
+/// A live (not trashed) document of the owner; anyone else gets NotFound.
+pub async fn get(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    ctx: &AuditContext,
+) -> Result<DocumentView, AppError> {
+    match db::get(&state.db, owner, id)
+        .await
+        .map_err(|e| internal(ctx, e))?
+    {
+        Some(row) if row.deleted_at.is_none() => Ok(view(row)),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// A save: the new text and the version it was based on.
+pub struct Edit<'a> {
+    pub base_version: i64,
+    pub title: &'a str,
+    pub body: &'a str,
+    /// Set when the text comes from an earlier revision.
+    pub restored_from: Option<i64>,
+}
+
+/// Save a new version based on `base_version`. A save over a newer version is
+/// refused, so nobody's edit is silently lost.
+pub async fn update(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    edit: Edit<'_>,
+    ctx: &AuditContext,
+) -> Result<i64, AppError> {
+    let Edit {
+        base_version,
+        title,
+        body,
+        restored_from,
+    } = edit;
+    let title = validate(title, body)?;
+    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let current = db::get_for_update(&mut tx, owner, id)
+        .await
+        .map_err(|e| internal(ctx, e))?
+        .filter(|d| d.deleted_at.is_none())
+        .ok_or(AppError::NotFound)?;
+    if current.version != base_version {
+        return Err(AppError::Conflict(format!(
+            "This document was changed since you opened it (it is now at version {}). Your text is still here: copy it, reload the document and merge your changes.",
+            current.version
+        )));
+    }
+    if current.title == title && current.body == body && restored_from.is_none() {
+        return Ok(current.version);
+    }
+    db::save_revision(&mut tx, &current)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    if !db::update(&mut tx, owner, id, base_version, &title, body)
+        .await
+        .map_err(|e| internal(ctx, e))?
+    {
+        return Err(AppError::Conflict(
+            "This document was changed at the same moment. Reload and try again.".into(),
+        ));
+    }
+    let details = match restored_from {
+        Some(v) => serde_json::json!({ "version": base_version + 1, "restored_from": v }),
+        None => serde_json::json!({ "version": base_version + 1 }),
+    };
+    audit::record(&mut tx, ctx, event("document.update", id).details(details))
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    Ok(base_version + 1)
+}
+
+async fn change(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    ctx: &AuditContext,
+    action: &'static str,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let changed = match action {
+        "document.delete" => db::set_trashed(&mut tx, owner, id, true).await,
+        "document.restore" => db::set_trashed(&mut tx, owner, id, false).await,
+        _ => db::purge(&mut tx, owner, id).await,
+    }
+    .map_err(|e| internal(ctx, e))?;
+    if !changed {
+        return Err(AppError::NotFound);
+    }
+    audit::record(&mut tx, ctx, event(action, id))
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    Ok(())
+}
+
+/// Move to the trash (restorable for the trash period).
+pub async fn trash(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    change(state, owner, id, ctx, "document.delete").await
+}
+
+pub async fn restore(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    change(state, owner, id, ctx, "document.restore").await
+}
+
+/// Delete for good, from the trash only.
+pub async fn purge(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    change(state, owner, id, ctx, "document.purge").await
+}
+
+pub async fn list(
+    state: &AppState,
+    owner: i64,
+    trashed: bool,
+    sort: DocSort,
+    page: u32,
+    ctx: &AuditContext,
+) -> Result<DocumentPage, AppError> {
+    let page = page.max(1);
+    let (rows, total) = db::list(
+        &state.db,
+        owner,
+        trashed,
+        sort,
+        PAGE_SIZE as i64,
+        ((page - 1) * PAGE_SIZE) as i64,
+    )
+    .await
+    .map_err(|e| internal(ctx, e))?;
+    Ok(DocumentPage {
+        items: rows
+            .into_iter()
+            .map(|r| DocumentSummary {
+                id: r.id,
+                title: r.title,
+                excerpt: r.excerpt,
+                updated_at: r.updated_at,
+            })
+            .collect(),
+        total,
+        page,
+        per_page: PAGE_SIZE,
+    })
+}
+
+pub async fn search(
+    state: &AppState,
+    owner: i64,
+    text: &str,
+    ctx: &AuditContext,
+) -> Result<Vec<SearchHit>, AppError> {
+    let text: String = text.chars().take(200).collect();
+    let rows = db::search(&state.db, owner, &text, 50)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SearchHit {
+            id: r.id,
+            title: r.title,
+            snippet: r.snippet,
+            updated_at: r.updated_at,
+        })
+        .collect())
+}
+
+pub async fn revisions(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    ctx: &AuditContext,
+) -> Result<Vec<RevisionSummary>, AppError> {
+    let current = get(state, owner, id, ctx).await?;
+    let rows = db::revisions(&state.db, id)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    // Sizes: each revision compared with the one before it (rows are newest first).
+    let sizes: Vec<i64> = rows.iter().map(|r| r.body.len() as i64).collect();
+    Ok(rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RevisionSummary {
+            version: r.version,
+            title: r.title.clone(),
+            created_at: r.created_at,
+            size: sizes[i],
+            size_change: sizes[i] - sizes.get(i + 1).copied().unwrap_or(0),
+        })
+        .filter(|r| r.version < current.version)
+        .collect())
+}
+
+pub async fn revision(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    version: i64,
+    ctx: &AuditContext,
+) -> Result<DocumentView, AppError> {
+    let current = get(state, owner, id, ctx).await?;
+    let rev = db::revision(&state.db, id, version)
+        .await
+        .map_err(|e| internal(ctx, e))?
+        .ok_or(AppError::NotFound)?;
+    Ok(DocumentView {
+        id,
+        html: markdown::render(&rev.body),
+        title: rev.title,
+        body: rev.body,
+        version: rev.version,
+        created_at: current.created_at,
+        updated_at: rev.created_at,
+    })
+}
+
+/// Restoring an old version is itself a new version.
+pub async fn restore_revision(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    version: i64,
+    base_version: i64,
+    ctx: &AuditContext,
+) -> Result<i64, AppError> {
+    let rev = revision(state, owner, id, version, ctx).await?;
+    let edit = Edit {
+        base_version,
+        title: &rev.title,
+        body: &rev.body,
+        restored_from: Some(version),
+    };
+    update(state, owner, id, edit, ctx).await
+}
+
+/// Empty trash older than `days`, every hour.
+pub fn spawn_trash_purge(state: AppState, days: u32) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let before = chrono::Utc::now() - chrono::Duration::days(days as i64);
+            match db::expired_trash(&state.db, before).await {
+                Ok(expired) => {
+                    for (owner, id) in expired {
+                        let ctx = AuditContext {
+                            user_agent: Some("motto trash purge".into()),
+                            ..Default::default()
+                        };
+                        if let Err(e) = purge(&state, owner, id, &ctx).await {
+                            tracing::warn!(error = %e, document = id, "could not purge from the trash");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not list expired trash"),
+            }
+        }
+    });
+}

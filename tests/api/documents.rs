@@ -1,0 +1,423 @@
+//! Documents: write, revise, restore, trash, search — private to their owner.
+
+use crate::db_test;
+use crate::helpers::{TestApp, GOOD_PASSWORD};
+
+async fn json(res: reqwest::Response) -> serde_json::Value {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
+}
+
+/// A signed-in client for a new user.
+async fn user(app: &TestApp, name: &str) -> reqwest::Client {
+    let client = app.new_client();
+    let res = app
+        .call(
+            &client,
+            "register",
+            &[
+                ("username", name),
+                ("email", &format!("{name}@example.com")),
+                ("password", GOOD_PASSWORD),
+                ("password_confirm", GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "register {name}");
+    client
+}
+
+async fn create(app: &TestApp, c: &reqwest::Client, title: &str, body: &str) -> i64 {
+    let res = app
+        .call(c, "documents/create", &[("title", title), ("body", body)])
+        .await;
+    assert_eq!(res.status(), 200);
+    json(res).await.as_i64().unwrap()
+}
+
+async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> reqwest::Response {
+    app.call(c, "documents/get", &[("id", &id.to_string())])
+        .await
+}
+
+async fn update(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: i64,
+    version: i64,
+    title: &str,
+    body: &str,
+) -> reqwest::Response {
+    app.call(
+        c,
+        "documents/update",
+        &[
+            ("id", &id.to_string()),
+            ("version", &version.to_string()),
+            ("title", title),
+            ("body", body),
+        ],
+    )
+    .await
+}
+
+db_test!(
+    create_edit_revise_restore_trash_purge_round_trip,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = user(&app, "alice").await;
+        let id = create(&app, &alice, "Plans", "# Plans\n\nFirst draft.").await;
+
+        let doc = json(get(&app, &alice, id).await).await;
+        assert_eq!(doc["version"], 1);
+        assert!(doc["html"].as_str().unwrap().contains("<h1>Plans</h1>"));
+
+        let res = update(
+            &app,
+            &alice,
+            id,
+            1,
+            "Plans",
+            "# Plans\n\nSecond draft, longer.",
+        )
+        .await;
+        assert_eq!(json(res).await, 2);
+        let res = update(&app, &alice, id, 2, "Plans v3", "Third.").await;
+        assert_eq!(json(res).await, 3);
+
+        let revs = json(
+            app.call(&alice, "documents/revisions", &[("id", &id.to_string())])
+                .await,
+        )
+        .await;
+        let revs = revs.as_array().unwrap();
+        assert_eq!(
+            revs.iter()
+                .map(|r| r["version"].as_i64().unwrap())
+                .collect::<Vec<_>>(),
+            vec![2, 1]
+        );
+        assert!(revs[0]["size_change"].as_i64().unwrap() > 0);
+
+        let old = json(
+            app.call(
+                &alice,
+                "documents/revision",
+                &[("id", &id.to_string()), ("version", "1")],
+            )
+            .await,
+        )
+        .await;
+        assert!(old["body"].as_str().unwrap().contains("First draft."));
+
+        // Restoring is itself a new version.
+        let res = app
+            .call(
+                &alice,
+                "documents/restore_revision",
+                &[
+                    ("id", &id.to_string()),
+                    ("version", "1"),
+                    ("base_version", "3"),
+                ],
+            )
+            .await;
+        assert_eq!(json(res).await, 4);
+        let doc = json(get(&app, &alice, id).await).await;
+        assert!(doc["body"].as_str().unwrap().contains("First draft."));
+        assert_eq!(doc["version"], 4);
+
+        // Trash, list the trash, restore, trash again, purge.
+        assert_eq!(
+            app.call(&alice, "documents/delete", &[("id", &id.to_string())])
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(get(&app, &alice, id).await.status(), 404);
+        let trash = json(
+            app.call(
+                &alice,
+                "documents/list",
+                &[("sort", "updated"), ("page", "1"), ("trashed", "true")],
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(trash["total"], 1);
+        let live = json(
+            app.call(
+                &alice,
+                "documents/list",
+                &[("sort", "updated"), ("page", "1"), ("trashed", "false")],
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(live["total"], 0);
+        assert_eq!(
+            app.call(&alice, "documents/restore", &[("id", &id.to_string())])
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(get(&app, &alice, id).await.status(), 200);
+        // Purge only works from the trash.
+        assert_eq!(
+            app.call(&alice, "documents/purge", &[("id", &id.to_string())])
+                .await
+                .status(),
+            404
+        );
+        app.call(&alice, "documents/delete", &[("id", &id.to_string())])
+            .await;
+        assert_eq!(
+            app.call(&alice, "documents/purge", &[("id", &id.to_string())])
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(app.count("documents").await, 0);
+        assert_eq!(app.count("document_revisions").await, 0);
+
+        let actions = app.audit_actions().await;
+        for a in [
+            "document.create",
+            "document.update",
+            "document.delete",
+            "document.restore",
+            "document.purge",
+        ] {
+            assert!(actions.iter().any(|x| x == a), "{a} missing: {actions:?}");
+        }
+        assert!(motto::server::db::audit::verify(&app.state.db)
+            .await
+            .unwrap()
+            .is_intact());
+        app.stop().await;
+    }
+);
+
+db_test!(
+    a_save_over_a_newer_version_is_refused_and_nothing_is_lost,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = user(&app, "alice").await;
+        let id = create(&app, &alice, "Shared", "original").await;
+        // Two editors open version 1; the first saves.
+        assert_eq!(
+            update(&app, &alice, id, 1, "Shared", "first editor's text")
+                .await
+                .status(),
+            200
+        );
+        // The second, still on version 1, is refused.
+        let res = update(&app, &alice, id, 1, "Shared", "second editor's text").await;
+        assert_eq!(res.status(), 409);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("changed since you opened it"), "{body}");
+        let doc = json(get(&app, &alice, id).await).await;
+        assert_eq!(doc["body"], "first editor's text");
+        assert_eq!(doc["version"], 2);
+        // The overwritten text is a revision, not gone.
+        let old = json(
+            app.call(
+                &alice,
+                "documents/revision",
+                &[("id", &id.to_string()), ("version", "1")],
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(old["body"], "original");
+        app.stop().await;
+    }
+);
+
+db_test!(
+    search_ranks_titles_first_and_stays_within_the_owner,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = user(&app, "alice").await;
+        let bob = user(&app, "bob").await;
+        let body_match = create(
+            &app,
+            &alice,
+            "Notes",
+            "The migration of geese happens in autumn.",
+        )
+        .await;
+        let title_match = create(
+            &app,
+            &alice,
+            "Migration checklist",
+            "Steps to move the database.",
+        )
+        .await;
+        create(&app, &alice, "Unrelated", "Nothing to see here.").await;
+        let bobs = create(
+            &app,
+            &bob,
+            "Migration secrets",
+            "Bob's private migration notes.",
+        )
+        .await;
+        let trashed = create(&app, &alice, "Old migration", "migration migration").await;
+        app.call(&alice, "documents/delete", &[("id", &trashed.to_string())])
+            .await;
+
+        let hits = json(
+            app.call(&alice, "documents/search", &[("query", "migration")])
+                .await,
+        )
+        .await;
+        let ids: Vec<i64> = hits
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, vec![title_match, body_match], "{hits}");
+        assert!(!ids.contains(&bobs));
+        let snippet = hits[1]["snippet"].as_str().unwrap();
+        assert!(
+            snippet.contains('\u{E000}') && snippet.contains('\u{E001}'),
+            "{snippet}"
+        );
+
+        // Edits are searchable at once; hostile query syntax is just text.
+        update(&app, &alice, body_match, 1, "Notes", "Now about kites.").await;
+        let hits = json(
+            app.call(&alice, "documents/search", &[("query", "kites")])
+                .await,
+        )
+        .await;
+        assert_eq!(hits.as_array().unwrap().len(), 1);
+        for q in [
+            "\"",
+            "migration\" OR \"",
+            "title:*",
+            "'; DROP TABLE documents; --",
+            "",
+        ] {
+            let res = app.call(&alice, "documents/search", &[("query", q)]).await;
+            assert_eq!(res.status(), 200, "{q}");
+        }
+        app.stop().await;
+    }
+);
+
+db_test!(asvs_8_2_2_another_users_document_answers_404, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let alice = user(&app, "alice").await;
+    let mallory = user(&app, "mallory").await;
+    let anonymous = app.new_client();
+    let id = create(&app, &alice, "Private", "secret").await;
+    let sid = id.to_string();
+    let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("documents/get", vec![("id", &sid)]),
+        (
+            "documents/update",
+            vec![
+                ("id", &sid),
+                ("version", "1"),
+                ("title", "x"),
+                ("body", "y"),
+            ],
+        ),
+        ("documents/delete", vec![("id", &sid)]),
+        ("documents/restore", vec![("id", &sid)]),
+        ("documents/purge", vec![("id", &sid)]),
+        ("documents/revisions", vec![("id", &sid)]),
+        ("documents/revision", vec![("id", &sid), ("version", "1")]),
+        (
+            "documents/restore_revision",
+            vec![("id", &sid), ("version", "1"), ("base_version", "1")],
+        ),
+    ];
+    for (endpoint, form) in &calls {
+        let res = app.call(&mallory, endpoint, form).await;
+        assert_eq!(res.status(), 404, "other user: {endpoint}");
+        let res = app.call(&anonymous, endpoint, form).await;
+        assert_eq!(res.status(), 401, "anonymous: {endpoint}");
+    }
+    let list = json(
+        app.call(
+            &mallory,
+            "documents/list",
+            &[("sort", "updated"), ("page", "1"), ("trashed", "false")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(list["total"], 0);
+    // Still intact for the owner.
+    let doc = json(get(&app, &alice, id).await).await;
+    assert_eq!(doc["body"], "secret");
+    assert_eq!(doc["version"], 1);
+    app.stop().await;
+});
+
+db_test!(titles_are_validated, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let alice = user(&app, "alice").await;
+    for title in ["", "   ", &"t".repeat(201), "two\nlines"] {
+        let res = app
+            .call(
+                &alice,
+                "documents/create",
+                &[("title", title), ("body", "x")],
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{title:?}");
+    }
+    assert_eq!(app.count("documents").await, 0);
+    app.stop().await;
+});
+
+db_test!(asvs_1_3_1_stored_xss_payloads_render_inert, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let alice = user(&app, "alice").await;
+    let payloads = crate::xss::PAYLOADS;
+    assert!(payloads.len() >= 50);
+    let body = payloads.join("\n\n");
+    let id = create(&app, &alice, "<script>alert('title')</script>", &body).await;
+    let doc = json(get(&app, &alice, id).await).await;
+    let html = doc["html"].as_str().unwrap().to_lowercase();
+    // A URL attribute that starts with a script scheme (a backtick-quoted value is a
+    // harmless relative URL, so the scheme must open the value).
+    for bad in [
+        "=\"javascript:",
+        "='javascript:",
+        "=javascript:",
+        "=\"data:text/html",
+        "=\"vbscript:",
+    ] {
+        assert!(!html.contains(bad), "{bad} survived in {html}");
+    }
+    for bad in [
+        "<script",
+        "onerror=",
+        "onload=",
+        "onclick=",
+        "onmouseover=",
+        "<iframe",
+        "<object",
+        "<embed",
+        "data:text/html",
+        "<style",
+        "srcdoc",
+        "formaction",
+        "<svg",
+        "<math",
+        "<base",
+        "<meta",
+        "<form",
+    ] {
+        assert!(!html.contains(bad), "{bad} survived in {html}");
+    }
+    // The title is text, returned as given, never parsed as HTML.
+    assert_eq!(doc["title"], "<script>alert('title')</script>");
+    app.stop().await;
+});
