@@ -50,6 +50,10 @@ function server(name: string, port: number, databaseUrl: string) {
       SECRET_KEY: 'e2e-5f3a9c1d7b2e8f4a6c0d9b7e5a3f1c8d2b4e6f8a',
       LEPTOS_SITE_ROOT: siteRoot,
       LOG_LEVEL: 'warn',
+      // Every test registers its own user from the same address; the limits
+      // themselves are covered by the integration tests.
+      RATE_LIMIT_REGISTER: '1000/hour',
+      RATE_LIMIT_LOGIN: '1000/min',
     },
   };
 }

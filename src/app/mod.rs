@@ -13,8 +13,15 @@ use leptos_router::{
     path,
 };
 use pages::{
-    account::AccountPage, home::HomePage, login::LoginPage, not_found::NotFound,
-    register::RegisterPage, setup::SetupPage,
+    account::AccountPage,
+    documents::{
+        DocumentPage, DocumentsPage, EditDocumentPage, NewDocumentPage, RevisionPage, TrashPage,
+    },
+    home::HomePage,
+    login::LoginPage,
+    not_found::NotFound,
+    register::RegisterPage,
+    setup::SetupPage,
 };
 
 /// The HTML document around the app. Runs on the server only.
@@ -89,6 +96,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("register") view=RegisterPage />
                     <Route path=path!("setup") view=SetupPage />
                     <Route path=path!("account") view=AccountPage />
+                    <Route path=path!("documents") view=DocumentsPage />
+                    <Route path=path!("documents/new") view=NewDocumentPage />
+                    <Route path=path!("documents/trash") view=TrashPage />
+                    <Route path=path!("documents/:id") view=DocumentPage />
+                    <Route path=path!("documents/:id/edit") view=EditDocumentPage />
+                    <Route path=path!("documents/:id/revisions/:version") view=RevisionPage />
                 </Routes>
             </Layout>
         </Router>

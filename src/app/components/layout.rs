@@ -47,6 +47,9 @@ fn UserMenu() -> impl IntoView {
                 match user.await {
                     Ok(Some(u)) => {
                         view! {
+                            <a href="/documents" class=LINK>
+                                "Documents"
+                            </a>
                             <a href="/account" class=LINK aria-label=format!("Account: {}", u.username)>
                                 {u.username.clone()}
                             </a>

@@ -1,0 +1,123 @@
+import { test, expect, Page } from '@playwright/test';
+import { collectErrors, waitForHydration } from './helpers';
+
+const PASSWORD = 'violet ferry lantern quietly';
+
+async function signUp(page: Page): Promise<string> {
+  const username = `doc${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  await page.goto('/register');
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.com`);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Confirm password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  return username;
+}
+
+async function newDocument(page: Page, title: string, body: string) {
+  await page.goto('/documents/new');
+  await waitForHydration(page);
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Text (Markdown)').fill(body);
+  await page.getByRole('button', { name: 'Save document' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: title })).toBeVisible();
+}
+
+test('write, find, revise, restore and trash a document', async ({ page }) => {
+  const errors = collectErrors(page);
+  await signUp(page);
+  await page.goto('/documents');
+  await expect(page.getByRole('heading', { name: 'No documents yet' })).toBeVisible();
+
+  // Live preview while writing.
+  await page.goto('/documents/new');
+  await waitForHydration(page);
+  await page.getByLabel('Title').fill('Garden plan');
+  await page.getByLabel('Text (Markdown)').fill('## Tomatoes\n\nPlant **basil** beside them.');
+  const preview = page.getByRole('region', { name: 'Preview' });
+  await expect(preview.getByRole('heading', { name: 'Tomatoes' })).toBeVisible();
+  await page.getByRole('button', { name: 'Save document' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Garden plan' })).toBeVisible();
+  await expect(page.locator('article strong')).toHaveText('basil');
+
+  // Find it.
+  await page.goto('/documents');
+  await page.getByLabel('Search documents').fill('basil');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByRole('link', { name: 'Garden plan' })).toBeVisible();
+  await expect(page.locator('mark', { hasText: 'basil' })).toBeVisible();
+
+  // Edit: the old version becomes a revision.
+  await page.getByRole('link', { name: 'Garden plan' }).click();
+  await waitForHydration(page);
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await expect(page.getByLabel('Title')).toHaveValue('Garden plan');
+  await page.getByLabel('Text (Markdown)').fill('## Tomatoes\n\nPlant **marigolds** instead.');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.locator('article strong')).toHaveText('marigolds');
+  await expect(page.getByText(/Version 2/).first()).toBeVisible();
+
+  // Restore version 1: a new version with the old text.
+  await page.getByRole('button', { name: 'Restore version 1' }).click();
+  await expect(page.locator('article strong')).toHaveText('basil');
+  await expect(page.getByText(/^Version 3/)).toBeVisible();
+
+  // Trash with confirmation, restore from the trash.
+  await page.getByRole('button', { name: 'Move to trash' }).click();
+  await page.getByRole('button', { name: 'Yes, move to trash' }).click();
+  await expect(page).toHaveURL(/\/documents$/);
+  await page.goto('/documents/trash');
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Restore Garden plan' }).click();
+  await expect(page.getByText('The trash is empty.')).toBeVisible();
+  await page.goto('/documents');
+  await expect(page.getByRole('link', { name: 'Garden plan' })).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('another person cannot open my document', async ({ page, browser, baseURL }) => {
+  await signUp(page);
+  await newDocument(page, 'Diary', 'Private thoughts.');
+  const url = page.url();
+  const other = await browser.newContext({ baseURL });
+  const otherPage = await other.newPage();
+  await signUp(otherPage);
+  await otherPage.goto(url);
+  await expect(otherPage.getByRole('heading', { name: 'Document not found' })).toBeVisible();
+  await expect(otherPage.getByText('Private thoughts.')).toHaveCount(0);
+  await other.close();
+});
+
+test('asvs_1_3_1 stored XSS payloads do nothing in the browser', async ({ page }) => {
+  const errors = collectErrors(page);
+  let dialogs = 0;
+  page.on('dialog', async (d) => {
+    dialogs += 1;
+    await d.dismiss();
+  });
+  await signUp(page);
+  const payloads = [
+    '<script>alert(1)</script>',
+    '<img src=x onerror=alert(1)>',
+    '<svg onload=alert(1)>',
+    '<a href="javascript:alert(1)">click me</a>',
+    '[md](javascript:alert(1))',
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    '<details open ontoggle=alert(1)>',
+    '<input onfocus=alert(1) autofocus>',
+    '"><script>alert(1)</script>',
+    '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
+  ];
+  await newDocument(page, '<img src=x onerror=alert(1)>', payloads.join('\n\n'));
+  // The title is shown as text.
+  await expect(page.getByRole('heading', { level: 1, name: '<img src=x onerror=alert(1)>' })).toBeVisible();
+  const link = page.getByRole('link', { name: 'click me' });
+  if (await link.count()) {
+    await link.click({ noWaitAfter: true }).catch(() => {});
+  }
+  await page.waitForTimeout(500);
+  expect(dialogs).toBe(0);
+  expect(errors.filter((e) => e.startsWith('CSP violation'))).toEqual([]);
+});

@@ -1,0 +1,481 @@
+//! Documents: list and search, view, write and edit with a live preview,
+//! revisions, and the trash.
+
+use crate::{
+    api::documents::{
+        get_document, get_revision, list_documents, list_revisions, preview_markdown,
+        search_documents, CreateDocument, DeleteDocument, PurgeDocument, RestoreDocument,
+        RestoreRevision, UpdateDocument,
+    },
+    app::components::form::{field_error, form_error, FormError},
+    domain::document::{snippet_runs, DocumentView},
+    error::AppError,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+const BUTTON: &str = "inline-flex items-center rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600";
+const SECONDARY: &str = "inline-flex items-center rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
+const DANGER: &str = "inline-flex items-center rounded-md bg-red-600 px-3 py-2 text-sm font-semibold text-white hover:bg-red-500";
+const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 dark:border-slate-700 dark:bg-slate-900";
+
+fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn param_id() -> Memo<i64> {
+    let params = use_params_map();
+    Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    })
+}
+
+#[component]
+pub fn DocumentsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let sort = Memo::new(move |_| query.read().get("sort").unwrap_or_else(|| "updated".into()));
+    let page = Memo::new(move |_| {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(1)
+    });
+    let docs = Resource::new(
+        move || (sort.get(), page.get()),
+        |(sort, page)| list_documents(sort, page, false),
+    );
+    let hits = Resource::new(
+        move || q.get(),
+        |q| async move {
+            if q.trim().is_empty() {
+                Ok(None)
+            } else {
+                search_documents(q).await.map(Some)
+            }
+        },
+    );
+    view! {
+        <Title text="Documents" />
+        <div class="py-8">
+            <div class="flex flex-wrap items-center justify-between gap-4">
+                <h1 class="text-2xl font-semibold tracking-tight">"Documents"</h1>
+                <div class="flex gap-2">
+                    <a href="/documents/trash" class=SECONDARY>"Trash"</a>
+                    <a href="/documents/new" class=BUTTON>"New document"</a>
+                </div>
+            </div>
+            <form method="get" action="/documents" role="search" class="mt-6 flex gap-2">
+                <label for="doc-search" class="sr-only">"Search documents"</label>
+                <input id="doc-search" type="search" name="q" placeholder="Search your documents" prop:value=move || q.get() class=INPUT />
+                <button type="submit" class=SECONDARY>"Search"</button>
+            </form>
+            <Transition fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match hits.await {
+                        Ok(Some(hits)) => view! { <SearchResults hits=hits q=q.get_untracked() /> }.into_any(),
+                        Ok(None) => view! { <DocumentList docs=docs sort=sort /> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="mt-6 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn SearchResults(hits: Vec<crate::domain::document::SearchHit>, q: String) -> impl IntoView {
+    let count = hits.len();
+    view! {
+        <section aria-label="Search results" class="mt-6">
+            <p class="text-sm text-slate-600 dark:text-slate-400">
+                {format!("{count} result{} for “{q}”. ", if count == 1 { "" } else { "s" })}
+                <a href="/documents" class="text-indigo-600 hover:underline dark:text-indigo-400">"Show all documents"</a>
+            </p>
+            <ul class="mt-4 space-y-3">
+                {hits
+                    .into_iter()
+                    .map(|h| {
+                        view! {
+                            <li class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+                                <a href=format!("/documents/{}", h.id) class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+                                    {h.title}
+                                </a>
+                                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                                    {snippet_runs(&h.snippet)
+                                        .into_iter()
+                                        .map(|(text, hit)| if hit {
+                                            view! { <mark class="rounded bg-yellow-200 px-0.5 dark:bg-yellow-700">{text}</mark> }.into_any()
+                                        } else {
+                                            text.into_any()
+                                        })
+                                        .collect_view()}
+                                </p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn DocumentList(
+    docs: Resource<Result<crate::domain::document::DocumentPage, AppError>>,
+    sort: Memo<String>,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match docs.await {
+                    Ok(page) if page.total == 0 => view! {
+                        <div class="mt-10 rounded-lg border border-dashed border-slate-300 p-10 text-center dark:border-slate-700">
+                            <h2 class="text-lg font-medium">"No documents yet"</h2>
+                            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
+                                "Write your first note in Markdown. You can search it, revise it and ask questions about it later."
+                            </p>
+                            <a href="/documents/new" class=format!("mt-4 {BUTTON}")>"Write a document"</a>
+                        </div>
+                    }.into_any(),
+                    Ok(page) => {
+                        let pages = page.pages();
+                        let current = page.page;
+                        let s = sort.get_untracked();
+                        view! {
+                            <nav aria-label="Sort" class="mt-6 flex gap-3 text-sm">
+                                "Sort by: "
+                                <a href="/documents?sort=updated" aria-current=(s != "title").then_some("true") class="aria-[current=true]:font-semibold hover:underline">"Last updated"</a>
+                                <a href="/documents?sort=title" aria-current=(s == "title").then_some("true") class="aria-[current=true]:font-semibold hover:underline">"Title"</a>
+                            </nav>
+                            <ul class="mt-4 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
+                                {page.items.into_iter().map(|d| view! {
+                                    <li class="p-4">
+                                        <a href=format!("/documents/{}", d.id) class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">{d.title}</a>
+                                        <p class="mt-1 line-clamp-2 text-sm text-slate-600 dark:text-slate-400">{d.excerpt}</p>
+                                        <p class="mt-1 text-xs text-slate-500">"Updated " {when(d.updated_at)}</p>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                            <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
+                                <span>{format!("Page {current} of {pages} · {} documents", page.total)}</span>
+                                <span class="flex gap-2">
+                                    {(current > 1).then(|| view! { <a class=SECONDARY href=format!("/documents?sort={s}&page={}", current - 1)>"Previous"</a> })}
+                                    {(current < pages).then(|| view! { <a class=SECONDARY href=format!("/documents?sort={s}&page={}", current + 1)>"Next"</a> })}
+                                </span>
+                            </nav>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p role="alert" class="mt-6 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Title and Markdown fields with a live preview rendered by the server.
+#[component]
+fn Editor(
+    title: String,
+    body: String,
+    title_error: Signal<Option<String>>,
+    body_error: Signal<Option<String>>,
+) -> impl IntoView {
+    let text = RwSignal::new(body.clone());
+    let settled = RwSignal::new(body.clone());
+    // Ask for a preview half a second after typing stops.
+    let on_input = move |ev| {
+        let value = event_target_value(&ev);
+        text.set(value.clone());
+        set_timeout(
+            // The editor may be gone by then (the person saved or left).
+            move || {
+                if text.try_get_untracked().as_ref() == Some(&value) {
+                    let _ = settled.try_set(value);
+                }
+            },
+            std::time::Duration::from_millis(500),
+        );
+    };
+    let preview = Resource::new(move || settled.get(), preview_markdown);
+    view! {
+        <div class="space-y-1">
+            <label for="doc-title" class="block text-sm font-medium">"Title"</label>
+            <input id="doc-title" name="title" required=true value=title class=INPUT
+                aria-invalid=move || title_error.get().is_some().then_some("true")
+                aria-describedby=move || title_error.get().is_some().then_some("doc-title-error") />
+            <Show when=move || title_error.get().is_some()>
+                <p id="doc-title-error" class="text-sm text-red-600">{move || title_error.get()}</p>
+            </Show>
+        </div>
+        <div class="grid gap-4 lg:grid-cols-2">
+            <div class="space-y-1">
+                <label for="doc-body" class="block text-sm font-medium">"Text (Markdown)"</label>
+                <textarea id="doc-body" name="body" rows="18" on:input=on_input class=format!("{INPUT} font-mono")
+                    aria-invalid=move || body_error.get().is_some().then_some("true")
+                    aria-describedby=move || body_error.get().is_some().then_some("doc-body-error")>
+                    {body}
+                </textarea>
+                <Show when=move || body_error.get().is_some()>
+                    <p id="doc-body-error" class="text-sm text-red-600">{move || body_error.get()}</p>
+                </Show>
+            </div>
+            <section aria-label="Preview" class="space-y-1">
+                <h2 class="text-sm font-medium">"Preview"</h2>
+                <Transition fallback=|| view! { <p class="text-sm">"Rendering…"</p> }>
+                    {move || Suspend::new(async move {
+                        let html = preview.await.unwrap_or_default();
+                        view! { <div class="markdown min-h-40 rounded-md border border-slate-200 p-4 dark:border-slate-800" inner_html=html></div> }
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn NewDocumentPage() -> impl IntoView {
+    let action = ServerAction::<CreateDocument>::new();
+    let value = Signal::derive(move || action.value().get().map(|r| r.map(|_| ())));
+    view! {
+        <Title text="New document" />
+        <div class="py-8">
+            <h1 class="text-2xl font-semibold tracking-tight">"New document"</h1>
+            <ActionForm action=action>
+                <div class="mt-6 space-y-4">
+                    <Editor title=String::new() body=String::new()
+                        title_error=field_error(value, "title") body_error=field_error(value, "body") />
+                    <FormError error=form_error(value) />
+                    <div class="flex gap-2">
+                        <button type="submit" class=BUTTON>{move || if action.pending().get() { "Saving…" } else { "Save document" }}</button>
+                        <a href="/documents" class=SECONDARY>"Cancel"</a>
+                    </div>
+                </div>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+pub fn EditDocumentPage() -> impl IntoView {
+    let id = param_id();
+    let doc = Resource::new(move || id.get(), get_document);
+    let action = ServerAction::<UpdateDocument>::new();
+    let value = Signal::derive(move || action.value().get().map(|r| r.map(|_| ())));
+    view! {
+        <Title text="Edit document" />
+        <div class="py-8">
+            <h1 class="text-2xl font-semibold tracking-tight">"Edit document"</h1>
+            <Suspense fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match doc.await {
+                        Ok(d) => view! {
+                            <ActionForm action=action>
+                                <div class="mt-6 space-y-4">
+                                    <input type="hidden" name="id" value=d.id />
+                                    <input type="hidden" name="version" value=d.version />
+                                    <Editor title=d.title body=d.body
+                                        title_error=field_error(value, "title") body_error=field_error(value, "body") />
+                                    <FormError error=form_error(value) />
+                                    <div class="flex gap-2">
+                                        <button type="submit" class=BUTTON>{move || if action.pending().get() { "Saving…" } else { "Save changes" }}</button>
+                                        <a href=format!("/documents/{}", d.id) class=SECONDARY>"Cancel"</a>
+                                    </div>
+                                </div>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(e) => view! { <p role="alert" class="mt-6">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn Rendered(doc: DocumentView) -> impl IntoView {
+    view! {
+        <article class="markdown mt-6" inner_html=doc.html></article>
+    }
+}
+
+#[component]
+pub fn DocumentPage() -> impl IntoView {
+    let id = param_id();
+    let restore = ServerAction::<RestoreRevision>::new();
+    let delete = ServerAction::<DeleteDocument>::new();
+    let doc = Resource::new(
+        move || (id.get(), restore.version().get()),
+        |(id, _)| get_document(id),
+    );
+    let revisions = Resource::new(
+        move || (id.get(), restore.version().get()),
+        |(id, _)| list_revisions(id),
+    );
+    let confirm = RwSignal::new(false);
+    view! {
+        <div class="py-8">
+            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match doc.await {
+                        Ok(d) => {
+                            let id = d.id;
+                            let version = d.version;
+                            view! {
+                                <Title text=d.title.clone() />
+                                <div class="flex flex-wrap items-start justify-between gap-4">
+                                    <div>
+                                        <h1 class="text-3xl font-semibold tracking-tight">{d.title.clone()}</h1>
+                                        <p class="mt-1 text-xs text-slate-500">{format!("Version {} · updated {}", d.version, when(d.updated_at))}</p>
+                                    </div>
+                                    <div class="flex gap-2">
+                                        <a href=format!("/documents/{id}/edit") class=SECONDARY>"Edit"</a>
+                                        <button type="button" class=SECONDARY on:click=move |_| confirm.set(true)>"Move to trash"</button>
+                                    </div>
+                                </div>
+                                <Show when=move || confirm.get()>
+                                    <div role="alertdialog" aria-labelledby="confirm-title" class="mt-4 rounded-md border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">
+                                        <p id="confirm-title" class="text-sm">"Move this document to the trash? You can restore it from the trash for 30 days."</p>
+                                        <div class="mt-3 flex gap-2">
+                                            <ActionForm action=delete>
+                                                <input type="hidden" name="id" value=id />
+                                                <button type="submit" class=DANGER>"Yes, move to trash"</button>
+                                            </ActionForm>
+                                            <button type="button" class=SECONDARY on:click=move |_| confirm.set(false)>"Keep it"</button>
+                                        </div>
+                                    </div>
+                                </Show>
+                                <Rendered doc=d />
+                                <section aria-labelledby="revisions-heading" class="mt-10">
+                                    <h2 id="revisions-heading" class="text-lg font-semibold">"Revisions"</h2>
+                                    <Transition fallback=|| ()>
+                                        {move || Suspend::new(async move {
+                                            let revs = revisions.await.unwrap_or_default();
+                                            if revs.is_empty() {
+                                                view! { <p class="mt-2 text-sm text-slate-500">"No earlier versions yet: each save keeps the one it replaces."</p> }.into_any()
+                                            } else {
+                                                view! {
+                                                    <ul class="mt-2 divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                                                        {revs.into_iter().map(|r| view! {
+                                                            <li class="flex flex-wrap items-center justify-between gap-2 py-2">
+                                                                <span>{format!("Version {} · {} · {} bytes ({:+})", r.version, when(r.created_at), r.size, r.size_change)}</span>
+                                                                <span class="flex gap-2">
+                                                                    <a class=SECONDARY href=format!("/documents/{id}/revisions/{}", r.version) aria-label=format!("View version {}", r.version)>"View"</a>
+                                                                    <ActionForm action=restore>
+                                                                        <input type="hidden" name="id" value=id />
+                                                                        <input type="hidden" name="version" value=r.version />
+                                                                        <input type="hidden" name="base_version" value=version />
+                                                                        <button type="submit" class=SECONDARY aria-label=format!("Restore version {}", r.version)>"Restore"</button>
+                                                                    </ActionForm>
+                                                                </span>
+                                                            </li>
+                                                        }).collect_view()}
+                                                    </ul>
+                                                }.into_any()
+                                            }
+                                        })}
+                                    </Transition>
+                                    <FormError error=Signal::derive(move || restore.value().get().and_then(|r| r.err()).and_then(|e| e.for_form())) />
+                                </section>
+                            }.into_any()
+                        }
+                        Err(e) => view! {
+                            <Title text="Document not found" />
+                            <h1 class="text-2xl font-semibold">"Document not found"</h1>
+                            <p class="mt-2 text-sm">{e.to_string()} " " <a href="/documents" class="text-indigo-600 hover:underline">"Back to your documents"</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+pub fn RevisionPage() -> impl IntoView {
+    let id = param_id();
+    let params = use_params_map();
+    let version = Memo::new(move |_| {
+        params
+            .read()
+            .get("version")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    });
+    let rev = Resource::new(
+        move || (id.get(), version.get()),
+        |(id, v)| get_revision(id, v),
+    );
+    view! {
+        <div class="py-8">
+            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match rev.await {
+                        Ok(r) => view! {
+                            <Title text=format!("{} (version {})", r.title, r.version) />
+                            <p class="text-sm"><a href=format!("/documents/{}", r.id) class="text-indigo-600 hover:underline">"← Current version"</a></p>
+                            <h1 class="mt-2 text-3xl font-semibold tracking-tight">{r.title.clone()}</h1>
+                            <p class="mt-1 text-xs text-slate-500">{format!("Version {} · saved {}", r.version, when(r.updated_at))}</p>
+                            <Rendered doc=r />
+                        }.into_any(),
+                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+pub fn TrashPage() -> impl IntoView {
+    let restore = ServerAction::<RestoreDocument>::new();
+    let purge = ServerAction::<PurgeDocument>::new();
+    let docs = Resource::new(
+        move || (restore.version().get(), purge.version().get()),
+        |_| list_documents("updated".into(), 1, true),
+    );
+    view! {
+        <Title text="Trash" />
+        <div class="py-8">
+            <h1 class="text-2xl font-semibold tracking-tight">"Trash"</h1>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Documents here are deleted for good after 30 days."</p>
+            <Transition fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match docs.await {
+                        Ok(page) if page.items.is_empty() => view! { <p class="mt-6 text-sm">"The trash is empty."</p> }.into_any(),
+                        Ok(page) => view! {
+                            <ul class="mt-6 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
+                                {page.items.into_iter().map(|d| {
+                                    let restore_label = format!("Restore {}", d.title);
+                                    let purge_label = format!("Delete {} for good", d.title);
+                                    view! {
+                                    <li class="flex flex-wrap items-center justify-between gap-2 p-4">
+                                        <span class="font-medium">{d.title.clone()}</span>
+                                        <span class="flex gap-2">
+                                            <ActionForm action=restore>
+                                                <input type="hidden" name="id" value=d.id />
+                                                <button type="submit" class=SECONDARY aria-label=restore_label>"Restore"</button>
+                                            </ActionForm>
+                                            <ActionForm action=purge>
+                                                <input type="hidden" name="id" value=d.id />
+                                                <button type="submit" class=DANGER aria-label=purge_label>"Delete for good"</button>
+                                            </ActionForm>
+                                        </span>
+                                    </li>
+                                }}).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="mt-6 text-sm"><a href="/documents" class="text-indigo-600 hover:underline">"← Back to your documents"</a></p>
+        </div>
+    }
+}
