@@ -121,3 +121,26 @@ test('asvs_1_3_1 stored XSS payloads do nothing in the browser', async ({ page }
   expect(dialogs).toBe(0);
   expect(errors.filter((e) => e.startsWith('CSP violation'))).toEqual([]);
 });
+
+test('upload a Markdown file, and see a clear error for anything else', async ({ page }) => {
+  await signUp(page);
+  await page.goto('/documents/upload');
+  await page.getByLabel('File').setInputFiles({
+    name: 'reading-list.md',
+    mimeType: 'text/markdown',
+    buffer: Buffer.from('# Reading list\n\n- *Dune*\n'),
+  });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'reading-list' })).toBeVisible();
+  await expect(page.locator('article em')).toHaveText('Dune');
+
+  await page.goto('/documents/upload');
+  await page.getByLabel('File').setInputFiles({
+    name: 'photo.md',
+    mimeType: 'text/markdown',
+    buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0xff]),
+  });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByText('This file is not UTF-8 text.')).toBeVisible();
+  await expect(page.getByLabel('File')).toHaveAttribute('aria-invalid', 'true');
+});

@@ -16,6 +16,7 @@ use pages::{
     account::AccountPage,
     documents::{
         DocumentPage, DocumentsPage, EditDocumentPage, NewDocumentPage, RevisionPage, TrashPage,
+        UploadPage,
     },
     home::HomePage,
     login::LoginPage,
@@ -99,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("documents") view=DocumentsPage />
                     <Route path=path!("documents/new") view=NewDocumentPage />
                     <Route path=path!("documents/trash") view=TrashPage />
+                    <Route path=path!("documents/upload") view=UploadPage />
                     <Route path=path!("documents/:id") view=DocumentPage />
                     <Route path=path!("documents/:id/edit") view=EditDocumentPage />
                     <Route path=path!("documents/:id/revisions/:version") view=RevisionPage />

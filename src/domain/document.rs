@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub const TITLE_MAX: usize = 200;
 /// Markdown source size limit (bytes).
-pub const BODY_MAX: usize = 1024 * 1024;
+pub const BODY_MAX: usize = 10 * 1024 * 1024;
 pub const PAGE_SIZE: u32 = 20;
 /// Marks the start and end of a search match inside a snippet (Unicode private use
 /// characters: they cannot come from HTML and the UI turns them into `<mark>`).

@@ -117,6 +117,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Days a document stays in the trash before it is deleted for good.
     pub trash_days: u32,
+    /// Largest accepted upload.
+    pub upload_max_bytes: usize,
 }
 
 /// `N` requests per `period`, or no limit.
@@ -654,6 +656,12 @@ impl Settings {
             r.error("DOCUMENT_TRASH_DAYS", "must be at least 1");
         }
 
+        let upload_max_bytes: usize = r.parse(
+            "UPLOAD_MAX_BYTES",
+            10 * 1024 * 1024,
+            "a whole number of bytes, e.g. 10485760",
+        );
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -680,6 +688,7 @@ impl Settings {
             request_timeout,
             body_limit_bytes,
             trash_days,
+            upload_max_bytes,
         })
     }
 }

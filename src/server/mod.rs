@@ -60,6 +60,12 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let router = Router::new()
         .route("/health", get(routes::ops::health))
         .route("/ready", get(routes::ops::ready))
+        .route(
+            routes::upload::PATH,
+            axum::routing::post(routes::upload::upload).layer(
+                axum::extract::DefaultBodyLimit::max(state.settings.upload_max_bytes),
+            ),
+        )
         .leptos_routes_with_context(&state, routes, security::provide_csp_nonce, move || {
             shell(shell_options.clone())
         })
@@ -99,9 +105,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
         ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            settings.body_limit_bytes,
-        ));
+        .layer(middleware::from_fn_with_state(state.clone(), body_limit));
     let router = match security::cors_layer(&settings) {
         Some(cors) => router.layer(cors),
         None => router,
@@ -130,6 +134,38 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
 }
 
 const MAX_LOGGED_BODY: usize = 64 * 1024;
+
+/// Request bodies over the limit get 413: `REQUEST_BODY_LIMIT_BYTES`, or
+/// `UPLOAD_MAX_BYTES` (plus room for the form around the file) for uploads.
+async fn body_limit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = if req.uri().path() == routes::upload::PATH {
+        state.settings.upload_max_bytes + 64 * 1024
+    } else {
+        state.settings.body_limit_bytes
+    };
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(crate::error::AppError::field(
+                "",
+                format!("The request is too large (limit {} KiB).", limit / 1024),
+            )),
+        )
+            .into_response();
+    }
+    next.run(req.map(|b| Body::new(http_body_util::Limited::new(b, limit))))
+        .await
+}
 
 /// Logs each request body at debug level (`LOG_REQUEST_BODIES=true`, development only).
 async fn log_request_body(req: Request, next: middleware::Next) -> axum::response::Response {

@@ -9,4 +9,5 @@ mod documents;
 mod ops;
 mod pages;
 mod security;
+mod upload;
 mod xss;

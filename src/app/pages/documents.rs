@@ -68,6 +68,7 @@ pub fn DocumentsPage() -> impl IntoView {
                 <h1 class="text-2xl font-semibold tracking-tight">"Documents"</h1>
                 <div class="flex gap-2">
                     <a href="/documents/trash" class=SECONDARY>"Trash"</a>
+                    <a href="/documents/upload" class=SECONDARY>"Upload"</a>
                     <a href="/documents/new" class=BUTTON>"New document"</a>
                 </div>
             </div>
@@ -476,6 +477,44 @@ pub fn TrashPage() -> impl IntoView {
                 })}
             </Transition>
             <p class="mt-6 text-sm"><a href="/documents" class="text-indigo-600 hover:underline">"← Back to your documents"</a></p>
+        </div>
+    }
+}
+
+/// Upload a Markdown, text or PDF file. A plain form: it works before the page
+/// has hydrated, and the server answers with a redirect.
+#[component]
+pub fn UploadPage() -> impl IntoView {
+    let query = use_query_map();
+    let error = Signal::derive(move || query.read().get("error"));
+    view! {
+        <Title text="Upload a document" />
+        <div class="mx-auto max-w-xl py-8">
+            <h1 class="text-2xl font-semibold tracking-tight">"Upload a document"</h1>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                "Markdown (.md), text (.txt) or PDF (.pdf), up to 10 MB. Text is taken from PDFs on the server."
+            </p>
+            <form method="post" action="/documents/upload" enctype="multipart/form-data" class="mt-6 space-y-4">
+                <div class="space-y-1">
+                    <label for="upload-file" class="block text-sm font-medium">"File"</label>
+                    <input id="upload-file" type="file" name="file" required=true accept=".md,.markdown,.txt,.pdf"
+                        aria-invalid=move || error.get().is_some().then_some("true")
+                        aria-describedby=move || error.get().is_some().then_some("upload-file-error")
+                        class="block w-full text-sm" />
+                    <Show when=move || error.get().is_some()>
+                        <p id="upload-file-error" class="text-sm text-red-600 dark:text-red-400">{move || error.get()}</p>
+                    </Show>
+                </div>
+                <div class="space-y-1">
+                    <label for="upload-title" class="block text-sm font-medium">"Title (optional)"</label>
+                    <input id="upload-title" name="title" class=INPUT />
+                    <p class="text-xs text-slate-500">"Without one, the file name is used."</p>
+                </div>
+                <div class="flex gap-2">
+                    <button type="submit" class=BUTTON>"Upload"</button>
+                    <a href="/documents" class=SECONDARY>"Cancel"</a>
+                </div>
+            </form>
         </div>
     }
 }

@@ -1,3 +1,4 @@
-//! Plain axum routes (outside Leptos): operations endpoints for now.
+//! Plain axum routes (outside Leptos): operations endpoints and file uploads.
 
 pub mod ops;
+pub mod upload;

@@ -41,7 +41,7 @@ mod tests {
         assert!(html.contains("<h1>Title</h1>"), "{html}");
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("type=\"checkbox\""), "{html}");
-        assert!(html.contains("footnote"), "{html}");
+        assert!(html.contains("<sup>") && html.contains("note"), "{html}");
         assert!(html.contains("<code class=\"language-rust\">"), "{html}");
     }
 

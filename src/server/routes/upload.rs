@@ -1,0 +1,216 @@
+//! `POST /documents/upload`: a Markdown, text or PDF file becomes a document.
+//! The type is decided by the content, not only the extension; PDF text is
+//! extracted on the server. A plain multipart form, so it works without JavaScript.
+
+use crate::{
+    error::AppError,
+    server::{
+        auth::{audit_context, AuthSession},
+        services::documents,
+        state::AppState,
+    },
+};
+use axum::{
+    extract::{Multipart, Request, State},
+    http::{header, HeaderMap},
+    response::{IntoResponse, Redirect, Response},
+};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Kind {
+    Markdown,
+    Text,
+    Pdf,
+}
+
+/// What the file really is, or why it is refused.
+pub fn sniff(filename: &str, bytes: &[u8]) -> Result<Kind, String> {
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let claimed = match ext.as_str() {
+        "md" | "markdown" => Kind::Markdown,
+        "txt" => Kind::Text,
+        "pdf" => Kind::Pdf,
+        _ => {
+            return Err("Motto takes Markdown (.md), text (.txt) and PDF (.pdf) files.".to_string())
+        }
+    };
+    let is_pdf = bytes.starts_with(b"%PDF-");
+    match claimed {
+        Kind::Pdf if is_pdf => Ok(Kind::Pdf),
+        Kind::Pdf => Err("This file is named .pdf but is not a PDF.".to_string()),
+        _ if is_pdf => Err("This file is a PDF: rename it to .pdf to upload it.".to_string()),
+        kind => {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| "This file is not UTF-8 text.".to_string())?;
+            if text.contains('\0') {
+                return Err("This file is binary, not text.".to_string());
+            }
+            Ok(kind)
+        }
+    }
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+fn fail(html: bool, e: AppError) -> Response {
+    if html {
+        let message = e
+            .for_field("file")
+            .or_else(|| e.for_field("title"))
+            .or_else(|| e.for_form())
+            .unwrap_or_else(|| e.to_string());
+        let q: String = url::form_urlencoded::byte_serialize(message.as_bytes()).collect();
+        Redirect::to(&format!("/documents/upload?error={q}")).into_response()
+    } else {
+        e.into_response()
+    }
+}
+
+pub async fn upload(State(state): State<AppState>, auth: AuthSession, req: Request) -> Response {
+    let html = wants_html(req.headers());
+    let Some(user) = auth.user.as_ref().map(|u| u.id) else {
+        return if html {
+            Redirect::to("/login?next=%2Fdocuments%2Fupload").into_response()
+        } else {
+            AppError::Unauthorized.into_response()
+        };
+    };
+    let ctx = audit_context(req.extensions(), req.headers(), Some(user));
+    let mut multipart = match <Multipart as axum::extract::FromRequest<AppState>>::from_request(
+        req, &state,
+    )
+    .await
+    {
+        Ok(m) => m,
+        Err(_) => {
+            return fail(
+                html,
+                AppError::field("file", "Send the file as a multipart form upload."),
+            )
+        }
+    };
+    let (mut title, mut file) = (String::new(), None);
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                let too_big = e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+                let message = if too_big {
+                    format!(
+                        "The file is too large: the limit is {} MB.",
+                        state.settings.upload_max_bytes / (1024 * 1024)
+                    )
+                } else {
+                    "The upload was interrupted. Try again.".to_string()
+                };
+                return fail(html, AppError::field("file", message));
+            }
+        };
+        match field.name() {
+            Some("title") => title = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_string();
+                match field.bytes().await {
+                    Ok(bytes) => file = Some((name, bytes)),
+                    Err(_) => {
+                        return fail(
+                            html,
+                            AppError::field(
+                                "file",
+                                format!(
+                                    "The file is too large: the limit is {} MB.",
+                                    state.settings.upload_max_bytes / (1024 * 1024)
+                                ),
+                            ),
+                        )
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(n, b)| !n.is_empty() || !b.is_empty()) else {
+        return fail(html, AppError::field("file", "Choose a file to upload."));
+    };
+    if bytes.is_empty() {
+        return fail(html, AppError::field("file", "This file is empty."));
+    }
+    let kind = match sniff(&name, &bytes) {
+        Ok(k) => k,
+        Err(m) => return fail(html, AppError::field("file", m)),
+    };
+    let body = match kind {
+        Kind::Pdf => {
+            let bytes = bytes.to_vec();
+            match tokio::task::spawn_blocking(move || pdf_extract::extract_text_from_mem(&bytes))
+                .await
+            {
+                Ok(Ok(text)) if !text.trim().is_empty() => text,
+                Ok(Ok(_)) => {
+                    return fail(
+                        html,
+                        AppError::field(
+                            "file",
+                            "This PDF has no text to extract (scanned pages are not supported).",
+                        ),
+                    )
+                }
+                Ok(Err(_)) | Err(_) => {
+                    return fail(
+                        html,
+                        AppError::field("file", "Motto could not read the text of this PDF."),
+                    )
+                }
+            }
+        }
+        // Checked as UTF-8 by `sniff`.
+        _ => String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    let title = if title.trim().is_empty() {
+        name.rsplit_once('.')
+            .map(|(stem, _)| stem)
+            .unwrap_or(&name)
+            .to_string()
+    } else {
+        title
+    };
+    match documents::create(&state, user, &title, &body, &ctx).await {
+        Ok(id) if html => Redirect::to(&format!("/documents/{id}")).into_response(),
+        Ok(id) => (
+            axum::http::StatusCode::CREATED,
+            axum::Json(serde_json::json!({ "id": id })),
+        )
+            .into_response(),
+        Err(e) => fail(html, e),
+    }
+}
+
+/// Used by the body-limit middleware: uploads get their own, larger limit.
+pub const PATH: &str = "/documents/upload";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_types_are_decided_by_content() {
+        assert_eq!(sniff("a.md", b"# hi"), Ok(Kind::Markdown));
+        assert_eq!(sniff("a.TXT", b"hello"), Ok(Kind::Text));
+        assert_eq!(sniff("a.pdf", b"%PDF-1.4 ..."), Ok(Kind::Pdf));
+        assert!(sniff("a.pdf", b"just text").is_err());
+        assert!(sniff("a.md", b"%PDF-1.4").is_err());
+        assert!(sniff("a.md", b"\x89PNG\r\n\x1a\n\0\0").is_err());
+        assert!(sniff("a.txt", &[0xff, 0xfe, 0x00]).is_err());
+        assert!(sniff("a.exe", b"MZ").is_err());
+        assert!(sniff("noext", b"text").is_err());
+    }
+}
