@@ -1,4 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { collectErrors, waitForHydration } from './helpers';
 
 const PASSWORD = 'violet ferry lantern quietly';
@@ -98,18 +100,12 @@ test('asvs_1_3_1 stored XSS payloads do nothing in the browser', async ({ page }
     await d.dismiss();
   });
   await signUp(page);
-  const payloads = [
-    '<script>alert(1)</script>',
-    '<img src=x onerror=alert(1)>',
-    '<svg onload=alert(1)>',
-    '<a href="javascript:alert(1)">click me</a>',
-    '[md](javascript:alert(1))',
-    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
-    '<details open ontoggle=alert(1)>',
-    '<input onfocus=alert(1) autofocus>',
-    '"><script>alert(1)</script>',
-    '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
-  ];
+  // The same corpus the integration tests check (tests/fixtures/xss-payloads.txt).
+  const payloads = fs
+    .readFileSync(path.resolve(__dirname, '../../tests/fixtures/xss-payloads.txt'), 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('# '));
+  expect(payloads.length).toBeGreaterThanOrEqual(50);
   await newDocument(page, '<img src=x onerror=alert(1)>', payloads.join('\n\n'));
   // The title is shown as text.
   await expect(page.getByRole('heading', { level: 1, name: '<img src=x onerror=alert(1)>' })).toBeVisible();
@@ -143,4 +139,26 @@ test('upload a Markdown file, and see a clear error for anything else', async ({
   await page.getByRole('button', { name: 'Upload' }).click();
   await expect(page.getByText('This file is not UTF-8 text.')).toBeVisible();
   await expect(page.getByLabel('File')).toHaveAttribute('aria-invalid', 'true');
+});
+
+test('a save over a newer version is refused and the text stays on screen', async ({ page, browser, baseURL }) => {
+  await signUp(page);
+  await newDocument(page, 'Shared plan', 'first text');
+  const docUrl = page.url();
+  // A second tab opens the editor on the same version.
+  const second = await page.context().newPage();
+  await second.goto(`${docUrl}/edit`);
+  await waitForHydration(second);
+  // The first tab saves.
+  await page.goto(`${docUrl}/edit`);
+  await waitForHydration(page);
+  await page.getByLabel('Text (Markdown)').fill('saved from the first tab');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.locator('article')).toContainText('saved from the first tab');
+  // The second tab's save is refused, and its text is still there.
+  await second.getByLabel('Text (Markdown)').fill('typed in the second tab');
+  await second.getByRole('button', { name: 'Save changes' }).click();
+  await expect(second.getByRole('alert')).toContainText('changed since you opened it');
+  await expect(second.getByLabel('Text (Markdown)')).toHaveValue('typed in the second tab');
+  await second.close();
 });

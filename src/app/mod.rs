@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 use pages::{
     account::AccountPage,
@@ -101,9 +101,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("documents/new") view=NewDocumentPage />
                     <Route path=path!("documents/trash") view=TrashPage />
                     <Route path=path!("documents/upload") view=UploadPage />
-                    <Route path=path!("documents/:id") view=DocumentPage />
-                    <Route path=path!("documents/:id/edit") view=EditDocumentPage />
-                    <Route path=path!("documents/:id/revisions/:version") view=RevisionPage />
+                    // Async: the status (404 for a document that is not yours) is known
+                    // before the first byte is sent.
+                    <Route path=path!("documents/:id") view=DocumentPage ssr=SsrMode::Async />
+                    <Route path=path!("documents/:id/edit") view=EditDocumentPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("documents/:id/revisions/:version")
+                        view=RevisionPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </Layout>
         </Router>

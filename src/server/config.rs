@@ -462,7 +462,7 @@ impl Settings {
         };
         let log_filter = r
             .raw("LOG_LEVEL")
-            .unwrap_or_else(|| "info,sqlx=warn,tower_http=info".to_string());
+            .unwrap_or_else(|| "info,sqlx=warn,tower_http=info,html5ever=error".to_string());
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
             r.error(
                 "LOG_LEVEL",

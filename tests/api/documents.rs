@@ -379,7 +379,7 @@ db_test!(titles_are_validated, |backend| {
 db_test!(asvs_1_3_1_stored_xss_payloads_render_inert, |backend| {
     let app = TestApp::spawn(backend).await;
     let alice = user(&app, "alice").await;
-    let payloads = crate::xss::PAYLOADS;
+    let payloads = crate::xss::payloads();
     assert!(payloads.len() >= 50);
     let body = payloads.join("\n\n");
     let id = create(&app, &alice, "<script>alert('title')</script>", &body).await;
@@ -421,3 +421,36 @@ db_test!(asvs_1_3_1_stored_xss_payloads_render_inert, |backend| {
     assert_eq!(doc["title"], "<script>alert('title')</script>");
     app.stop().await;
 });
+
+db_test!(
+    asvs_8_2_2_document_pages_answer_404_to_other_users,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = user(&app, "alice").await;
+        let mallory = user(&app, "mallory").await;
+        let id = create(&app, &alice, "Private page", "secret words").await;
+        for path in [format!("/documents/{id}"), format!("/documents/{id}/edit")] {
+            let own = alice
+                .get(format!("{}{path}", app.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(own.status(), 200, "{path}");
+            let other = mallory
+                .get(format!("{}{path}", app.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(other.status(), 404, "{path}");
+            assert!(!other.text().await.unwrap().contains("secret words"));
+            let anonymous = app
+                .new_client()
+                .get(format!("{}{path}", app.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(anonymous.status(), 303, "{path}");
+        }
+        app.stop().await;
+    }
+);

@@ -20,6 +20,17 @@ const SECONDARY: &str = "inline-flex items-center rounded-md border border-slate
 const DANGER: &str = "inline-flex items-center rounded-md bg-red-600 px-3 py-2 text-sm font-semibold text-white hover:bg-red-500";
 const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 dark:border-slate-700 dark:bg-slate-900";
 
+/// On the server, answer with the error's HTTP status (404 for a document that is
+/// not the visitor's), so a page never says 200 for something that is not there.
+fn set_status(e: &AppError) {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(e.status());
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = e;
+}
+
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -291,7 +302,10 @@ pub fn EditDocumentPage() -> impl IntoView {
                                 </div>
                             </ActionForm>
                         }.into_any(),
-                        Err(e) => view! { <p role="alert" class="mt-6">{e.to_string()}</p> }.into_any(),
+                        Err(e) => {
+                            set_status(&e);
+                            view! { <p role="alert" class="mt-6">{e.to_string()}</p> }.into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -386,11 +400,14 @@ pub fn DocumentPage() -> impl IntoView {
                                 </section>
                             }.into_any()
                         }
-                        Err(e) => view! {
+                        Err(e) => {
+                            set_status(&e);
+                            view! {
                             <Title text="Document not found" />
                             <h1 class="text-2xl font-semibold">"Document not found"</h1>
                             <p class="mt-2 text-sm">{e.to_string()} " " <a href="/documents" class="text-indigo-600 hover:underline">"Back to your documents"</a></p>
-                        }.into_any(),
+                        }.into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -425,7 +442,10 @@ pub fn RevisionPage() -> impl IntoView {
                             <p class="mt-1 text-xs text-slate-500">{format!("Version {} · saved {}", r.version, when(r.updated_at))}</p>
                             <Rendered doc=r />
                         }.into_any(),
-                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => {
+                            set_status(&e);
+                            view! { <p role="alert">{e.to_string()}</p> }.into_any()
+                        }
                     }
                 })}
             </Suspense>
