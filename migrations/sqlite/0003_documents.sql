@@ -10,8 +10,14 @@ CREATE TABLE documents (
     updated_at TEXT NOT NULL,
     deleted_at TEXT
 );
-CREATE INDEX documents_owner_updated ON documents (owner_id, deleted_at, updated_at DESC, id DESC);
-CREATE INDEX documents_owner_title ON documents (owner_id, deleted_at, title, id);
+-- Partial indexes: the list pages read only live (or only trashed) documents, and
+-- PostgreSQL cannot use `deleted_at IS NULL` inside a full index to give the order.
+CREATE INDEX documents_live_updated ON documents (owner_id, updated_at DESC, id DESC)
+    WHERE deleted_at IS NULL;
+CREATE INDEX documents_live_title ON documents (owner_id, lower(title), id)
+    WHERE deleted_at IS NULL;
+CREATE INDEX documents_trash ON documents (owner_id, deleted_at DESC, id DESC)
+    WHERE deleted_at IS NOT NULL;
 
 -- Earlier versions: each save keeps the one it replaced.
 CREATE TABLE document_revisions (

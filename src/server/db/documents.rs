@@ -205,7 +205,13 @@ pub fn fts5_query(text: &str) -> Option<String> {
         .iter()
         .map(|w| format!("\"{w}\""))
         .collect();
-    parts.push(format!("\"{last}\"*"));
+    // A prefix of one or two letters matches nearly everything and costs seconds
+    // to rank on a large collection; from three letters on it helps as-you-type.
+    if last.chars().count() >= 3 {
+        parts.push(format!("\"{last}\"*"));
+    } else {
+        parts.push(format!("\"{last}\""));
+    }
     Some(parts.join(" "))
 }
 
@@ -216,13 +222,21 @@ pub async fn search(db: &Db, owner: i64, text: &str, limit: i64) -> Result<Vec<H
             let Some(query) = fts5_query(text) else {
                 return Ok(Vec::new());
             };
+            // Rank first, then build snippets for the rows shown only: snippet() is
+            // the expensive part and would otherwise run for every match.
             let sql = format!(
-                "SELECT d.id, d.title, \
-                 snippet(documents_fts, 1, '{MATCH_START}', '{MATCH_END}', '…', 16) AS snippet, \
-                 d.updated_at \
-                 FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid \
-                 WHERE documents_fts MATCH $1 AND d.owner_id = $2 AND d.deleted_at IS NULL \
-                 ORDER BY bm25(documents_fts, 10.0, 1.0), d.updated_at DESC LIMIT $3"
+                "WITH top AS ( \
+                   SELECT documents_fts.rowid AS id, bm25(documents_fts, 10.0, 1.0) AS score, \
+                          d.updated_at AS u \
+                   FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid \
+                   WHERE documents_fts MATCH $1 AND d.owner_id = $2 AND d.deleted_at IS NULL \
+                   ORDER BY score, u DESC LIMIT $3) \
+                 SELECT d.id, d.title, \
+                   snippet(documents_fts, 1, '{MATCH_START}', '{MATCH_END}', '…', 16) AS snippet, \
+                   d.updated_at \
+                 FROM top JOIN documents_fts ON documents_fts.rowid = top.id \
+                 JOIN documents d ON d.id = top.id \
+                 WHERE documents_fts MATCH $1 ORDER BY top.score, top.u DESC"
             );
             Ok(
                 on_pool!(db, pool => sqlx::query_as(&sql).bind(query).bind(owner).bind(limit).fetch_all(pool).await)?,
@@ -235,11 +249,16 @@ pub async fn search(db: &Db, owner: i64, text: &str, limit: i64) -> Result<Vec<H
             let options = format!(
                 "StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=24, MinWords=8, MaxFragments=1"
             );
-            let sql =
-                "SELECT id, title, ts_headline('english', body, q, $4) AS snippet, updated_at \
-                       FROM documents, websearch_to_tsquery('english', $1) q \
-                       WHERE owner_id = $2 AND deleted_at IS NULL AND search @@ q \
-                       ORDER BY ts_rank_cd(search, q) DESC, updated_at DESC LIMIT $3";
+            // Rank first, then run ts_headline (the expensive part) on the rows shown.
+            let sql = "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS q), \
+                       top AS (SELECT d.id, ts_rank_cd(d.search, q.q) AS score, d.updated_at AS u \
+                               FROM documents d, q \
+                               WHERE d.owner_id = $2 AND d.deleted_at IS NULL AND d.search @@ q.q \
+                               ORDER BY score DESC, u DESC LIMIT $3) \
+                       SELECT d.id, d.title, ts_headline('english', d.body, q.q, $4) AS snippet, \
+                              d.updated_at \
+                       FROM top JOIN documents d ON d.id = top.id CROSS JOIN q \
+                       ORDER BY top.score DESC, top.u DESC";
             Ok(
                 on_pool!(db, pool => sqlx::query_as(sql).bind(text).bind(owner).bind(limit).bind(options).fetch_all(pool).await)?,
             )
@@ -259,5 +278,6 @@ mod tests {
             Some("\"DROP\" \"TABLE\" \"x\"*")
         );
         assert_eq!(fts5_query("  ** ").as_deref(), None);
+        assert_eq!(fts5_query("go ab").as_deref(), Some("\"go\" \"ab\""));
     }
 }
