@@ -274,8 +274,8 @@ mod tests {
     fn fts5_queries_are_quoted_and_prefix_the_last_word() {
         assert_eq!(fts5_query("rust web").as_deref(), Some("\"rust\" \"web\"*"));
         assert_eq!(
-            fts5_query("\"; DROP TABLE x; --").as_deref(),
-            Some("\"DROP\" \"TABLE\" \"x\"*")
+            fts5_query("\"; DROP TABLE documents; --").as_deref(),
+            Some("\"DROP\" \"TABLE\" \"documents\"*")
         );
         assert_eq!(fts5_query("  ** ").as_deref(), None);
         assert_eq!(fts5_query("go ab").as_deref(), Some("\"go\" \"ab\""));
