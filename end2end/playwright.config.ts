@@ -63,7 +63,7 @@ if (pgUrl) targets.push({ name: 'postgres', port: pgPort, db: pgUrl });
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,

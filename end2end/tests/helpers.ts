@@ -2,7 +2,8 @@ import { expect, Page } from '@playwright/test';
 
 /** Clicks before hydration do nothing: wait for the app's own mark. */
 export async function waitForHydration(page: Page) {
-  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  // Debug WASM is large: under load, compiling it can take a while.
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached({ timeout: 30_000 });
 }
 
 /**
