@@ -4,9 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { collectErrors, waitForHydration } from './helpers';
-
-const PASSWORD = 'violet ferry lantern quietly';
+import { collectErrors, PASSWORD, waitForHydration } from './helpers';
 
 function uniqueName(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;

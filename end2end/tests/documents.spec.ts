@@ -1,22 +1,7 @@
 import { test, expect, Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { collectErrors, waitForHydration } from './helpers';
-
-const PASSWORD = 'violet ferry lantern quietly';
-
-async function signUp(page: Page): Promise<string> {
-  const username = `doc${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-  await page.goto('/register');
-  await waitForHydration(page);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Email').fill(`${username}@example.com`);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByLabel('Confirm password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/account$/);
-  return username;
-}
+import { collectErrors, signUp, waitForHydration } from './helpers';
 
 async function newDocument(page: Page, title: string, body: string) {
   await page.goto('/documents/new');
@@ -29,7 +14,7 @@ async function newDocument(page: Page, title: string, body: string) {
 
 test('write, find, revise, restore and trash a document', async ({ page }) => {
   const errors = collectErrors(page);
-  await signUp(page);
+  await signUp(page, 'doc');
   await page.goto('/documents');
   await expect(page.getByRole('heading', { name: 'No documents yet' })).toBeVisible();
 
@@ -80,12 +65,12 @@ test('write, find, revise, restore and trash a document', async ({ page }) => {
 });
 
 test('another person cannot open my document', async ({ page, browser, baseURL }) => {
-  await signUp(page);
+  await signUp(page, 'doc');
   await newDocument(page, 'Diary', 'Private thoughts.');
   const url = page.url();
   const other = await browser.newContext({ baseURL });
   const otherPage = await other.newPage();
-  await signUp(otherPage);
+  await signUp(otherPage, 'doc');
   await otherPage.goto(url);
   await expect(otherPage.getByRole('heading', { name: 'Document not found' })).toBeVisible();
   await expect(otherPage.getByText('Private thoughts.')).toHaveCount(0);
@@ -99,7 +84,7 @@ test('asvs_1_3_1 stored XSS payloads do nothing in the browser', async ({ page }
     dialogs += 1;
     await d.dismiss();
   });
-  await signUp(page);
+  await signUp(page, 'doc');
   // The same corpus the integration tests check (tests/fixtures/xss-payloads.txt).
   const payloads = fs
     .readFileSync(path.resolve(__dirname, '../../tests/fixtures/xss-payloads.txt'), 'utf8')
@@ -119,7 +104,7 @@ test('asvs_1_3_1 stored XSS payloads do nothing in the browser', async ({ page }
 });
 
 test('upload a Markdown file, and see a clear error for anything else', async ({ page }) => {
-  await signUp(page);
+  await signUp(page, 'doc');
   await page.goto('/documents/upload');
   await page.getByLabel('File').setInputFiles({
     name: 'reading-list.md',
@@ -142,7 +127,7 @@ test('upload a Markdown file, and see a clear error for anything else', async ({
 });
 
 test('a save over a newer version is refused and the text stays on screen', async ({ page, browser, baseURL }) => {
-  await signUp(page);
+  await signUp(page, 'doc');
   await newDocument(page, 'Shared plan', 'first text');
   const docUrl = page.url();
   // A second tab opens the editor on the same version.

@@ -24,3 +24,19 @@ export function collectErrors(page: Page): string[] {
   });
   return errors;
 }
+
+export const PASSWORD = 'violet ferry lantern quietly';
+
+/** Registers a new, unique person through the form and waits for their account page. */
+export async function signUp(page: Page, prefix = 'user'): Promise<string> {
+  const username = `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  await page.goto('/register');
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.com`);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Confirm password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  return username;
+}

@@ -1,7 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { collectErrors, waitForHydration } from './helpers';
-
-const PASSWORD = 'violet ferry lantern quietly';
+import { collectErrors, signUp, waitForHydration } from './helpers';
 
 test('asvs_3_4_3 no CSP violation while pages hydrate and are used', async ({ page }) => {
   const errors = collectErrors(page);
@@ -13,15 +11,7 @@ test('asvs_3_4_3 no CSP violation while pages hydrate and are used', async ({ pa
     await waitForHydration(page);
   }
   // Use the app: register, change theme, log out.
-  const username = `csp${Date.now().toString(36)}`;
-  await page.goto('/register');
-  await waitForHydration(page);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Email').fill(`${username}@example.com`);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByLabel('Confirm password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  await signUp(page, 'csp');
   await page.getByRole('button', { name: /^Theme:/ }).click();
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();

@@ -109,3 +109,43 @@ pub fn SubmitButton(
         </button>
     }
 }
+
+pub const PASSWORD_HINT: &str =
+    "12 to 128 characters, any you like. A phrase of a few unrelated words works well.";
+
+/// Username, email, password and confirmation: the fields of a new account, shared
+/// by registration and the first-admin setup.
+#[component]
+pub fn AccountFields(value: Signal<Option<Result<(), AppError>>>) -> impl IntoView {
+    view! {
+        <Field
+            label="Username"
+            name="username"
+            autocomplete="username"
+            hint="3 to 32 letters, digits, dots, dashes or underscores."
+            error=field_error(value, "username")
+        />
+        <Field
+            label="Email"
+            name="email"
+            input_type="email"
+            autocomplete="email"
+            error=field_error(value, "email")
+        />
+        <Field
+            label="Password"
+            name="password"
+            input_type="password"
+            autocomplete="new-password"
+            hint=PASSWORD_HINT
+            error=field_error(value, "password")
+        />
+        <Field
+            label="Confirm password"
+            name="password_confirm"
+            input_type="password"
+            autocomplete="new-password"
+            error=field_error(value, "password_confirm")
+        />
+    }
+}

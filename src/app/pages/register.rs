@@ -2,14 +2,11 @@ use crate::{
     api::auth::registration_open,
     app::{
         auth::use_auth,
-        components::form::{field_error, form_error, Field, FormError, SubmitButton},
+        components::form::{form_error, AccountFields, FormError, SubmitButton},
     },
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-pub const PASSWORD_HINT: &str =
-    "12 to 128 characters, any you like. A phrase of a few unrelated words works well.";
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
@@ -26,35 +23,7 @@ pub fn RegisterPage() -> impl IntoView {
                         view! {
                             <ActionForm action=action>
                                 <div class="mt-6 space-y-4">
-                                    <Field
-                                        label="Username"
-                                        name="username"
-                                        autocomplete="username"
-                                        hint="3 to 32 letters, digits, dots, dashes or underscores."
-                                        error=field_error(value, "username")
-                                    />
-                                    <Field
-                                        label="Email"
-                                        name="email"
-                                        input_type="email"
-                                        autocomplete="email"
-                                        error=field_error(value, "email")
-                                    />
-                                    <Field
-                                        label="Password"
-                                        name="password"
-                                        input_type="password"
-                                        autocomplete="new-password"
-                                        hint=PASSWORD_HINT
-                                        error=field_error(value, "password")
-                                    />
-                                    <Field
-                                        label="Confirm password"
-                                        name="password_confirm"
-                                        input_type="password"
-                                        autocomplete="new-password"
-                                        error=field_error(value, "password_confirm")
-                                    />
+                                    <AccountFields value=value />
                                     <FormError error=form_error(value) />
                                     <SubmitButton
                                         label="Create account"

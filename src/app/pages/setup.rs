@@ -1,7 +1,6 @@
 use crate::app::{
     auth::use_auth,
-    components::form::{field_error, form_error, Field, FormError, SubmitButton},
-    pages::register::PASSWORD_HINT,
+    components::form::{field_error, form_error, AccountFields, Field, FormError, SubmitButton},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,34 +25,7 @@ pub fn SetupPage() -> impl IntoView {
                         autocomplete="off"
                         error=field_error(value, "setup_code")
                     />
-                    <Field
-                        label="Username"
-                        name="username"
-                        autocomplete="username"
-                        error=field_error(value, "username")
-                    />
-                    <Field
-                        label="Email"
-                        name="email"
-                        input_type="email"
-                        autocomplete="email"
-                        error=field_error(value, "email")
-                    />
-                    <Field
-                        label="Password"
-                        name="password"
-                        input_type="password"
-                        autocomplete="new-password"
-                        hint=PASSWORD_HINT
-                        error=field_error(value, "password")
-                    />
-                    <Field
-                        label="Confirm password"
-                        name="password_confirm"
-                        input_type="password"
-                        autocomplete="new-password"
-                        error=field_error(value, "password_confirm")
-                    />
+                    <AccountFields value=value />
                     <FormError error=form_error(value) />
                     <SubmitButton
                         label="Create administrator"
