@@ -31,6 +31,7 @@ test('write, find, revise, restore and trash a document', async ({ page }) => {
 
   // Find it.
   await page.goto('/documents');
+  await waitForHydration(page);
   await page.getByLabel('Search documents').fill('basil');
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(page.getByRole('link', { name: 'Garden plan' })).toBeVisible();

@@ -85,7 +85,9 @@ pub fn DocumentsPage() -> impl IntoView {
             </div>
             <form method="get" action="/documents" role="search" class="mt-6 flex gap-2">
                 <label for="doc-search" class="sr-only">"Search documents"</label>
-                <input id="doc-search" type="search" name="q" placeholder="Search your documents" prop:value=move || q.get() class=INPUT />
+                // `value`, not `prop:value`: hydration must not wipe what someone typed while
+                // the page was loading.
+                <input id="doc-search" type="search" name="q" placeholder="Search your documents" value=q.get_untracked() class=INPUT />
                 <button type="submit" class=SECONDARY>"Search"</button>
             </form>
             <Transition fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
