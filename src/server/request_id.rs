@@ -17,10 +17,15 @@ impl RequestId {
 
 pub async fn assign(mut req: Request, next: Next) -> Response {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let value = HeaderValue::from_str(&id).expect("a uuid is a valid header value");
-    req.headers_mut().insert(HEADER, value.clone());
+    // A hex UUID is always a valid header value; if that ever failed, go without.
+    let value = HeaderValue::from_str(&id).ok();
+    if let Some(v) = &value {
+        req.headers_mut().insert(HEADER, v.clone());
+    }
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = super::security::REQUEST_ID.scope(id, next.run(req)).await;
-    res.headers_mut().insert(HEADER, value);
+    if let Some(v) = value {
+        res.headers_mut().insert(HEADER, v);
+    }
     res
 }
