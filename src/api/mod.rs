@@ -3,4 +3,5 @@
 //! pulls in sqlx or argon2.
 
 pub mod auth;
+pub mod conversations;
 pub mod documents;

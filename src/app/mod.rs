@@ -14,6 +14,9 @@ use leptos_router::{
 };
 use pages::{
     account::AccountPage,
+    conversations::{
+        ConversationPage, ConversationTrashPage, ConversationsPage, NewConversationPage,
+    },
     documents::{
         DocumentPage, DocumentsPage, EditDocumentPage, NewDocumentPage, RevisionPage, TrashPage,
         UploadPage,
@@ -97,6 +100,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("register") view=RegisterPage />
                     <Route path=path!("setup") view=SetupPage />
                     <Route path=path!("account") view=AccountPage />
+                    <Route path=path!("conversations") view=ConversationsPage />
+                    <Route path=path!("conversations/new") view=NewConversationPage />
+                    <Route path=path!("conversations/trash") view=ConversationTrashPage />
+                    <Route path=path!("conversations/:id") view=ConversationPage ssr=SsrMode::Async />
                     <Route path=path!("documents") view=DocumentsPage />
                     <Route path=path!("documents/new") view=NewDocumentPage />
                     <Route path=path!("documents/trash") view=TrashPage />

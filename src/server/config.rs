@@ -119,6 +119,31 @@ pub struct Settings {
     pub trash_days: u32,
     /// Largest accepted upload.
     pub upload_max_bytes: usize,
+    /// The OpenAI-compatible assistant, when configured; else the retrieval one.
+    pub llm: Option<LlmSettings>,
+}
+
+/// An OpenAI-compatible chat-completions server (`LLM_*`).
+#[derive(Clone, Debug)]
+pub struct LlmSettings {
+    /// The API root, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8080/v1`.
+    pub base_url: Url,
+    pub model: String,
+    /// Sent as `Authorization: Bearer`; local servers often need none.
+    pub api_key: Option<SecretString>,
+    /// Longest wait for the response to start, and between two chunks of it.
+    pub timeout: Duration,
+    pub max_tokens: u32,
+}
+
+/// Whether a host is this machine (where plain http exposes nothing).
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// `N` requests per `period`, or no limit.
@@ -662,6 +687,80 @@ impl Settings {
             "a whole number of bytes, e.g. 10485760",
         );
 
+        let llm = {
+            let base = r.raw("LLM_BASE_URL");
+            let model = r.raw("LLM_MODEL");
+            let api_key = r.raw("LLM_API_KEY").map(SecretString::from);
+            let timeout = Duration::from_secs(r.parse(
+                "LLM_TIMEOUT_SECS",
+                60,
+                "a whole number of seconds, e.g. 60",
+            ));
+            let max_tokens: u32 = r.parse(
+                "LLM_MAX_TOKENS",
+                1024,
+                "a whole number of tokens, e.g. 1024",
+            );
+            if timeout.is_zero() {
+                r.error("LLM_TIMEOUT_SECS", "must be at least 1");
+            }
+            match (base, model) {
+                (None, None) => {
+                    if api_key.is_some() {
+                        r.error(
+                            "LLM_API_KEY",
+                            "is set but LLM_BASE_URL and LLM_MODEL are not; set them too, or remove the key",
+                        );
+                    }
+                    None
+                }
+                (Some(_), None) => {
+                    r.error("LLM_MODEL", "must be set with LLM_BASE_URL (the model name the server serves, e.g. gpt-4o-mini)");
+                    None
+                }
+                (None, Some(_)) => {
+                    r.error(
+                        "LLM_BASE_URL",
+                        "must be set with LLM_MODEL (the API root, e.g. https://api.openai.com/v1)",
+                    );
+                    None
+                }
+                (Some(base), Some(model)) => match Url::parse(&base) {
+                    Ok(u)
+                        if (u.scheme() == "http" || u.scheme() == "https")
+                            && u.host().is_some() =>
+                    {
+                        if prod && u.scheme() == "http" && !is_loopback_host(&u) {
+                            r.error(
+                                "LLM_BASE_URL",
+                                "uses plain http to another machine in production: prompts (and the API key) would cross the network unencrypted; use https",
+                            );
+                        }
+                        if !u.username().is_empty() || u.password().is_some() {
+                            r.error(
+                                "LLM_BASE_URL",
+                                "must not carry credentials; put the key in LLM_API_KEY",
+                            );
+                        }
+                        Some(LlmSettings {
+                            base_url: u,
+                            model,
+                            api_key,
+                            timeout,
+                            max_tokens,
+                        })
+                    }
+                    _ => {
+                        r.error(
+                            "LLM_BASE_URL",
+                            format!("{:?} is not an http(s) URL; use the API root, e.g. https://api.openai.com/v1", redact_url(&base)),
+                        );
+                        None
+                    }
+                },
+            }
+        };
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -689,6 +788,7 @@ impl Settings {
             body_limit_bytes,
             trash_days,
             upload_max_bytes,
+            llm,
         })
     }
 }
@@ -820,6 +920,67 @@ mod tests {
         assert_eq!(s.public_origin(), "http://127.0.0.1:3000");
         assert_eq!(s.log_format, LogFormat::Pretty);
         assert!(!s.is_https());
+    }
+
+    #[test]
+    fn no_llm_settings_means_the_retrieval_assistant() {
+        assert!(settings(&[("SECRET_KEY", GOOD_KEY)]).unwrap().llm.is_none());
+    }
+
+    #[test]
+    fn llm_needs_both_base_url_and_model() {
+        let err = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("LLM_BASE_URL", "http://127.0.0.1:8080/v1"),
+        ])
+        .unwrap_err();
+        assert!(err.mentions("LLM_MODEL"), "{err}");
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("LLM_MODEL", "m")]).unwrap_err();
+        assert!(err.mentions("LLM_BASE_URL"), "{err}");
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("LLM_API_KEY", "sk-x")]).unwrap_err();
+        assert!(err.mentions("LLM_API_KEY"), "{err}");
+        let err = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("LLM_BASE_URL", "ftp://x"),
+            ("LLM_MODEL", "m"),
+        ])
+        .unwrap_err();
+        assert!(err.mentions("LLM_BASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn llm_settings_are_read() {
+        let s = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("LLM_BASE_URL", "http://localhost:8080/v1"),
+            ("LLM_MODEL", "llama"),
+            ("LLM_TIMEOUT_SECS", "5"),
+        ])
+        .unwrap();
+        let llm = s.llm.unwrap();
+        assert_eq!(llm.model, "llama");
+        assert_eq!(llm.timeout, Duration::from_secs(5));
+        assert!(llm.api_key.is_none());
+    }
+
+    #[test]
+    fn production_refuses_plain_http_to_a_remote_llm() {
+        let err = prod(&[
+            ("LLM_BASE_URL", "http://llm.example.com/v1"),
+            ("LLM_MODEL", "m"),
+        ])
+        .unwrap_err();
+        assert!(err.mentions("LLM_BASE_URL"), "{err}");
+        assert!(prod(&[
+            ("LLM_BASE_URL", "http://127.0.0.1:8080/v1"),
+            ("LLM_MODEL", "m")
+        ])
+        .is_ok());
+        assert!(prod(&[
+            ("LLM_BASE_URL", "https://llm.example.com/v1"),
+            ("LLM_MODEL", "m")
+        ])
+        .is_ok());
     }
 
     #[test]

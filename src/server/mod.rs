@@ -66,6 +66,14 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
                 axum::extract::DefaultBodyLimit::max(state.settings.upload_max_bytes),
             ),
         )
+        .route(
+            routes::conversations::SEND_PATH,
+            axum::routing::post(routes::conversations::send),
+        )
+        .route(
+            routes::conversations::EXPORT_PATH,
+            get(routes::conversations::export),
+        )
         .leptos_routes_with_context(&state, routes, security::provide_csp_nonce, move || {
             shell(shell_options.clone())
         })
@@ -197,7 +205,16 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
             cause: format!("session table: {e}"),
         })?;
     let settings_ref = settings.clone();
+    let assistant: Arc<dyn services::assistant::Assistant> = match &settings.llm {
+        Some(llm) => Arc::new(
+            services::llm::OpenAiCompatible::new(llm.clone())
+                .map_err(|e| anyhow::anyhow!("cannot set up the LLM client: {e}"))?,
+        ),
+        None => Arc::new(services::assistant::Retrieval),
+    };
     Ok(AppState {
+        assistant,
+        replies: Arc::default(),
         leptos_options: leptos_options(&settings),
         settings: Arc::new(settings),
         hasher: auth::password::Hasher::new(),

@@ -12,6 +12,10 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub hasher: Hasher,
     pub security: Arc<super::security::SecurityState>,
+    /// Answers messages in conversations (retrieval, or an LLM when configured).
+    pub assistant: Arc<dyn super::services::assistant::Assistant>,
+    /// Replies this instance is writing, so Stop can reach them.
+    pub replies: Arc<super::services::conversations::Replies>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod audit;
 mod cli;
+mod conversations;
 mod documents;
 mod ops;
 mod pages;

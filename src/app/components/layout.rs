@@ -50,6 +50,9 @@ fn UserMenu() -> impl IntoView {
                             <a href="/documents" class=LINK>
                                 "Documents"
                             </a>
+                            <a href="/conversations" class=LINK>
+                                "Conversations"
+                            </a>
                             <a href="/account" class=LINK aria-label=format!("Account: {}", u.username)>
                                 {u.username.clone()}
                             </a>

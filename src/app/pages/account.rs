@@ -1,4 +1,4 @@
-use crate::app::auth::use_auth;
+use crate::{api::conversations::conversation_usage, app::auth::use_auth};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -8,6 +8,7 @@ use leptos_router::components::Redirect;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let user = use_auth().user;
+    let usage = Resource::new(|| (), |_| conversation_usage());
     view! {
         <Title text="Your account" />
         <div class="mx-auto max-w-2xl py-12">
@@ -33,6 +34,23 @@ pub fn AccountPage() -> impl IntoView {
                                         </dd>
                                     </div>
                                 </dl>
+                                <section aria-labelledby="usage-heading" class="mt-8">
+                                    <h2 id="usage-heading" class="text-lg font-semibold">"Assistant usage"</h2>
+                                    <Suspense fallback=|| ()>
+                                        {move || Suspend::new(async move {
+                                            usage.await.ok().map(|t| view! {
+                                                <dl class="mt-3 grid grid-cols-3 gap-4 text-sm">
+                                                    <div><dt class="text-slate-500">"Answers"</dt><dd class="text-lg font-semibold">{t.assistant_messages}</dd></div>
+                                                    <div><dt class="text-slate-500">"Prompt tokens"</dt><dd class="text-lg font-semibold">{t.prompt_tokens}</dd></div>
+                                                    <div><dt class="text-slate-500">"Completion tokens"</dt><dd class="text-lg font-semibold">{t.completion_tokens}</dd></div>
+                                                </dl>
+                                                {(t.estimated_messages > 0).then(|| view! {
+                                                    <p class="mt-2 text-xs text-slate-500">{format!("{} of these answers came from the retrieval assistant, whose counts are estimates (about one token per four bytes of text).", t.estimated_messages)}</p>
+                                                })}
+                                            })
+                                        })}
+                                    </Suspense>
+                                </section>
                             }
                                 .into_any()
                         }

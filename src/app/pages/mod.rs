@@ -1,4 +1,5 @@
 pub mod account;
+pub mod conversations;
 pub mod documents;
 pub mod home;
 pub mod login;

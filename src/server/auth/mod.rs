@@ -296,7 +296,7 @@ pub async fn enforce_timeouts(
 
 /// Pages that need a signed-in user. A full page load of one of them without a
 /// session is redirected to `/login?next=...` before anything renders.
-const PROTECTED_PAGES: &[&str] = &["/account", "/documents"];
+const PROTECTED_PAGES: &[&str] = &["/account", "/documents", "/conversations"];
 
 pub fn is_protected_page(path: &str) -> bool {
     PROTECTED_PAGES

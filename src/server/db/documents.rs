@@ -179,6 +179,12 @@ pub async fn list(
     Ok((rows, total))
 }
 
+pub async fn titles(db: &Db, owner: i64, limit: i64) -> Result<Vec<(i64, String)>, DbError> {
+    let sql = "SELECT id, title FROM documents WHERE owner_id = $1 AND deleted_at IS NULL \
+               ORDER BY lower(title), id LIMIT $2";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(owner).bind(limit).fetch_all(pool).await)?)
+}
+
 pub async fn revisions(db: &Db, id: i64) -> Result<Vec<RevisionRow>, DbError> {
     let sql = "SELECT version, title, body, created_at FROM document_revisions \
                WHERE document_id = $1 ORDER BY version DESC";

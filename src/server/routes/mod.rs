@@ -1,4 +1,6 @@
-//! Plain axum routes (outside Leptos): operations endpoints and file uploads.
+//! Plain axum routes (outside Leptos): operations endpoints, file uploads,
+//! conversation replies and exports.
 
+pub mod conversations;
 pub mod ops;
 pub mod upload;

@@ -271,6 +271,17 @@ pub async fn search(
         .collect())
 }
 
+/// Up to 1,000 of the owner's live documents by title: (id, title).
+pub async fn titles(
+    state: &AppState,
+    owner: i64,
+    ctx: &AuditContext,
+) -> Result<Vec<(i64, String)>, AppError> {
+    db::titles(&state.db, owner, 1000)
+        .await
+        .map_err(|e| internal(ctx, e))
+}
+
 pub async fn revisions(
     state: &AppState,
     owner: i64,
@@ -360,6 +371,7 @@ pub fn spawn_trash_purge(state: AppState, days: u32) {
                 }
                 Err(e) => tracing::warn!(error = %e, "could not list expired trash"),
             }
+            super::conversations::purge_expired(&state, days).await;
         }
     });
 }

@@ -2,5 +2,8 @@
 //! transaction as the change.
 
 pub mod accounts;
+pub mod assistant;
+pub mod conversations;
 pub mod documents;
+pub mod llm;
 pub mod markdown;

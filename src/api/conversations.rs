@@ -1,0 +1,134 @@
+use crate::{
+    domain::conversation::{ConversationPage, ConversationView, UsageTotals},
+    error::AppError,
+};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::auth::ctx;
+
+/// A document that a new conversation can be limited to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentChoice {
+    pub id: i64,
+    pub title: String,
+}
+
+#[server(prefix = "/api", endpoint = "conversations/list")]
+pub async fn list_conversations(
+    search: String,
+    page: u32,
+    trashed: bool,
+) -> Result<ConversationPage, AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    conversations::list(&call.state, user, trashed, &search, page, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "conversations/get")]
+pub async fn get_conversation(id: i64) -> Result<ConversationView, AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    conversations::get(&call.state, user, id, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+/// `scope` holds the ids of the documents to limit the conversation to (none: all).
+#[server(prefix = "/api", endpoint = "conversations/create")]
+pub async fn create_conversation(
+    title: String,
+    #[server(default)] scope: Vec<i64>,
+) -> Result<i64, AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let id = conversations::create(&call.state, user, &title, &scope, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    leptos_axum::redirect(&format!("/conversations/{id}"));
+    Ok(id)
+}
+
+#[server(prefix = "/api", endpoint = "conversations/rename")]
+pub async fn rename_conversation(id: i64, title: String) -> Result<(), AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    conversations::rename(&call.state, user, id, &title, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "conversations/delete")]
+pub async fn delete_conversation(id: i64) -> Result<(), AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    conversations::trash(&call.state, user, id, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    leptos_axum::redirect("/conversations");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "conversations/restore")]
+pub async fn restore_conversation(id: i64) -> Result<(), AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    conversations::restore(&call.state, user, id, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "conversations/purge")]
+pub async fn purge_conversation(id: i64) -> Result<(), AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    conversations::purge(&call.state, user, id, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+/// Stop the reply `reply` of conversation `id`; what was written so far is kept.
+#[server(prefix = "/api", endpoint = "conversations/stop")]
+pub async fn stop_reply(id: i64, reply: i64) -> Result<(), AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    conversations::stop(&call.state, user, id, reply, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "conversations/usage")]
+pub async fn conversation_usage() -> Result<UsageTotals, AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    conversations::usage(&call.state, user, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+/// The user's live documents by title, to choose a conversation's scope from.
+#[server(prefix = "/api", endpoint = "conversations/document_choices")]
+pub async fn document_choices() -> Result<Vec<DocumentChoice>, AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let titles = documents::titles(&call.state, user, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    Ok(titles
+        .into_iter()
+        .map(|(id, title)| DocumentChoice { id, title })
+        .collect())
+}
