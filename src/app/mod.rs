@@ -74,6 +74,22 @@ pub fn request_theme() -> Theme {
         .unwrap_or_default()
 }
 
+/// The `<title>` text. leptos_meta writes it into the server's HTML unescaped, so a
+/// title such as `</title><script>` would end the element and inject markup: escape
+/// it there. In the browser it is set as text, which must stay as typed.
+pub fn title_text(text: String) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        text
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -90,7 +106,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/motto.css" />
         <Title formatter=|text: String| {
-            if text.is_empty() { "Motto".to_string() } else { format!("{text} · Motto") }
+            title_text(if text.is_empty() { "Motto".to_string() } else { format!("{text} · Motto") })
         } />
         <Router>
             <Layout>

@@ -837,3 +837,61 @@ db_test!(llm_timeout_keeps_the_message, |backend| {
     assert_eq!(rows[0], ("user".into(), "Hello?".into(), "complete".into()));
     assert_eq!(rows[1].2, "failed");
 });
+
+db_test!(
+    asvs_1_3_1_quoted_passages_and_titles_render_inert,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = user(&app, "alice").await;
+        let payloads = crate::xss::payloads();
+        // Each payload in a paragraph that the question matches, so the reply quotes it.
+        let body = payloads
+            .iter()
+            .map(|p| format!("lantern {p}"))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        document(&app, &alice, "<img src=x onerror=alert(1)>", &body).await;
+        let id = conversation(&app, &alice, "</title><script>alert('conv')</script>", &[]).await;
+        let (_, body) = ask(&app, &alice, id, "lantern <script>alert('q')</script>").await;
+        let reply = &body["reply"];
+        assert!(!cited_ids(reply).is_empty(), "{reply}");
+        let html = reply["html"].as_str().unwrap().to_lowercase();
+        // Text may mention anything (it is escaped); tags must be harmless.
+        let tags: Vec<&str> = html
+            .split('<')
+            .skip(1)
+            .map(|t| t.split('>').next().unwrap_or(""))
+            .collect();
+        for tag in &tags {
+            for bad in [
+                "script",
+                "iframe",
+                "svg",
+                "img",
+                "onerror",
+                "onload",
+                "javascript:",
+                "style",
+            ] {
+                assert!(!tag.contains(bad), "<{tag}> survived in {html}");
+            }
+        }
+        let page = alice
+            .get(format!("{}/conversations/{id}", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // Titles (also in <title>, which leptos_meta does not escape) stay text.
+        assert!(!page.contains("</title><script>"));
+        assert!(!page.contains("<script>alert('conv')"));
+        assert!(!page.contains("<script>alert('q')"));
+        assert!(!page.contains("<img src=x onerror"));
+        assert!(
+            page.contains("&lt;script&gt;alert("),
+            "titles are shown as text"
+        );
+    }
+);
