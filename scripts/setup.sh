@@ -7,7 +7,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUST_VERSION="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$ROOT/rust-toolchain.toml")"
 CARGO_LEPTOS_VERSION=0.3.11
-WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen *= *"=\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1)"
+# The exact version pinned in Cargo.toml (`wasm-bindgen = { version = "=X.Y.Z", ... }`
+# or `wasm-bindgen = "=X.Y.Z"`): the CLI must match it.
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen *=.*"=\([0-9][0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n1)"
+if [[ -z "$WASM_BINDGEN_VERSION" ]]; then
+  echo "setup: cannot read the pinned wasm-bindgen version from Cargo.toml" >&2
+  exit 1
+fi
 WANT_TEST=0
 [[ "${1:-}" == "--test" ]] && WANT_TEST=1
 
