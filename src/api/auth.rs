@@ -86,6 +86,14 @@ pub(crate) mod ctx {
         start_session_clock(&call.auth.session)
             .await
             .map_err(|e| internal(&e))?;
+        crate::server::auth::register_session(
+            &call.state.db,
+            &call.auth.session,
+            user,
+            &call.audit,
+        )
+        .await
+        .map_err(|e| internal(&e))?;
         Ok(())
     }
 }
@@ -147,6 +155,7 @@ pub async fn logout() -> Result<(), AppError> {
         accounts::record_logout(&call.state, user.id, &call.audit)
             .await
             .map_err(ctx::fail)?;
+        crate::server::auth::end_registered_session(&call.state.db, &call.auth.session).await;
     }
     call.auth
         .logout()

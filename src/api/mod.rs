@@ -2,6 +2,7 @@
 //! Server-only imports stay inside the function bodies so the WASM bundle never
 //! pulls in sqlx or argon2.
 
+pub mod admin;
 pub mod auth;
 pub mod conversations;
 pub mod documents;

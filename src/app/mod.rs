@@ -14,6 +14,7 @@ use leptos_router::{
 };
 use pages::{
     account::AccountPage,
+    admin::{AdminAuditEventPage, AdminAuditPage, AdminHomePage, AdminUserPage, AdminUsersPage},
     conversations::{
         ConversationPage, ConversationTrashPage, ConversationsPage, NewConversationPage,
     },
@@ -116,6 +117,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("register") view=RegisterPage />
                     <Route path=path!("setup") view=SetupPage />
                     <Route path=path!("account") view=AccountPage />
+                    // Async: a non-admin gets the 404 status before the first byte.
+                    <Route path=path!("admin") view=AdminHomePage ssr=SsrMode::Async />
+                    <Route path=path!("admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/audit/:id") view=AdminAuditEventPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/users/:id") view=AdminUserPage ssr=SsrMode::Async />
                     <Route path=path!("conversations") view=ConversationsPage />
                     <Route path=path!("conversations/new") view=NewConversationPage />
                     <Route path=path!("conversations/trash") view=ConversationTrashPage />

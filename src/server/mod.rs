@@ -66,6 +66,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
                 axum::extract::DefaultBodyLimit::max(state.settings.upload_max_bytes),
             ),
         )
+        .route(routes::admin::EXPORT_PATH, get(routes::admin::export))
         .route(
             routes::conversations::SEND_PATH,
             axum::routing::post(routes::conversations::send),
@@ -232,6 +233,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         std::time::Duration::from_secs(300),
     );
     services::documents::spawn_trash_purge(state.clone(), state.settings.trash_days);
+    services::admin::spawn_chain_checks(state.clone(), std::time::Duration::from_secs(3600));
     audit::record_now(
         &state.db,
         &AuditContext::default(),

@@ -124,7 +124,7 @@ async fn append_some(app: &TestApp, n: i64) {
 }
 
 /// What an attacker with raw database access does first: remove the guard rails.
-fn drop_guards_sql(backend: Backend) -> &'static str {
+pub fn drop_guards_sql(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => {
             "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;"

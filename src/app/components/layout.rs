@@ -53,6 +53,11 @@ fn UserMenu() -> impl IntoView {
                             <a href="/conversations" class=LINK>
                                 "Conversations"
                             </a>
+                            {u.is_admin().then(|| view! {
+                                <a href="/admin/audit" class=LINK>
+                                    "Admin"
+                                </a>
+                            })}
                             <a href="/account" class=LINK aria-label=format!("Account: {}", u.username)>
                                 {u.username.clone()}
                             </a>

@@ -1,3 +1,4 @@
 pub mod form;
 pub mod layout;
 pub mod theme_toggle;
+pub mod time;

@@ -1,4 +1,5 @@
 pub mod account;
+pub mod admin;
 pub mod conversations;
 pub mod documents;
 pub mod home;

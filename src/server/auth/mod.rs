@@ -238,6 +238,45 @@ pub fn session_layer(store: Store, settings: &Settings) -> SessionManagerLayer<S
         .with_expiry(Expiry::OnInactivity(idle))
 }
 
+/// The key, in the session, of its row in `user_sessions` (a random id: the
+/// session id itself is a secret and never leaves the store).
+const SESSION_REF: &str = "motto.session_ref";
+
+/// Register a new login in `user_sessions`, so the person and admins can see it.
+pub async fn register_session(
+    db: &Db,
+    session: &Session,
+    user: &UserRow,
+    ctx: &AuditContext,
+) -> anyhow::Result<()> {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let id = hex::encode(bytes);
+    super::db::admin::insert_session(
+        db,
+        &super::db::admin::NewSession {
+            id: &id,
+            user_id: user.id,
+            epoch: user.session_epoch,
+            source_ip: ctx.source_ip.as_deref(),
+            user_agent: ctx.user_agent.as_deref(),
+        },
+    )
+    .await?;
+    session.insert(SESSION_REF, id).await?;
+    Ok(())
+}
+
+/// Mark this session's row ended (logout, expiry).
+pub async fn end_registered_session(db: &Db, session: &Session) {
+    if let Ok(Some(id)) = session.get::<String>(SESSION_REF).await {
+        if let Err(e) = super::db::admin::end_session(db, &id).await {
+            tracing::warn!(error = %e, "could not mark a session ended");
+        }
+    }
+}
+
 /// Record login time at login; `enforce_timeouts` reads it back.
 pub async fn start_session_clock(session: &Session) -> Result<(), tower_sessions::session::Error> {
     let now = chrono::Utc::now().timestamp();
@@ -275,6 +314,7 @@ pub async fn enforce_timeouts(
         };
         if let Some(reason) = reason {
             let ctx = audit_context(req.extensions(), req.headers(), Some(user.id));
+            end_registered_session(&state.db, &auth.session).await;
             let _ = auth.logout().await;
             let event = NewEvent::new("auth.session.expired", Outcome::Success)
                 .target("user", user.id)
@@ -289,6 +329,11 @@ pub async fn enforce_timeouts(
         }
         if now - last_seen >= ACTIVITY_WRITE_EVERY_SECS.min(idle / 2).max(1) {
             let _ = auth.session.insert(LAST_SEEN, now).await;
+            if let Ok(Some(id)) = auth.session.get::<String>(SESSION_REF).await {
+                if let Err(e) = super::db::admin::touch_session(&state.db, &id).await {
+                    tracing::warn!(error = %e, "could not record session activity");
+                }
+            }
         }
     }
     next.run(req).await

@@ -4,6 +4,7 @@
 //! for both is written once and run through [`on_pool!`] / [`on_tx!`], which expand the
 //! same code for each driver; only dialect differences get two texts.
 
+pub mod admin;
 pub mod audit;
 pub mod conversations;
 pub mod documents;

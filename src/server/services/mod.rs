@@ -2,6 +2,7 @@
 //! transaction as the change.
 
 pub mod accounts;
+pub mod admin;
 pub mod assistant;
 pub mod conversations;
 pub mod documents;

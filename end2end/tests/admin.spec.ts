@@ -1,0 +1,117 @@
+import { test, expect, Page, TestInfo } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { collectErrors, PASSWORD, signUp, waitForHydration } from './helpers';
+
+/** The database of the server this project runs against (see playwright.config.ts). */
+function databaseUrl(info: TestInfo): string {
+  if (info.project.name === 'postgres') return process.env.MOTTO_E2E_PG_URL!;
+  const scratch = process.env.MOTTO_E2E_DIR ?? path.resolve(__dirname, '../test-results/scratch');
+  return `sqlite://${path.join(scratch, 'sqlite')}/motto.db`;
+}
+
+/** An administrator made with `motto create-admin`, as an operator would. */
+function createAdmin(info: TestInfo): string {
+  const bin = process.env.MOTTO_BIN ?? path.resolve(__dirname, '../../target/debug/motto');
+  const username = `admin${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  execFileSync(bin, ['create-admin', '--username', username, '--email', `${username}@example.com`], {
+    cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'motto-admin-')),
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: databaseUrl(info),
+      SECRET_KEY: 'e2e-5f3a9c1d7b2e8f4a6c0d9b7e5a3f1c8d2b4e6f8a',
+      LOG_LEVEL: 'warn',
+    },
+    input: `${PASSWORD}\n${PASSWORD}\n`,
+  });
+  return username;
+}
+
+async function logIn(page: Page, username: string) {
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('button', { name: 'Log out' })).toBeVisible();
+}
+
+test('an admin finds exactly what a user did, opens it and exports it', async ({ browser }, info) => {
+  // A user does things.
+  const userPage = await browser.newPage();
+  const username = await signUp(userPage, 'audited');
+  await userPage.goto('/documents/new');
+  await waitForHydration(userPage);
+  await userPage.getByLabel('Title').fill('Quarterly numbers');
+  await userPage.getByLabel('Text (Markdown)').fill('Revenue went up.');
+  await userPage.getByRole('button', { name: 'Save document' }).click();
+  await expect(userPage.getByRole('heading', { level: 1, name: 'Quarterly numbers' })).toBeVisible();
+  // ...and tries the admin console: 404.
+  const denied = await userPage.goto('/admin/audit');
+  expect(denied?.status()).toBe(404);
+  await expect(userPage.getByRole('heading', { name: 'Not found' })).toBeVisible();
+  await expect(userPage.getByRole('link', { name: 'Admin', exact: true })).toHaveCount(0);
+
+  // An admin filters by that user.
+  const adminName = createAdmin(info);
+  const page = await browser.newPage();
+  const errors = collectErrors(page);
+  await logIn(page, adminName);
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel('Actor').fill(username);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(new RegExp(`actor=${username}`));
+  const rows = page.getByRole('table').getByRole('row');
+  // Header + registration + document + the denied admin visit.
+  await expect(rows).toHaveCount(4);
+  await expect(page.getByRole('link', { name: 'document.create' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'authz.denied' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'auth.register' })).toBeVisible();
+
+  // Narrow by action prefix.
+  await page.getByLabel('Action (prefix)').fill('document.');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(rows).toHaveCount(2);
+
+  // Export the filtered events as CSV.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Export CSV' }).click(),
+  ]);
+  const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
+  expect(csv[0]).toMatch(/^id,occurred_at,actor_user_id,actor_username/);
+  expect(csv).toHaveLength(2);
+  expect(csv[1]).toContain(`,${username},`);
+  expect(csv[1]).toContain(',document.create,');
+
+  // Open the event.
+  await page.getByRole('link', { name: 'document.create' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('document.create');
+  await expect(page.getByText('Request id')).toBeVisible();
+  await expect(page.getByRole('link', { name: username })).toBeVisible();
+
+  // The integrity check runs on demand.
+  await page.goto('/admin/audit');
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Verify now' }).click();
+  await expect(page.getByText(/The hash chain verifies/)).toBeVisible();
+
+  // The user's page: disable, with confirmation; the user is signed out at once.
+  await page.goto('/admin/users');
+  await page.getByLabel('Search users').fill(username);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: username }).click();
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Disable account' }).click();
+  await expect(page.getByRole('alertdialog')).toContainText(`Disable ${username}?`);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('button', { name: 'Enable account' })).toBeVisible();
+  expect(errors).toEqual([]);
+
+  await userPage.goto('/documents');
+  await expect(userPage).toHaveURL(/\/login/);
+});

@@ -1,0 +1,99 @@
+//! The admin console's server functions. Each one checks the caller is an
+//! administrator first; anyone else gets NotFound and an `authz.denied` event.
+
+use crate::{
+    domain::admin::{AuditEventView, AuditPage, AuditQuery, IntegrityCheck, UserDetail, UserPage},
+    error::AppError,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::auth::ctx;
+
+/// The admin's id, or NotFound (after recording the refusal).
+#[cfg(feature = "ssr")]
+async fn admin(call: &ctx::Call, resource: &str) -> Result<i64, AppError> {
+    crate::server::services::admin::require_admin(
+        &call.state,
+        call.auth.user.as_ref(),
+        resource,
+        &call.audit,
+    )
+    .await
+    .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "admin/audit")]
+pub async fn audit_events(query: AuditQuery, before: Option<i64>) -> Result<AuditPage, AppError> {
+    use crate::server::services::admin as svc;
+    let call = ctx::call().await?;
+    admin(&call, "admin/audit").await?;
+    svc::audit_page(&call.state, &query, before, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "admin/audit/event")]
+pub async fn audit_event(id: i64) -> Result<AuditEventView, AppError> {
+    use crate::server::services::admin as svc;
+    let call = ctx::call().await?;
+    admin(&call, "admin/audit/event").await?;
+    svc::audit_event(&call.state, id, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+/// The last integrity check of the audit chain, if any ran yet.
+#[server(prefix = "/api", endpoint = "admin/audit/integrity")]
+pub async fn audit_integrity() -> Result<Option<IntegrityCheck>, AppError> {
+    use crate::server::services::admin as svc;
+    let call = ctx::call().await?;
+    admin(&call, "admin/audit/integrity").await?;
+    svc::latest_check(&call.state, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+/// Verify the whole chain now.
+#[server(prefix = "/api", endpoint = "admin/audit/verify")]
+pub async fn verify_audit_chain() -> Result<IntegrityCheck, AppError> {
+    use crate::server::services::{accounts::internal, admin as svc};
+    let call = ctx::call().await?;
+    admin(&call, "admin/audit/verify").await?;
+    svc::verify_chain(&call.state)
+        .await
+        .map_err(|e| ctx::fail(internal(&call.audit, e)))
+}
+
+#[server(prefix = "/api", endpoint = "admin/users")]
+pub async fn admin_users(search: String, page: u32) -> Result<UserPage, AppError> {
+    use crate::server::services::admin as svc;
+    let call = ctx::call().await?;
+    admin(&call, "admin/users").await?;
+    svc::users(&call.state, &search, page, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "admin/user")]
+pub async fn admin_user(id: i64) -> Result<UserDetail, AppError> {
+    use crate::server::services::admin as svc;
+    let call = ctx::call().await?;
+    admin(&call, "admin/user").await?;
+    svc::user(&call.state, id, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+/// `action`: disable, enable, promote, demote or end_sessions.
+#[server(prefix = "/api", endpoint = "admin/user/act")]
+pub async fn admin_user_action(id: i64, action: String) -> Result<(), AppError> {
+    use crate::{domain::admin::UserAction, server::services::admin as svc};
+    let call = ctx::call().await?;
+    let me = admin(&call, "admin/user/act").await?;
+    let action = UserAction::parse(&action)
+        .ok_or_else(|| ctx::fail(AppError::field("action", "Unknown action.")))?;
+    svc::act(&call.state, me, id, action, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}

@@ -1,0 +1,510 @@
+//! The admin console: the audit log (filters, keyset pages, an event's detail,
+//! export, integrity) and user management. The server answers 404 to anyone who
+//! is not an administrator.
+
+use super::documents::{param_id, set_status, BUTTON, DANGER, INPUT, SECONDARY};
+use crate::{
+    api::admin::{
+        admin_user, admin_users, audit_event, audit_events, audit_integrity, AdminUserAction,
+        VerifyAuditChain,
+    },
+    app::components::{form::FormError, time::LocalTime},
+    domain::admin::{encode, AuditEventView, AuditQuery, IntegrityCheck, UserAction},
+    domain::user::Role,
+    error::AppError,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+const LINK: &str = "text-indigo-700 hover:underline dark:text-indigo-300";
+const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase text-slate-500";
+const TD: &str = "px-3 py-2 align-top";
+
+#[component]
+fn NotFoundView(e: AppError) -> impl IntoView {
+    set_status(&e);
+    view! {
+        <Title text="Not found" />
+        <h1 class="text-2xl font-semibold">"Not found"</h1>
+        <p class="mt-2 text-sm">{e.to_string()}</p>
+    }
+}
+
+#[component]
+fn AdminNav() -> impl IntoView {
+    view! {
+        <nav aria-label="Admin" class="mt-2 flex gap-4 text-sm">
+            <a href="/admin/audit" class=LINK>"Audit log"</a>
+            <a href="/admin/users" class=LINK>"Users"</a>
+        </nav>
+    }
+}
+
+#[component]
+pub fn AdminHomePage() -> impl IntoView {
+    // Loads something admin-only, so the server answers 404 to anyone else.
+    let check = Resource::new(|| (), |_| audit_integrity());
+    view! {
+        <div class="py-8">
+            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match check.await {
+                        Ok(_) => view! {
+                            <Title text="Admin" />
+                            <h1 class="text-2xl font-semibold tracking-tight">"Admin"</h1>
+                            <AdminNav />
+                        }.into_any(),
+                        Err(e) => view! { <NotFoundView e=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+fn query_from_url() -> Memo<(AuditQuery, Option<i64>)> {
+    let q = use_query_map();
+    Memo::new(move |_| {
+        let q = q.read();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        (
+            AuditQuery {
+                actor: get("actor"),
+                action: get("action"),
+                outcome: get("outcome"),
+                source_ip: get("source_ip"),
+                from: get("from"),
+                to: get("to"),
+                text: get("text"),
+            },
+            q.get("before").and_then(|b| b.parse().ok()),
+        )
+    })
+}
+
+#[component]
+fn Integrity(check: Option<IntegrityCheck>) -> impl IntoView {
+    let verify = ServerAction::<VerifyAuditChain>::new();
+    let latest = Signal::derive(move || match verify.value().get() {
+        Some(Ok(c)) => Some(c),
+        _ => check.clone(),
+    });
+    let error = Signal::derive(move || {
+        verify
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    view! {
+        <section aria-labelledby="integrity-heading" class="mt-6 rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+            <h2 id="integrity-heading" class="text-sm font-semibold">"Integrity"</h2>
+            <div role="status" class="mt-1 text-sm">
+                {move || match latest.get() {
+                    None => view! { <p>"The hash chain has not been checked yet."</p> }.into_any(),
+                    Some(c) if c.intact => view! {
+                        <p class="text-green-700 dark:text-green-400">
+                            {format!("The hash chain verifies: {} events, none edited, missing or removed. Checked ", c.events)}
+                            <LocalTime at=c.checked_at />"."
+                        </p>
+                    }.into_any(),
+                    Some(c) => view! {
+                        <p class="font-semibold text-red-700 dark:text-red-400">
+                            {format!("The hash chain is BROKEN at event {}: {}. Checked ", c.first_broken_id.unwrap_or(0), c.reason.clone().unwrap_or_default())}
+                            <LocalTime at=c.checked_at />"."
+                        </p>
+                        {c.first_broken_id.map(|id| view! { <a class=LINK href=format!("/admin/audit/{id}")>"Open the first broken event"</a> })}
+                    }.into_any(),
+                }}
+            </div>
+            <ActionForm action=verify attr:class="mt-2">
+                <button type="submit" class=SECONDARY>{move || if verify.pending().get() { "Verifying…" } else { "Verify now" }}</button>
+            </ActionForm>
+            <FormError error=error />
+        </section>
+    }
+}
+
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    let query = query_from_url();
+    let page = Resource::new(move || query.get(), |(q, before)| audit_events(q, before));
+    let check = Resource::new(|| (), |_| audit_integrity());
+    view! {
+        <div class="py-8">
+            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let check = match check.await {
+                        Ok(c) => c,
+                        Err(e) => return view! { <NotFoundView e=e /> }.into_any(),
+                    };
+                    let (q, before) = query.get_untracked();
+                    let qs = q.to_query_string();
+                    let result = page.await;
+                    view! {
+                        <Title text="Audit log" />
+                        <h1 class="text-2xl font-semibold tracking-tight">"Audit log"</h1>
+                        <AdminNav />
+                        <Integrity check=check />
+                        <AuditFilters q=q.clone() />
+                        <div class="mt-4 flex flex-wrap gap-2 text-sm">
+                            <a class=SECONDARY href=format!("/admin/audit/export?format=csv&{qs}") download="">"Export CSV"</a>
+                            <a class=SECONDARY href=format!("/admin/audit/export?format=jsonl&{qs}") download="">"Export JSON lines"</a>
+                            {before.map(|_| view! { <a class=SECONDARY href=format!("/admin/audit?{qs}")>"Newest events"</a> })}
+                        </div>
+                        {match result {
+                            Ok(p) => {
+                                let next = p.next_before;
+                                view! {
+                                    <AuditTable events=p.events />
+                                    {next.map(|b| view! {
+                                        <nav aria-label="Pages" class="mt-4">
+                                            <a class=SECONDARY href=format!("/admin/audit?{qs}&before={b}")>"Older events"</a>
+                                        </nav>
+                                    })}
+                                }.into_any()
+                            }
+                            Err(e) => view! { <p role="alert" class="mt-4 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
+                        }}
+                    }.into_any()
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn AuditFilters(q: AuditQuery) -> impl IntoView {
+    let field = |id: &'static str,
+                 label: &'static str,
+                 value: String,
+                 kind: &'static str,
+                 hint: &'static str| {
+        view! {
+            <div class="space-y-1">
+                <label for=format!("filter-{id}") class="block text-xs font-medium">{label}</label>
+                <input id=format!("filter-{id}") name=id type=kind value=value placeholder=hint class=INPUT />
+            </div>
+        }
+    };
+    let outcome = q.outcome.clone();
+    view! {
+        <form method="get" action="/admin/audit" role="search" aria-label="Filter events" class="mt-6 grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
+            {field("actor", "Actor", q.actor, "text", "username or #id")}
+            {field("action", "Action (prefix)", q.action, "text", "auth.")}
+            <div class="space-y-1">
+                <label for="filter-outcome" class="block text-xs font-medium">"Outcome"</label>
+                <select id="filter-outcome" name="outcome" class=INPUT>
+                    {["", "success", "failure", "denied"].into_iter().map(|o| {
+                        let label = if o.is_empty() { "Any" } else { o };
+                        view! { <option value=o selected=outcome == o>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            {field("source_ip", "Source address", q.source_ip, "text", "203.0.113.7")}
+            {field("from", "From (UTC)", q.from, "datetime-local", "")}
+            {field("to", "To (UTC)", q.to, "datetime-local", "")}
+            {field("text", "Text", q.text, "search", "in details, target, agent, request id")}
+            <div class="flex items-end gap-2">
+                <button type="submit" class=BUTTON>"Filter"</button>
+                <a href="/admin/audit" class=SECONDARY>"Clear"</a>
+            </div>
+        </form>
+    }
+}
+
+fn outcome_class(outcome: &str) -> &'static str {
+    match outcome {
+        "success" => "text-green-700 dark:text-green-400",
+        "denied" => "font-semibold text-red-700 dark:text-red-400",
+        _ => "text-amber-700 dark:text-amber-400",
+    }
+}
+
+#[component]
+fn Actor(e: AuditEventView) -> impl IntoView {
+    match (e.actor_user_id, e.actor_username) {
+        (Some(id), Some(name)) => {
+            view! { <a class=LINK href=format!("/admin/users/{id}")>{name}</a> }.into_any()
+        }
+        (Some(id), None) => view! { <span>{format!("#{id} (deleted)")}</span> }.into_any(),
+        _ => view! { <span class="text-slate-500">"system / anonymous"</span> }.into_any(),
+    }
+}
+
+#[component]
+fn AuditTable(events: Vec<AuditEventView>) -> impl IntoView {
+    if events.is_empty() {
+        return view! { <p class="mt-6 text-sm">"No event matches these filters."</p> }.into_any();
+    }
+    view! {
+        <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 dark:border-slate-800">
+            <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                <caption class="sr-only">"Audit events, newest first"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col" class=TH>"Time"</th>
+                        <th scope="col" class=TH>"Actor"</th>
+                        <th scope="col" class=TH>"Action"</th>
+                        <th scope="col" class=TH>"Target"</th>
+                        <th scope="col" class=TH>"Outcome"</th>
+                        <th scope="col" class=TH>"Source"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100 dark:divide-slate-900">
+                    {events.into_iter().map(|e| {
+                        let target = match (e.target_type.clone(), e.target_id.clone()) {
+                            (Some(t), Some(id)) => format!("{t} {id}"),
+                            (Some(t), None) => t,
+                            _ => String::new(),
+                        };
+                        let href = e.target_href();
+                        view! {
+                            <tr>
+                                <td class=TD><LocalTime at=e.occurred_at /></td>
+                                <td class=TD><Actor e=e.clone() /></td>
+                                <td class=TD><a class=LINK href=format!("/admin/audit/{}", e.id)>{e.action.clone()}</a></td>
+                                <td class=TD>{match href {
+                                    Some(h) => view! { <a class=LINK href=h>{target}</a> }.into_any(),
+                                    None => view! { <span>{target}</span> }.into_any(),
+                                }}</td>
+                                <td class=format!("{TD} {}", outcome_class(&e.outcome))>{e.outcome.clone()}</td>
+                                <td class=TD>{e.source_ip.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn AdminAuditEventPage() -> impl IntoView {
+    let id = param_id();
+    let event = Resource::new(move || id.get(), audit_event);
+    view! {
+        <div class="py-8">
+            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match event.await {
+                        Ok(e) => {
+                            let href = e.target_href();
+                            let target = format!("{} {}", e.target_type.clone().unwrap_or_default(), e.target_id.clone().unwrap_or_default());
+                            let row = |label: &'static str, value: AnyView| view! {
+                                <div class="grid grid-cols-3 gap-4 px-4 py-2">
+                                    <dt class="text-sm font-medium text-slate-500">{label}</dt>
+                                    <dd class="col-span-2 break-all text-sm">{value}</dd>
+                                </div>
+                            };
+                            view! {
+                                <Title text=format!("Audit event {}", e.id) />
+                                <h1 class="text-2xl font-semibold tracking-tight">{format!("Event {}: {}", e.id, e.action)}</h1>
+                                <AdminNav />
+                                <dl class="mt-6 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
+                                    {row("Time", view! { <LocalTime at=e.occurred_at /> }.into_any())}
+                                    {row("Actor", view! { <Actor e=e.clone() /> }.into_any())}
+                                    {row("Action", e.action.clone().into_any())}
+                                    {row("Target", match href {
+                                        Some(h) => view! { <a class=LINK href=h>{target}</a> }.into_any(),
+                                        None => target.into_any(),
+                                    })}
+                                    {row("Outcome", e.outcome.clone().into_any())}
+                                    {row("Source address", e.source_ip.clone().unwrap_or_default().into_any())}
+                                    {row("User agent", e.user_agent.clone().unwrap_or_default().into_any())}
+                                    {row("Request id", e.request_id.clone().unwrap_or_default().into_any())}
+                                    {row("Hash", view! { <code class="text-xs">{e.hash.clone()}</code> }.into_any())}
+                                </dl>
+                                <h2 class="mt-6 text-lg font-semibold">"Details"</h2>
+                                <pre class="mt-2 overflow-x-auto rounded-md bg-slate-100 p-3 text-xs dark:bg-slate-900">{e.details.clone()}</pre>
+                                <p class="mt-4"><a class=LINK href="/admin/audit">"Back to the audit log"</a></p>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <NotFoundView e=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let page = Memo::new(move |_| {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(1)
+    });
+    let users = Resource::new(move || (q.get(), page.get()), |(q, p)| admin_users(q, p));
+    view! {
+        <div class="py-8">
+            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(p) => {
+                            let pages = p.pages();
+                            let current = p.page;
+                            let qs = encode(&q.get_untracked());
+                            view! {
+                                <Title text="Users" />
+                                <h1 class="text-2xl font-semibold tracking-tight">"Users"</h1>
+                                <AdminNav />
+                                <form method="get" action="/admin/users" role="search" class="mt-6 flex gap-2">
+                                    <label for="user-search" class="sr-only">"Search users"</label>
+                                    <input id="user-search" type="search" name="q" placeholder="Username or email" value=q.get_untracked() class=INPUT />
+                                    <button type="submit" class=SECONDARY>"Search"</button>
+                                </form>
+                                <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 dark:border-slate-800">
+                                    <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                                        <caption class="sr-only">"Users"</caption>
+                                        <thead><tr>
+                                            <th scope="col" class=TH>"Username"</th>
+                                            <th scope="col" class=TH>"Email"</th>
+                                            <th scope="col" class=TH>"Role"</th>
+                                            <th scope="col" class=TH>"Status"</th>
+                                            <th scope="col" class=TH>"Created"</th>
+                                            <th scope="col" class=TH>"Last login"</th>
+                                            <th scope="col" class=TH>"Active sessions"</th>
+                                        </tr></thead>
+                                        <tbody class="divide-y divide-slate-100 dark:divide-slate-900">
+                                            {p.items.into_iter().map(|u| view! {
+                                                <tr>
+                                                    <td class=TD><a class=LINK href=format!("/admin/users/{}", u.id)>{u.username}</a></td>
+                                                    <td class=TD>{u.email}</td>
+                                                    <td class=TD>{if u.role == Role::Admin { "admin" } else { "user" }}</td>
+                                                    <td class=TD>{if u.disabled { "disabled" } else { "active" }}</td>
+                                                    <td class=TD><LocalTime at=u.created_at /></td>
+                                                    <td class=TD>{match u.last_login_at {
+                                                        Some(t) => view! { <LocalTime at=t /> }.into_any(),
+                                                        None => "never".into_any(),
+                                                    }}</td>
+                                                    <td class=TD>{u.active_sessions}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
+                                    <span>{format!("Page {current} of {pages} · {} users", p.total)}</span>
+                                    <span class="flex gap-2">
+                                        {(current > 1).then(|| view! { <a class=SECONDARY href=format!("/admin/users?q={qs}&page={}", current - 1)>"Previous"</a> })}
+                                        {(current < pages).then(|| view! { <a class=SECONDARY href=format!("/admin/users?q={qs}&page={}", current + 1)>"Next"</a> })}
+                                    </span>
+                                </nav>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <NotFoundView e=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+pub fn AdminUserPage() -> impl IntoView {
+    let id = param_id();
+    let act = ServerAction::<AdminUserAction>::new();
+    let user = Resource::new(
+        move || (id.get(), act.version().get()),
+        |(id, _)| admin_user(id),
+    );
+    // The action waiting for confirmation.
+    let pending = RwSignal::new(None::<UserAction>);
+    let error = Signal::derive(move || {
+        act.value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.for_form().unwrap_or_else(|| e.to_string()))
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = act.value().get() {
+            pending.set(None);
+        }
+    });
+    view! {
+        <div class="py-8">
+            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(d) => {
+                            let u = d.user.clone();
+                            let uid = u.id;
+                            let mut actions = vec![];
+                            if u.disabled { actions.push((UserAction::Enable, "Enable account")) } else { actions.push((UserAction::Disable, "Disable account")) }
+                            if u.role == Role::Admin { actions.push((UserAction::Demote, "Remove admin role")) } else { actions.push((UserAction::Promote, "Make admin")) }
+                            actions.push((UserAction::EndSessions, "End all sessions"));
+                            let name = u.username.clone();
+                            view! {
+                                <Title text=format!("User {}", u.username) />
+                                <h1 class="text-2xl font-semibold tracking-tight">{u.username.clone()}</h1>
+                                <AdminNav />
+                                <dl class="mt-6 grid grid-cols-2 gap-4 text-sm sm:grid-cols-4">
+                                    <div><dt class="text-slate-500">"Email"</dt><dd>{u.email.clone()}</dd></div>
+                                    <div><dt class="text-slate-500">"Role"</dt><dd>{if u.role == Role::Admin { "admin" } else { "user" }}</dd></div>
+                                    <div><dt class="text-slate-500">"Status"</dt><dd>{if u.disabled { "disabled" } else { "active" }}</dd></div>
+                                    <div><dt class="text-slate-500">"Active sessions"</dt><dd>{u.active_sessions}</dd></div>
+                                    <div><dt class="text-slate-500">"Created"</dt><dd><LocalTime at=u.created_at /></dd></div>
+                                    <div><dt class="text-slate-500">"Last login"</dt><dd>{match u.last_login_at { Some(t) => view! { <LocalTime at=t /> }.into_any(), None => "never".into_any() }}</dd></div>
+                                </dl>
+                                <p class="mt-4"><a class=LINK href=format!("/admin/audit?actor=%23{uid}")>"Events by this user"</a></p>
+                                <div class="mt-6 flex flex-wrap gap-2">
+                                    {actions.into_iter().map(|(a, label)| view! {
+                                        <button type="button" class=SECONDARY on:click=move |_| pending.set(Some(a))>{label}</button>
+                                    }).collect_view()}
+                                </div>
+                                <FormError error=error />
+                                {move || pending.get().map(|a| {
+                                    let question = match a {
+                                        UserAction::Disable => format!("Disable {name}? They are signed out everywhere at once and cannot log in until enabled."),
+                                        UserAction::Enable => format!("Enable {name}? They can log in again."),
+                                        UserAction::Promote => format!("Make {name} an administrator? They will see the audit log and manage users."),
+                                        UserAction::Demote => format!("Remove the admin role from {name}?"),
+                                        UserAction::EndSessions => format!("End every session of {name}? They must log in again."),
+                                    };
+                                    view! {
+                                        <div role="alertdialog" aria-labelledby="confirm-action" class="mt-4 rounded-md border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">
+                                            <p id="confirm-action" class="text-sm">{question}</p>
+                                            <div class="mt-3 flex gap-2">
+                                                <ActionForm action=act>
+                                                    <input type="hidden" name="id" value=uid />
+                                                    <input type="hidden" name="action" value=a.as_str() />
+                                                    <button type="submit" class=DANGER>"Confirm"</button>
+                                                </ActionForm>
+                                                <button type="button" class=SECONDARY on:click=move |_| pending.set(None)>"Cancel"</button>
+                                            </div>
+                                        </div>
+                                    }
+                                })}
+                                <h2 class="mt-8 text-lg font-semibold">"Active sessions"</h2>
+                                {if d.sessions.is_empty() {
+                                    view! { <p class="mt-2 text-sm text-slate-500">"No active session."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="mt-2 divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                                            {d.sessions.into_iter().map(|s| view! {
+                                                <li class="py-2">
+                                                    {format!("{} · {} · started ", s.source_ip.unwrap_or_default(), s.user_agent.unwrap_or_default())}
+                                                    <LocalTime at=s.created_at />
+                                                    " · last seen "
+                                                    <LocalTime at=s.last_seen_at />
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                        Err(e) => view! { <NotFoundView e=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}

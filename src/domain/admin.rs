@@ -1,0 +1,244 @@
+//! The admin console as the UI sees it: audit events, integrity checks, users.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const AUDIT_PAGE_SIZE: usize = 50;
+pub const USER_PAGE_SIZE: u32 = 50;
+
+/// Filters over the audit log; empty strings mean "any". Shared by the page (as
+/// query parameters), its server function and the export.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    /// A username, or `#<id>` for a user id.
+    #[serde(default)]
+    pub actor: String,
+    /// A prefix of the action, e.g. `auth.` or `document.update`.
+    #[serde(default)]
+    pub action: String,
+    /// `success`, `failure` or `denied`.
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub source_ip: String,
+    /// UTC, `YYYY-MM-DDTHH:MM` (a datetime-local input) or RFC 3339.
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    /// Searched in the action, target, details, user agent and request id.
+    #[serde(default)]
+    pub text: String,
+}
+
+impl AuditQuery {
+    /// The filters as a query string (for links to the next page and the export).
+    pub fn to_query_string(&self) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("outcome", &self.outcome),
+            ("source_ip", &self.source_ip),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("text", &self.text),
+        ] {
+            if !v.is_empty() {
+                parts.push(format!("{k}={}", encode(v)));
+            }
+        }
+        parts.join("&")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.to_query_string().is_empty()
+    }
+}
+
+/// Percent-encode a query-string value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEventView {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_user_id: Option<i64>,
+    pub actor_username: Option<String>,
+    pub actor_api_key_id: Option<i64>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: String,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    /// Pretty-printed JSON.
+    pub details: String,
+    pub hash: String,
+}
+
+impl AuditEventView {
+    /// A link to the target, where Motto has a page for it.
+    pub fn target_href(&self) -> Option<String> {
+        match (self.target_type.as_deref(), self.target_id.as_deref()) {
+            (Some("user"), Some(id)) => Some(format!("/admin/users/{id}")),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEventView>,
+    /// Pass as `before` for the next (older) page; None on the last page.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrityCheck {
+    pub checked_at: DateTime<Utc>,
+    pub events: i64,
+    pub intact: bool,
+    pub first_broken_id: Option<i64>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub role: super::user::Role,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub active_sessions: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub items: Vec<UserSummary>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl UserPage {
+    pub fn pages(&self) -> u32 {
+        ((self.total.max(0) as u32).div_ceil(self.per_page)).max(1)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub user: UserSummary,
+    pub sessions: Vec<SessionView>,
+}
+
+/// What an admin can do to an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserAction {
+    Disable,
+    Enable,
+    Promote,
+    Demote,
+    EndSessions,
+}
+
+impl UserAction {
+    pub fn parse(s: &str) -> Option<UserAction> {
+        Some(match s {
+            "disable" => UserAction::Disable,
+            "enable" => UserAction::Enable,
+            "promote" => UserAction::Promote,
+            "demote" => UserAction::Demote,
+            "end_sessions" => UserAction::EndSessions,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserAction::Disable => "disable",
+            UserAction::Enable => "enable",
+            UserAction::Promote => "promote",
+            UserAction::Demote => "demote",
+            UserAction::EndSessions => "end_sessions",
+        }
+    }
+
+    pub fn audit_action(self) -> &'static str {
+        match self {
+            UserAction::Disable => "admin.user.disable",
+            UserAction::Enable => "admin.user.enable",
+            UserAction::Promote => "admin.user.promote",
+            UserAction::Demote => "admin.user.demote",
+            UserAction::EndSessions => "admin.user.end_sessions",
+        }
+    }
+}
+
+/// A CSV cell: quoted when it holds a comma, quote or line break, and with a
+/// leading `'` when a spreadsheet would read it as a formula (`=`, `+`, `-`, `@`,
+/// tab or carriage return first).
+pub fn csv_cell(value: &str) -> String {
+    let mut v = String::with_capacity(value.len() + 2);
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        v.push('\'');
+    }
+    v.push_str(value);
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+1"), "'+1");
+        assert_eq!(csv_cell("-1"), "'-1");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell(""), "");
+    }
+
+    #[test]
+    fn queries_round_trip_as_query_strings() {
+        let q = AuditQuery {
+            action: "auth.".into(),
+            text: "a b&c".into(),
+            ..Default::default()
+        };
+        assert_eq!(q.to_query_string(), "action=auth.&text=a%20b%26c");
+        assert!(AuditQuery::default().is_empty());
+    }
+}
