@@ -183,6 +183,11 @@ async fn init(settings: &Settings, command: &Command) -> anyhow::Result<ExitCode
 async fn verify_audit(settings: &Settings) -> anyhow::Result<ExitCode> {
     let db = Db::connect(&settings.database).await?;
     let report = audit::verify(&db).await?;
+    // The admin page shows the last check, whoever ran it.
+    let check = crate::server::db::admin::CheckRow::from_report(&report);
+    if let Err(e) = crate::server::db::admin::insert_check(&db, &check).await {
+        eprintln!("note: the result could not be recorded for the admin page ({e})");
+    }
     db.close().await;
     match report.first_broken {
         None => {

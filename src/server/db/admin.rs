@@ -164,6 +164,18 @@ pub struct CheckRow {
     pub reason: Option<String>,
 }
 
+impl CheckRow {
+    pub fn from_report(report: &super::audit::ChainReport) -> CheckRow {
+        CheckRow {
+            checked_at: Utc::now(),
+            events: report.rows,
+            intact: report.is_intact(),
+            first_broken_id: report.first_broken.as_ref().map(|b| b.id),
+            reason: report.first_broken.as_ref().map(|b| b.reason.clone()),
+        }
+    }
+}
+
 pub async fn insert_check(db: &Db, check: &CheckRow) -> Result<(), DbError> {
     let sql = "INSERT INTO audit_checks (checked_at, events, intact, first_broken_id, reason) \
                VALUES ($1, $2, $3, $4, $5)";

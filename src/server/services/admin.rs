@@ -203,13 +203,7 @@ fn check_view(c: CheckRow) -> IntegrityCheck {
 /// result for the page.
 pub async fn verify_chain(state: &AppState) -> anyhow::Result<IntegrityCheck> {
     let report = audit::verify(&state.db).await?;
-    let check = CheckRow {
-        checked_at: Utc::now(),
-        events: report.rows,
-        intact: report.is_intact(),
-        first_broken_id: report.first_broken.as_ref().map(|b| b.id),
-        reason: report.first_broken.map(|b| b.reason),
-    };
+    let check = CheckRow::from_report(&report);
     db::insert_check(&state.db, &check).await?;
     if !check.intact {
         tracing::error!(
