@@ -548,10 +548,10 @@ db_test!(
         let app = TestApp::spawn_with_vars(
             backend,
             &[
-                // Times are kept in whole seconds: leave a second of slack either
-                // way, or a loaded machine fires the absolute timeout early.
-                ("SESSION_IDLE_TIMEOUT_SECS", "4"),
-                ("SESSION_ABSOLUTE_TIMEOUT_SECS", "6"),
+                // Times are kept in whole seconds: a second of slack before the
+                // absolute timeout, or a loaded machine fires it inside the loop.
+                ("SESSION_IDLE_TIMEOUT_SECS", "3"),
+                ("SESSION_ABSOLUTE_TIMEOUT_SECS", "5"),
             ],
         )
         .await;
@@ -562,7 +562,7 @@ db_test!(
             tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
             assert_eq!(account_status(&app, &app.client).await.0, 200);
         }
-        tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
         assert_eq!(account_status(&app, &app.client).await.0, 303);
         let actions = app.audit_actions().await;
         assert!(
