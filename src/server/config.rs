@@ -121,6 +121,8 @@ pub struct Settings {
     pub upload_max_bytes: usize,
     /// The OpenAI-compatible assistant, when configured; else the retrieval one.
     pub llm: Option<LlmSettings>,
+    /// The longest lifetime an API key may be given (days, at most 365).
+    pub api_key_max_days: u32,
 }
 
 /// An OpenAI-compatible chat-completions server (`LLM_*`).
@@ -761,6 +763,12 @@ impl Settings {
             }
         };
 
+        let api_key_max_days: u32 =
+            r.parse("API_KEY_MAX_DAYS", 365, "a whole number of days, e.g. 365");
+        if api_key_max_days == 0 || api_key_max_days > 365 {
+            r.error("API_KEY_MAX_DAYS", "must be between 1 and 365");
+        }
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -789,6 +797,7 @@ impl Settings {
             trash_days,
             upload_max_bytes,
             llm,
+            api_key_max_days,
         })
     }
 }

@@ -66,6 +66,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
                 axum::extract::DefaultBodyLimit::max(state.settings.upload_max_bytes),
             ),
         )
+        .merge(routes::api_v1::router())
         .route(routes::admin::EXPORT_PATH, get(routes::admin::export))
         .route(
             routes::conversations::SEND_PATH,

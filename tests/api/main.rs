@@ -10,6 +10,7 @@ mod conversations;
 mod documents;
 mod ops;
 mod pages;
+mod rest;
 mod security;
 mod upload;
 mod xss;

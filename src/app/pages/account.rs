@@ -34,6 +34,10 @@ pub fn AccountPage() -> impl IntoView {
                                         </dd>
                                     </div>
                                 </dl>
+                                <p class="mt-6 text-sm">
+                                    <a href="/account/api-keys" class="text-indigo-700 hover:underline dark:text-indigo-300">"API keys"</a>
+                                    " · use the REST API from scripts"
+                                </p>
                                 <section aria-labelledby="usage-heading" class="mt-8">
                                     <h2 id="usage-heading" class="text-lg font-semibold">"Assistant usage"</h2>
                                     <Suspense fallback=|| ()>

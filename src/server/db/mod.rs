@@ -5,6 +5,7 @@
 //! same code for each driver; only dialect differences get two texts.
 
 pub mod admin;
+pub mod api_keys;
 pub mod audit;
 pub mod conversations;
 pub mod documents;

@@ -106,17 +106,10 @@ pub async fn send(
         h.insert("x-accel-buffering", HeaderValue::from_static("no"));
         return res;
     }
-    // Wait for the end of the reply.
-    let mut events = sending.events;
-    let mut last = None;
-    while let Some(e) = events.recv().await {
-        if matches!(e, StreamEvent::Done { .. } | StreamEvent::Error { .. }) {
-            last = Some(e);
-        }
-    }
+    let (message_id, reply_id) = (sending.message_id, sending.reply_id);
+    let last = conversations::wait(sending).await;
     if html {
-        return Redirect::to(&format!("/conversations/{id}#message-{}", sending.reply_id))
-            .into_response();
+        return Redirect::to(&format!("/conversations/{id}#message-{}", reply_id)).into_response();
     }
     let status = match last {
         Some(StreamEvent::Done {
@@ -128,11 +121,11 @@ pub async fn send(
     };
     match conversations::get(&state, user, id, &ctx).await {
         Ok(view) => {
-            let reply = view.messages.into_iter().find(|m| m.id == sending.reply_id);
+            let reply = view.messages.into_iter().find(|m| m.id == reply_id);
             (
                 status,
                 axum::Json(serde_json::json!({
-                    "message_id": sending.message_id,
+                    "message_id": message_id,
                     "reply": reply,
                 })),
             )

@@ -2,6 +2,7 @@
 //! conversation replies and exports.
 
 pub mod admin;
+pub mod api_v1;
 pub mod conversations;
 pub mod ops;
 pub mod upload;

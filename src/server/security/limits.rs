@@ -153,9 +153,26 @@ pub async fn rate_limit(
     };
     let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
     let user = auth.user.as_ref().map(|u| u.id);
-    let key = match (class, user, ip) {
-        (Class::ServerFn | Class::Api, Some(id), _) => format!("user:{id}"),
-        (_, _, Some(ip)) => format!("ip:{ip}"),
+    // The REST API is limited per credential (a digest of it: the key itself
+    // never lands in memory maps or logs).
+    let bearer = (class == Class::Api)
+        .then(|| {
+            req.headers()
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| {
+                    use sha2::Digest;
+                    format!(
+                        "key:{}",
+                        &hex::encode(sha2::Sha256::digest(v.as_bytes()))[..16]
+                    )
+                })
+        })
+        .flatten();
+    let key = match (class, bearer, user, ip) {
+        (Class::Api, Some(b), _, _) => b,
+        (Class::ServerFn | Class::Api, _, Some(id), _) => format!("user:{id}"),
+        (_, _, _, Some(ip)) => format!("ip:{ip}"),
         _ => "unknown".to_string(),
     };
     if let Err(retry_after) = state.security.limiter.hit(class, &key, rate) {

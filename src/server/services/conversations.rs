@@ -526,6 +526,18 @@ pub async fn send(
     })
 }
 
+/// Wait for the end of a reply; its last event (Done or Error).
+pub async fn wait(sending: Sending) -> Option<StreamEvent> {
+    let mut events = sending.events;
+    let mut last = None;
+    while let Some(e) = events.recv().await {
+        if matches!(e, StreamEvent::Done { .. } | StreamEvent::Error { .. }) {
+            last = Some(e);
+        }
+    }
+    last
+}
+
 /// Stop a reply being written. Idempotent: a finished reply stays as it is.
 pub async fn stop(
     state: &AppState,

@@ -1,0 +1,511 @@
+//! API keys and the REST API under /api/v1: scopes, owner-only, revocation and
+//! expiry on the very next request, one error format, no secret at rest.
+
+use crate::db_test;
+use crate::helpers::{TestApp, GOOD_PASSWORD};
+use serde_json::{json, Value};
+
+async fn json_of(res: reqwest::Response) -> Value {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
+}
+
+async fn user(app: &TestApp, name: &str) -> reqwest::Client {
+    let client = app.new_client();
+    let res = app
+        .call(
+            &client,
+            "register",
+            &[
+                ("username", name),
+                ("email", &format!("{name}@example.com")),
+                ("password", GOOD_PASSWORD),
+                ("password_confirm", GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "register {name}");
+    client
+}
+
+/// A new key with these scopes: (secret, id).
+async fn key(app: &TestApp, c: &reqwest::Client, name: &str, scopes: &[&str]) -> (String, i64) {
+    let mut form = vec![("name", name), ("days", "90")];
+    for s in scopes {
+        form.push(("scopes[]", s));
+    }
+    let res = app.call(c, "api_keys/create", &form).await;
+    assert_eq!(res.status(), 200);
+    let v = json_of(res).await;
+    (
+        v["key"].as_str().unwrap().to_string(),
+        v["view"]["id"].as_i64().unwrap(),
+    )
+}
+
+async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let client = reqwest::Client::new();
+    let mut req = client.request(method, format!("{}/api/v1{path}", app.url));
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+use reqwest::Method;
+
+db_test!(
+    asvs_11_5_1_keys_are_shown_once_and_stored_hashed,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = user(&app, "alice").await;
+        let (secret, _) = key(&app, &alice, "backup", &["documents:read"]).await;
+        assert!(secret.starts_with("motto_"));
+        assert_eq!(secret.len(), 52);
+        let list = json_of(app.call(&alice, "api_keys/list", &[]).await).await;
+        let text = list.to_string();
+        assert!(!text.contains(&secret));
+        assert_eq!(list[0]["prefix"], &secret[..14]);
+        assert_eq!(list[0]["status"], "active");
+        // Use it, then no table holds it in the clear.
+        assert_eq!(
+            api(&app, Method::GET, "/me", Some(&secret), None)
+                .await
+                .status(),
+            200
+        );
+        let secret_part = &secret[14..46];
+        let tables: Vec<String> = match backend {
+            crate::helpers::Backend::Sqlite => motto::on_pool!(&app.state.db, pool => {
+                sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'").fetch_all(pool).await.unwrap()
+            }),
+            crate::helpers::Backend::Postgres => motto::on_pool!(&app.state.db, pool => {
+                sqlx::query_scalar("SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')").fetch_all(pool).await.unwrap()
+            }),
+        };
+        assert!(tables.iter().any(|t| t.ends_with("api_keys")), "{tables:?}");
+        for table in &tables {
+            let sql = match backend {
+                crate::helpers::Backend::Sqlite => format!("SELECT * FROM \"{table}\""),
+                crate::helpers::Backend::Postgres => format!("SELECT t::text FROM {table} t"),
+            };
+            let dump: Vec<String> = motto::on_pool!(&app.state.db, pool => {
+                use sqlx::Row;
+                sqlx::query(&sql).fetch_all(pool).await.unwrap().iter().map(|r| {
+                    (0..r.len()).map(|i| r.try_get::<String, _>(i)
+                        .or_else(|_| r.try_get::<Vec<u8>, _>(i).map(|b| String::from_utf8_lossy(&b).into_owned()))
+                        .unwrap_or_default()).collect::<Vec<_>>().join("|")
+                }).collect()
+            });
+            for row in dump {
+                assert!(!row.contains(secret_part), "{table} holds the key: {row}");
+            }
+        }
+        // Bad input is refused beside its field.
+        let res = app
+            .call(
+                &alice,
+                "api_keys/create",
+                &[
+                    ("name", "x"),
+                    ("days", "400"),
+                    ("scopes[]", "documents:read"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 422);
+        let res = app
+            .call(&alice, "api_keys/create", &[("name", "x"), ("days", "30")])
+            .await;
+        assert_eq!(res.status(), 422);
+        let res = app
+            .call(
+                &alice,
+                "api_keys/create",
+                &[("name", "x"), ("days", "30"), ("scopes[]", "admin:all")],
+            )
+            .await;
+        assert_eq!(res.status(), 422);
+    }
+);
+
+db_test!(scope_matrix, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let alice = user(&app, "alice").await;
+    let bob = user(&app, "bob").await;
+    let (all, _) = key(
+        &app,
+        &alice,
+        "all",
+        &[
+            "documents:read",
+            "documents:write",
+            "conversations:read",
+            "conversations:write",
+        ],
+    )
+    .await;
+    let (read_docs, _) = key(&app, &alice, "read docs", &["documents:read"]).await;
+    let (read_convs, _) = key(&app, &alice, "read convs", &["conversations:read"]).await;
+    let (expired, expired_id) = key(
+        &app,
+        &alice,
+        "old",
+        &[
+            "documents:read",
+            "documents:write",
+            "conversations:read",
+            "conversations:write",
+        ],
+    )
+    .await;
+    let (revoked, revoked_id) = key(
+        &app,
+        &alice,
+        "gone",
+        &[
+            "documents:read",
+            "documents:write",
+            "conversations:read",
+            "conversations:write",
+        ],
+    )
+    .await;
+    let (bobs, _) = key(
+        &app,
+        &bob,
+        "bob",
+        &[
+            "documents:read",
+            "documents:write",
+            "conversations:read",
+            "conversations:write",
+        ],
+    )
+    .await;
+    app.db
+        .raw_execute(&format!(
+            "UPDATE api_keys SET expires_at = {} WHERE id = {expired_id}",
+            match backend {
+                crate::helpers::Backend::Sqlite => "'2020-01-01T00:00:00+00:00'",
+                crate::helpers::Backend::Postgres => "'2020-01-01T00:00:00Z'",
+            }
+        ))
+        .await;
+    assert_eq!(
+        app.call(
+            &alice,
+            "api_keys/revoke",
+            &[("id", &revoked_id.to_string())]
+        )
+        .await
+        .status(),
+        200
+    );
+
+    // Alice's objects.
+    let res = api(
+        &app,
+        Method::POST,
+        "/documents",
+        Some(&all),
+        Some(json!({"title": "Kettle", "body": "Water boils at 100 degrees."})),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/api/v1/documents/"));
+    let doc = json_of(res).await["id"].as_i64().unwrap();
+    let res = api(
+        &app,
+        Method::POST,
+        "/conversations",
+        Some(&all),
+        Some(json!({"title": "Q"})),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let conv = json_of(res).await["id"].as_i64().unwrap();
+
+    struct Case {
+        method: Method,
+        path: String,
+        body: Option<Value>,
+        scope: &'static str,
+        ok: u16,
+    }
+    let cases = vec![
+        Case {
+            method: Method::GET,
+            path: "/documents".into(),
+            body: None,
+            scope: "documents:read",
+            ok: 200,
+        },
+        Case {
+            method: Method::GET,
+            path: format!("/documents/{doc}"),
+            body: None,
+            scope: "documents:read",
+            ok: 200,
+        },
+        Case {
+            method: Method::PUT,
+            path: format!("/documents/{doc}"),
+            body: Some(json!({"title": "Kettle", "body": "Still 100.", "version": 1})),
+            scope: "documents:write",
+            ok: 200,
+        },
+        Case {
+            method: Method::GET,
+            path: "/conversations".into(),
+            body: None,
+            scope: "conversations:read",
+            ok: 200,
+        },
+        Case {
+            method: Method::GET,
+            path: format!("/conversations/{conv}"),
+            body: None,
+            scope: "conversations:read",
+            ok: 200,
+        },
+        Case {
+            method: Method::POST,
+            path: format!("/conversations/{conv}/messages"),
+            body: Some(json!({"content": "When does water boil?"})),
+            scope: "conversations:write",
+            ok: 201,
+        },
+        Case {
+            method: Method::DELETE,
+            path: format!("/documents/{doc}"),
+            body: None,
+            scope: "documents:write",
+            ok: 204,
+        },
+    ];
+    for c in &cases {
+        let other_scope_key = if c.scope.starts_with("documents") {
+            &read_convs
+        } else {
+            &read_docs
+        };
+        let status = |k: Option<&str>| {
+            let (app, c) = (&app, c);
+            let k = k.map(str::to_string);
+            async move {
+                api(app, c.method.clone(), &c.path, k.as_deref(), c.body.clone())
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        };
+        // Failures first: nothing may change before the allowed call runs.
+        assert_eq!(
+            status(None).await,
+            401,
+            "no credentials {} {}",
+            c.method,
+            c.path
+        );
+        assert_eq!(
+            status(Some("motto_notarealkeyatall")).await,
+            401,
+            "garbage {} {}",
+            c.method,
+            c.path
+        );
+        assert_eq!(
+            status(Some(&expired)).await,
+            401,
+            "expired {} {}",
+            c.method,
+            c.path
+        );
+        assert_eq!(
+            status(Some(&revoked)).await,
+            401,
+            "revoked {} {}",
+            c.method,
+            c.path
+        );
+        let wrong = status(Some(other_scope_key)).await;
+        assert_eq!(wrong, 403, "missing scope {} {}", c.method, c.path);
+        if c.path.contains(&doc.to_string()) || c.path.contains(&format!("conversations/{conv}")) {
+            assert_eq!(
+                status(Some(&bobs)).await,
+                404,
+                "another user's object {} {}",
+                c.method,
+                c.path
+            );
+        }
+        assert_eq!(
+            status(Some(&all)).await,
+            c.ok,
+            "allowed {} {}",
+            c.method,
+            c.path
+        );
+    }
+    // The message call got the assistant's reply, citing the document.
+    let conv_view = json_of(
+        api(
+            &app,
+            Method::GET,
+            &format!("/conversations/{conv}"),
+            Some(&all),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(conv_view["messages"][1]["role"], "assistant");
+
+    let actions = app.audit_actions().await;
+    for a in ["apikey.create", "apikey.revoke", "apikey.denied"] {
+        assert!(actions.iter().any(|x| x == a), "{a}");
+    }
+    // Changes made with a key name the key as the actor.
+    let key_actor: Option<i64> = motto::on_pool!(&app.state.db, pool => {
+        sqlx::query_scalar("SELECT actor_api_key_id FROM audit_events WHERE action = 'document.create'")
+            .fetch_one(pool).await.unwrap()
+    });
+    assert!(key_actor.is_some());
+});
+
+db_test!(
+    revocation_bites_on_the_next_request_and_cookies_are_not_accepted,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = user(&app, "alice").await;
+        let (k, id) = key(&app, &alice, "script", &["documents:read"]).await;
+        let res = api(&app, Method::GET, "/me", Some(&k), None).await;
+        assert_eq!(res.status(), 200);
+        let me = json_of(res).await;
+        assert_eq!(me["username"], "alice");
+        let list = json_of(app.call(&alice, "api_keys/list", &[]).await).await;
+        assert!(list[0]["last_used_at"].is_string(), "last used recorded");
+        app.call(&alice, "api_keys/revoke", &[("id", &id.to_string())])
+            .await;
+        let res = api(&app, Method::GET, "/me", Some(&k), None).await;
+        assert_eq!(res.status(), 401);
+        assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"motto\"");
+        let err = json_of(res).await;
+        assert_eq!(err["error"]["code"], "unauthorized");
+        // A signed-in browser's cookies do nothing here.
+        let res = alice
+            .get(format!("{}/api/v1/me", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+        // Another user cannot revoke alice's keys.
+        let bob = user(&app, "bob").await;
+        let (_, id2) = key(&app, &alice, "second", &["documents:read"]).await;
+        assert_eq!(
+            app.call(&bob, "api_keys/revoke", &[("id", &id2.to_string())])
+                .await
+                .status(),
+            404
+        );
+        // A disabled account's key stops working.
+        let (k3, _) = key(&app, &alice, "third", &["documents:read"]).await;
+        app.db
+            .raw_execute("UPDATE users SET disabled = TRUE WHERE username_key = 'alice'")
+            .await;
+        assert_eq!(
+            api(&app, Method::GET, "/me", Some(&k3), None)
+                .await
+                .status(),
+            401
+        );
+    }
+);
+
+db_test!(errors_have_one_shape, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let alice = user(&app, "alice").await;
+    let (k, _) = key(&app, &alice, "w", &["documents:write", "documents:read"]).await;
+    let res = api(
+        &app,
+        Method::POST,
+        "/documents",
+        Some(&k),
+        Some(json!({"title": "", "body": "x"})),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let e = json_of(res).await;
+    assert_eq!(e["error"]["code"], "invalid");
+    assert_eq!(e["error"]["fields"][0]["field"], "title");
+    let res = api(
+        &app,
+        Method::POST,
+        "/documents",
+        Some(&k),
+        Some(json!({"nope": 1})),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(json_of(res).await["error"]["code"], "invalid");
+    let res = api(&app, Method::GET, "/documents/999999", Some(&k), None).await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(json_of(res).await["error"]["code"], "not_found");
+    let res = api(&app, Method::GET, "/no/such/thing", Some(&k), None).await;
+    assert_eq!(res.status(), 404);
+    // A stale version is a conflict, and the text is not lost on the server side.
+    let id = json_of(
+        api(
+            &app,
+            Method::POST,
+            "/documents",
+            Some(&k),
+            Some(json!({"title": "A", "body": "one"})),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        api(
+            &app,
+            Method::PUT,
+            &format!("/documents/{id}"),
+            Some(&k),
+            Some(json!({"title": "A", "body": "two", "version": 1}))
+        )
+        .await
+        .status(),
+        200
+    );
+    let res = api(
+        &app,
+        Method::PUT,
+        &format!("/documents/{id}"),
+        Some(&k),
+        Some(json!({"title": "A", "body": "three", "version": 1})),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(json_of(res).await["error"]["code"], "conflict");
+    // Search and pagination.
+    let found = json_of(api(&app, Method::GET, "/documents?q=two", Some(&k), None).await).await;
+    assert_eq!(found["items"][0]["id"], id);
+    let page = json_of(api(&app, Method::GET, "/documents?page=1", Some(&k), None).await).await;
+    assert_eq!(page["total"], 1);
+});
