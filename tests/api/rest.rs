@@ -509,3 +509,277 @@ db_test!(errors_have_one_shape, |backend| {
     let page = json_of(api(&app, Method::GET, "/documents?page=1", Some(&k), None).await).await;
     assert_eq!(page["total"], 1);
 });
+
+// --- Access and refresh tokens ---------------------------------------------------
+
+async fn tokens(app: &TestApp, login: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/token", app.url))
+        .json(&json!({ "username": login, "password": GOOD_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/refresh", app.url))
+        .json(&json!({ "refresh_token": token }))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn forge(app: &TestApp, claims: Value, alg: jsonwebtoken::Algorithm, key: &[u8]) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(alg),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(key),
+    )
+    .unwrap_or_else(|_| panic!("encode for {}", app.url))
+}
+
+db_test!(
+    asvs_9_1_1_access_tokens_are_verified_and_refresh_rotates,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        user(&app, "alice").await;
+        assert_eq!(
+            reqwest::Client::new()
+                .post(format!("{}/api/v1/auth/token", app.url))
+                .json(&json!({ "username": "alice", "password": "wrong wrong wrong" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+                / 100,
+            4
+        );
+        let res = tokens(&app, "alice").await;
+        assert_eq!(res.status(), 200);
+        let pair = json_of(res).await;
+        assert_eq!(pair["token_type"], "Bearer");
+        assert_eq!(pair["expires_in"], 3600);
+        let access = pair["access_token"].as_str().unwrap().to_string();
+        let refresh_token = pair["refresh_token"].as_str().unwrap().to_string();
+        let me = api(&app, Method::GET, "/me", Some(&access), None).await;
+        assert_eq!(me.status(), 200);
+        assert_eq!(json_of(me).await["username"], "alice");
+        let res = api(
+            &app,
+            Method::POST,
+            "/documents",
+            Some(&access),
+            Some(json!({"title": "T", "body": "b"})),
+        )
+        .await;
+        assert_eq!(res.status(), 201);
+
+        // Forged or altered tokens are refused: another key, alg none, wrong audience,
+        // wrong type, expired.
+        let key = motto::server::services::tokens::signing_key(&app.state.settings.secret_key);
+        let now = chrono::Utc::now().timestamp();
+        let iss = app.state.settings.public_origin();
+        let base = json!({"sub": "1", "aud": "motto-api", "iss": iss, "iat": now, "exp": now + 600, "typ": "access", "epoch": 0, "jti": "x"});
+        let good = forge(&app, base.clone(), jsonwebtoken::Algorithm::HS256, &key);
+        assert_eq!(
+            api(&app, Method::GET, "/me", Some(&good), None)
+                .await
+                .status(),
+            200,
+            "a token made with the real key works"
+        );
+        let mut c = base.clone();
+        c["aud"] = json!("someone-else");
+        assert_eq!(
+            api(
+                &app,
+                Method::GET,
+                "/me",
+                Some(&forge(&app, c, jsonwebtoken::Algorithm::HS256, &key)),
+                None
+            )
+            .await
+            .status(),
+            401
+        );
+        let mut c = base.clone();
+        c["typ"] = json!("refresh");
+        assert_eq!(
+            api(
+                &app,
+                Method::GET,
+                "/me",
+                Some(&forge(&app, c, jsonwebtoken::Algorithm::HS256, &key)),
+                None
+            )
+            .await
+            .status(),
+            401
+        );
+        let mut c = base.clone();
+        c["exp"] = json!(now - 120);
+        assert_eq!(
+            api(
+                &app,
+                Method::GET,
+                "/me",
+                Some(&forge(&app, c, jsonwebtoken::Algorithm::HS256, &key)),
+                None
+            )
+            .await
+            .status(),
+            401
+        );
+        let other = forge(
+            &app,
+            base.clone(),
+            jsonwebtoken::Algorithm::HS256,
+            b"not the key at all, not at all!!",
+        );
+        assert_eq!(
+            api(&app, Method::GET, "/me", Some(&other), None)
+                .await
+                .status(),
+            401
+        );
+        let hs512 = forge(&app, base.clone(), jsonwebtoken::Algorithm::HS512, &key);
+        assert_eq!(
+            api(&app, Method::GET, "/me", Some(&hs512), None)
+                .await
+                .status(),
+            401,
+            "algorithm pinned"
+        );
+        let parts: Vec<&str> = good.split('.').collect();
+        let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", parts[1]);
+        assert_eq!(
+            api(&app, Method::GET, "/me", Some(&none), None)
+                .await
+                .status(),
+            401
+        );
+
+        // Refresh rotates; the old refresh token is spent.
+        let res = refresh(&app, &refresh_token).await;
+        assert_eq!(res.status(), 200);
+        let second = json_of(res).await;
+        let refresh2 = second["refresh_token"].as_str().unwrap().to_string();
+        assert_ne!(refresh2, refresh_token);
+        // Reusing the spent one revokes the whole family, including the new one.
+        assert_eq!(refresh(&app, &refresh_token).await.status(), 401);
+        assert_eq!(refresh(&app, &refresh2).await.status(), 401);
+        assert!(app
+            .audit_actions()
+            .await
+            .contains(&"auth.token.reuse".to_string()));
+
+        // Revoke ends a family.
+        let pair = json_of(tokens(&app, "alice").await).await;
+        let r = pair["refresh_token"].as_str().unwrap();
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/v1/auth/revoke", app.url))
+            .json(&json!({ "refresh_token": r }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 204);
+        assert_eq!(refresh(&app, r).await.status(), 401);
+    }
+);
+
+db_test!(a_disabled_users_tokens_fail, |backend| {
+    let app = TestApp::spawn(backend).await;
+    user(&app, "alice").await;
+    let pair = json_of(tokens(&app, "alice").await).await;
+    let access = pair["access_token"].as_str().unwrap().to_string();
+    let refresh_token = pair["refresh_token"].as_str().unwrap().to_string();
+    app.db
+        .raw_execute("UPDATE users SET disabled = TRUE, session_epoch = session_epoch + 1 WHERE username_key = 'alice'")
+        .await;
+    assert_eq!(
+        api(&app, Method::GET, "/me", Some(&access), None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(refresh(&app, &refresh_token).await.status(), 401);
+    // No token in the clear at rest.
+    let stored: Vec<String> = motto::on_pool!(&app.state.db, pool => {
+        sqlx::query_scalar("SELECT token_hash FROM refresh_tokens").fetch_all(pool).await.unwrap()
+    });
+    assert!(stored
+        .iter()
+        .all(|h| h.len() == 64 && !refresh_token.contains(h.as_str())));
+});
+
+db_test!(
+    asvs_9_2_3_tokens_for_another_audience_or_of_another_type_are_refused,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        user(&app, "alice").await;
+        let key = motto::server::services::tokens::signing_key(&app.state.settings.secret_key);
+        let now = chrono::Utc::now().timestamp();
+        let iss = app.state.settings.public_origin();
+        let claims = |aud: &str, typ: &str| json!({"sub": "1", "aud": aud, "iss": iss, "iat": now, "exp": now + 600, "typ": typ, "epoch": 0, "jti": "y"});
+        let ok = forge(
+            &app,
+            claims("motto-api", "access"),
+            jsonwebtoken::Algorithm::HS256,
+            &key,
+        );
+        assert_eq!(
+            api(&app, Method::GET, "/me", Some(&ok), None)
+                .await
+                .status(),
+            200
+        );
+        for (aud, typ) in [
+            ("another-service", "access"),
+            ("motto-api", "refresh"),
+            ("motto-api", "id"),
+        ] {
+            let t = forge(&app, claims(aud, typ), jsonwebtoken::Algorithm::HS256, &key);
+            assert_eq!(
+                api(&app, Method::GET, "/me", Some(&t), None).await.status(),
+                401,
+                "{aud} {typ}"
+            );
+        }
+    }
+);
+
+db_test!(
+    asvs_14_2_1_credentials_in_the_url_are_not_accepted,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = user(&app, "alice").await;
+        let (k, _) = key(&app, &alice, "url", &["documents:read"]).await;
+        let access = json_of(tokens(&app, "alice").await).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for q in [
+            format!("api_key={k}"),
+            format!("access_token={access}"),
+            format!("token={k}"),
+        ] {
+            let res = reqwest::get(format!("{}/api/v1/me?{q}", app.url))
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401, "{q}");
+        }
+        // The same credentials in the header work.
+        assert_eq!(
+            api(&app, Method::GET, "/me", Some(&k), None).await.status(),
+            200
+        );
+        assert_eq!(
+            api(&app, Method::GET, "/me", Some(&access), None)
+                .await
+                .status(),
+            200
+        );
+    }
+);

@@ -1,6 +1,6 @@
 //! The REST API under `/api/v1`: JSON in and out, authenticated only by
-//! `Authorization: Bearer <API key>` (browser cookies are ignored here, so there is
-//! no CSRF surface), scopes enforced per endpoint, owner-only like the UI, rate
+//! `Authorization: Bearer <API key or access token>` (browser cookies are ignored
+//! here, so there is no CSRF surface), scopes enforced per endpoint, owner-only like the UI, rate
 //! limited per key. Errors always have the shape
 //! `{"error": {"code": "...", "message": "...", "fields": [...], "request_id": "..."}}`.
 
@@ -13,10 +13,7 @@ use crate::{
     server::{
         auth::audit_context,
         db::{audit::AuditContext, users},
-        services::{
-            api_keys::{self, KeyPrincipal},
-            conversations, documents,
-        },
+        services::{api_keys, conversations, documents, tokens},
         state::AppState,
     },
 };
@@ -76,15 +73,18 @@ impl IntoResponse for ApiError {
 
 type ApiResult = Result<Response, ApiError>;
 
-/// The caller: an API key's owner, with the key's scopes.
+/// The caller: an API key's owner with the key's scopes, or the holder of an
+/// access token (every scope: it was obtained with the password).
 pub struct Principal {
-    pub key: KeyPrincipal,
+    pub user_id: i64,
+    pub key_id: Option<i64>,
+    pub scopes: Vec<String>,
     pub audit: AuditContext,
 }
 
 impl Principal {
     fn require(&self, scope: &str) -> Result<(), ApiError> {
-        if self.key.allows(scope) {
+        if self.scopes.iter().any(|s| s == scope) {
             Ok(())
         } else {
             Err(ApiError(AppError::Forbidden))
@@ -92,7 +92,7 @@ impl Principal {
     }
 
     fn user(&self) -> i64 {
-        self.key.user_id
+        self.user_id
     }
 }
 
@@ -108,11 +108,26 @@ impl FromRequestParts<AppState> for Principal {
             .map(str::trim)
             .ok_or(ApiError(AppError::Unauthorized))?;
         let ctx = audit_context(&parts.extensions, &parts.headers, None);
-        let key = api_keys::authenticate(state, token, &ctx).await?;
+        let (user_id, key_id, scopes) = if token.starts_with("motto_") {
+            let key = api_keys::authenticate(state, token, &ctx).await?;
+            (key.user_id, Some(key.key_id), key.scopes)
+        } else {
+            let user = tokens::verify_access(state, token, &ctx).await?;
+            let all = crate::domain::api_key::SCOPES
+                .iter()
+                .map(|(s, _)| s.to_string())
+                .collect();
+            (user, None, all)
+        };
         let mut audit = ctx;
-        audit.actor_user_id = Some(key.user_id);
-        audit.actor_api_key_id = Some(key.key_id);
-        Ok(Principal { key, audit })
+        audit.actor_user_id = Some(user_id);
+        audit.actor_api_key_id = key_id;
+        Ok(Principal {
+            user_id,
+            key_id,
+            scopes,
+            audit,
+        })
     }
 }
 
@@ -144,7 +159,8 @@ async fn me(State(state): State<AppState>, p: Principal) -> ApiResult {
         "username": user.username,
         "email": user.email,
         "role": user.role(),
-        "key": { "id": p.key.key_id, "scopes": p.key.scopes },
+        "key": p.key_id.map(|id| json!({ "id": id })),
+        "scopes": p.scopes,
     }))
     .into_response())
 }
@@ -330,6 +346,59 @@ async fn post_message(
         .into_response())
 }
 
+#[derive(Deserialize)]
+struct TokenRequest {
+    username: String,
+    password: String,
+}
+
+/// Username (or email) and password for an access token (1 h) and a refresh
+/// token (7 days).
+async fn token(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    input: Result<Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let input = body(input)?;
+    let ctx = audit_context(&parts.extensions, &parts.headers, None);
+    let pair = tokens::exchange(&state, &input.username, &input.password.into(), &ctx).await?;
+    Ok(no_store(Json(pair).into_response()))
+}
+
+#[derive(Deserialize)]
+struct RefreshRequest {
+    refresh_token: String,
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    input: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let input = body(input)?;
+    let ctx = audit_context(&parts.extensions, &parts.headers, None);
+    let pair = tokens::refresh(&state, &input.refresh_token, &ctx).await?;
+    Ok(no_store(Json(pair).into_response()))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    input: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let input = body(input)?;
+    let ctx = audit_context(&parts.extensions, &parts.headers, None);
+    tokens::revoke(&state, &input.refresh_token, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Token answers must not be kept by caches.
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 async fn not_found() -> ApiError {
     ApiError(AppError::NotFound)
 }
@@ -337,6 +406,9 @@ async fn not_found() -> ApiError {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/me", get(me))
+        .route("/api/v1/auth/token", post(token))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/revoke", post(revoke))
         .route(
             "/api/v1/documents",
             get(list_documents).post(create_document),

@@ -9,3 +9,4 @@ pub mod conversations;
 pub mod documents;
 pub mod llm;
 pub mod markdown;
+pub mod tokens;

@@ -1,0 +1,247 @@
+//! Access and refresh tokens for the REST API (ASVS 9.1.1-9.2.3).
+//!
+//! - Access tokens are JWTs signed with HS256 by a key derived from `SECRET_KEY`
+//!   (HMAC-SHA256 of a fixed label: never the secret itself). Verification pins the
+//!   algorithm and checks the signature, `exp`, `aud`, `iss` and our `typ`; the
+//!   token also carries the account's session epoch, so anything that ends the
+//!   person's sessions (disabling, "end all sessions") ends their tokens too.
+//! - Refresh tokens are opaque random strings (`mottor_...`), stored as SHA-256,
+//!   valid 7 days, single use: each refresh returns a new pair in the same family.
+//!   Presenting a used one again means it was stolen: the whole family is revoked.
+
+use super::accounts::{self, internal};
+use crate::{
+    error::AppError,
+    server::{
+        db::{
+            audit::{self, AuditContext, NewEvent, Outcome},
+            tokens as db, users,
+        },
+        state::AppState,
+    },
+};
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const ACCESS_SECS: i64 = 3600;
+pub const REFRESH_DAYS: i64 = 7;
+pub const AUDIENCE: &str = "motto-api";
+const TYP_ACCESS: &str = "access";
+const REFRESH_PREFIX: &str = "mottor_";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub aud: String,
+    pub iss: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub typ: String,
+    pub epoch: i64,
+    pub jti: String,
+}
+
+/// The signing key: derived from `SECRET_KEY`, so no second secret to manage.
+pub fn signing_key(secret: &SecretString) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose_secret().as_bytes())
+        .expect("HMAC accepts keys of any length");
+    mac.update(b"motto jwt signing key v1");
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub refresh_expires_in: i64,
+}
+
+fn issuer(state: &AppState) -> String {
+    state.settings.public_origin()
+}
+
+fn access_token(state: &AppState, user: i64, epoch: i64) -> Result<String, anyhow::Error> {
+    let now = Utc::now().timestamp();
+    let claims = Claims {
+        sub: user.to_string(),
+        aud: AUDIENCE.into(),
+        iss: issuer(state),
+        iat: now,
+        exp: now + ACCESS_SECS,
+        typ: TYP_ACCESS.into(),
+        epoch,
+        jti: random_token()[..16].to_string(),
+    };
+    let key = EncodingKey::from_secret(&signing_key(&state.settings.secret_key));
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &key,
+    )?)
+}
+
+/// A new pair; the refresh token joins `family` (a new family when None).
+async fn issue(
+    state: &AppState,
+    user: i64,
+    epoch: i64,
+    family: Option<String>,
+    ctx: &AuditContext,
+) -> Result<TokenPair, AppError> {
+    let access = access_token(state, user, epoch).map_err(|e| internal(ctx, e))?;
+    let refresh = format!("{REFRESH_PREFIX}{}", random_token());
+    let family = family.unwrap_or_else(|| random_token()[..24].to_string());
+    db::insert(
+        &state.db,
+        &db::NewRefresh {
+            user_id: user,
+            family: &family,
+            token_hash: &hash(&refresh),
+            epoch,
+            expires_at: Utc::now() + chrono::Duration::days(REFRESH_DAYS),
+        },
+    )
+    .await
+    .map_err(|e| internal(ctx, e))?;
+    Ok(TokenPair {
+        access_token: access,
+        token_type: "Bearer".into(),
+        expires_in: ACCESS_SECS,
+        refresh_token: refresh,
+        refresh_expires_in: REFRESH_DAYS * 86_400,
+    })
+}
+
+/// Username (or email) and password for a pair of tokens. Same checks, throttling
+/// and audit as a login in the browser.
+pub async fn exchange(
+    state: &AppState,
+    login: &str,
+    password: &SecretString,
+    ctx: &AuditContext,
+) -> Result<TokenPair, AppError> {
+    let user = accounts::login(state, login, password, ctx).await?;
+    let pair = issue(state, user.id, user.session_epoch, None, ctx).await?;
+    let mut ctx = ctx.clone();
+    ctx.actor_user_id = Some(user.id);
+    audit::record_now(
+        &state.db,
+        &ctx,
+        NewEvent::new("auth.token.issue", Outcome::Success).target("user", user.id),
+    )
+    .await
+    .map_err(|e| internal(&ctx, e))?;
+    Ok(pair)
+}
+
+/// Rotate: a valid, unused refresh token gives a new pair and is spent. A spent
+/// one presented again revokes its whole family.
+pub async fn refresh(
+    state: &AppState,
+    token: &str,
+    ctx: &AuditContext,
+) -> Result<TokenPair, AppError> {
+    if !token.starts_with(REFRESH_PREFIX) {
+        return Err(AppError::Unauthorized);
+    }
+    let row = db::by_hash(&state.db, &hash(token))
+        .await
+        .map_err(|e| internal(ctx, e))?
+        .ok_or(AppError::Unauthorized)?;
+    let mut ctx = ctx.clone();
+    ctx.actor_user_id = Some(row.user_id);
+    if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
+        return Err(AppError::Unauthorized);
+    }
+    if !db::spend(&state.db, row.id)
+        .await
+        .map_err(|e| internal(&ctx, e))?
+    {
+        // Already used: someone else holds a copy. End the family.
+        db::revoke_family(&state.db, &row.family)
+            .await
+            .map_err(|e| internal(&ctx, e))?;
+        let event = NewEvent::new("auth.token.reuse", Outcome::Denied)
+            .target("user", row.user_id)
+            .details(serde_json::json!({ "family_revoked": true }));
+        if let Err(e) = audit::record_now(&state.db, &ctx, event).await {
+            tracing::error!(error = %e, "could not record refresh token reuse");
+        }
+        return Err(AppError::Unauthorized);
+    }
+    let user = users::find_by_id(&state.db, row.user_id)
+        .await
+        .map_err(|e| internal(&ctx, e))?
+        .filter(|u| !u.disabled && u.session_epoch == row.epoch)
+        .ok_or(AppError::Unauthorized)?;
+    issue(state, user.id, user.session_epoch, Some(row.family), &ctx).await
+}
+
+/// Revoke a refresh token's family (logout for API clients). Unknown tokens are
+/// accepted silently, so the answer reveals nothing.
+pub async fn revoke(state: &AppState, token: &str, ctx: &AuditContext) -> Result<(), AppError> {
+    if let Some(row) = db::by_hash(&state.db, &hash(token))
+        .await
+        .map_err(|e| internal(ctx, e))?
+    {
+        db::revoke_family(&state.db, &row.family)
+            .await
+            .map_err(|e| internal(ctx, e))?;
+        let mut ctx = ctx.clone();
+        ctx.actor_user_id = Some(row.user_id);
+        audit::record_now(
+            &state.db,
+            &ctx,
+            NewEvent::new("auth.token.revoke", Outcome::Success).target("user", row.user_id),
+        )
+        .await
+        .map_err(|e| internal(&ctx, e))?;
+    }
+    Ok(())
+}
+
+/// The user an access token speaks for, after every check.
+pub async fn verify_access(
+    state: &AppState,
+    token: &str,
+    ctx: &AuditContext,
+) -> Result<i64, AppError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_issuer(&[issuer(state)]);
+    validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+    validation.leeway = 5;
+    let key = DecodingKey::from_secret(&signing_key(&state.settings.secret_key));
+    let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+        .map_err(|_| AppError::Unauthorized)?;
+    let claims = data.claims;
+    if claims.typ != TYP_ACCESS {
+        return Err(AppError::Unauthorized);
+    }
+    let id: i64 = claims.sub.parse().map_err(|_| AppError::Unauthorized)?;
+    let user = users::find_by_id(&state.db, id)
+        .await
+        .map_err(|e| internal(ctx, e))?
+        .ok_or(AppError::Unauthorized)?;
+    if user.disabled || user.session_epoch != claims.epoch {
+        return Err(AppError::Unauthorized);
+    }
+    Ok(id)
+}
