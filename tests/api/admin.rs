@@ -2,18 +2,12 @@
 //! management with the last-admin rule, and 404 for everyone who is not an admin.
 
 use crate::db_test;
-use crate::helpers::{TestApp, GOOD_PASSWORD};
+use crate::helpers::{json, TestApp, GOOD_PASSWORD};
 use motto::server::{
     db::audit::{self, AuditContext, NewEvent, Outcome},
     services::accounts::{self, NewAccount},
 };
 use serde_json::Value;
-
-async fn json(res: reqwest::Response) -> Value {
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
-}
 
 /// An administrator made as `motto create-admin` would, signed in.
 async fn admin(app: &TestApp, name: &str) -> (reqwest::Client, i64) {
@@ -33,20 +27,7 @@ async fn admin(app: &TestApp, name: &str) -> (reqwest::Client, i64) {
 }
 
 async fn user(app: &TestApp, name: &str) -> (reqwest::Client, i64) {
-    let client = app.new_client();
-    let res = app
-        .call(
-            &client,
-            "register",
-            &[
-                ("username", name),
-                ("email", &format!("{name}@example.com")),
-                ("password", GOOD_PASSWORD),
-                ("password_confirm", GOOD_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200, "register {name}");
+    let client = crate::helpers::signed_up(app, name).await;
     let me = json(app.call(&client, "me", &[]).await).await;
     (client, me["id"].as_i64().unwrap())
 }

@@ -3,35 +3,10 @@
 //! loopback that speaks the real protocol; owner-only access, export, audit.
 
 use crate::db_test;
-use crate::helpers::{Backend, TestApp, GOOD_PASSWORD};
+use crate::helpers::{json, signed_up as user, Backend, TestApp};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-async fn json(res: reqwest::Response) -> Value {
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
-}
-
-/// A signed-in client for a new user.
-async fn user(app: &TestApp, name: &str) -> reqwest::Client {
-    let client = app.new_client();
-    let res = app
-        .call(
-            &client,
-            "register",
-            &[
-                ("username", name),
-                ("email", &format!("{name}@example.com")),
-                ("password", GOOD_PASSWORD),
-                ("password_confirm", GOOD_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200, "register {name}");
-    client
-}
 
 async fn document(app: &TestApp, c: &reqwest::Client, title: &str, body: &str) -> i64 {
     let res = app

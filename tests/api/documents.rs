@@ -1,32 +1,7 @@
 //! Documents: write, revise, restore, trash, search — private to their owner.
 
 use crate::db_test;
-use crate::helpers::{TestApp, GOOD_PASSWORD};
-
-async fn json(res: reqwest::Response) -> serde_json::Value {
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
-}
-
-/// A signed-in client for a new user.
-async fn user(app: &TestApp, name: &str) -> reqwest::Client {
-    let client = app.new_client();
-    let res = app
-        .call(
-            &client,
-            "register",
-            &[
-                ("username", name),
-                ("email", &format!("{name}@example.com")),
-                ("password", GOOD_PASSWORD),
-                ("password_confirm", GOOD_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200, "register {name}");
-    client
-}
+use crate::helpers::{json, signed_up as user, TestApp};
 
 async fn create(app: &TestApp, c: &reqwest::Client, title: &str, body: &str) -> i64 {
     let res = app

@@ -349,6 +349,32 @@ pub fn motto_cli_stdin(
     child.wait_with_output().expect("motto output")
 }
 
+/// The body as JSON, or a panic that shows the status and the text.
+pub async fn json(res: reqwest::Response) -> serde_json::Value {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
+}
+
+/// A new person, registered through the form: their signed-in client.
+pub async fn signed_up(app: &TestApp, name: &str) -> reqwest::Client {
+    let client = app.new_client();
+    let res = app
+        .call(
+            &client,
+            "register",
+            &[
+                ("username", name),
+                ("email", &format!("{name}@example.com")),
+                ("password", GOOD_PASSWORD),
+                ("password_confirm", GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "register {name}");
+    client
+}
+
 /// A password the policy accepts.
 pub const GOOD_PASSWORD: &str = "violet ferry lantern quietly";
 

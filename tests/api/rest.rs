@@ -2,32 +2,8 @@
 //! expiry on the very next request, one error format, no secret at rest.
 
 use crate::db_test;
-use crate::helpers::{TestApp, GOOD_PASSWORD};
+use crate::helpers::{json as json_of, signed_up as user, TestApp, GOOD_PASSWORD};
 use serde_json::{json, Value};
-
-async fn json_of(res: reqwest::Response) -> Value {
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
-}
-
-async fn user(app: &TestApp, name: &str) -> reqwest::Client {
-    let client = app.new_client();
-    let res = app
-        .call(
-            &client,
-            "register",
-            &[
-                ("username", name),
-                ("email", &format!("{name}@example.com")),
-                ("password", GOOD_PASSWORD),
-                ("password_confirm", GOOD_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200, "register {name}");
-    client
-}
 
 /// A new key with these scopes: (secret, id).
 async fn key(app: &TestApp, c: &reqwest::Client, name: &str, scopes: &[&str]) -> (String, i64) {
