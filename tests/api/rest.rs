@@ -443,6 +443,9 @@ db_test!(errors_have_one_shape, |backend| {
     assert_eq!(json_of(res).await["error"]["code"], "not_found");
     let res = api(&app, Method::GET, "/no/such/thing", Some(&k), None).await;
     assert_eq!(res.status(), 404);
+    let res = api(&app, Method::GET, "/documents/not-a-number", Some(&k), None).await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(json_of(res).await["error"]["code"], "not_found");
     // A stale version is a conflict, and the text is not lost on the server side.
     let id = json_of(
         api(

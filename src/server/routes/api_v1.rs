@@ -131,6 +131,20 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
+/// The `{id}` of a path: a number, or the API's own 404 (an id that cannot exist).
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| Id(id))
+            .map_err(|_| ApiError(AppError::NotFound))
+    }
+}
+
 fn created(location: String, body: serde_json::Value) -> Response {
     let mut res = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -198,11 +212,7 @@ async fn list_documents(
     Ok(Json(page).into_response())
 }
 
-async fn get_document(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(id): Path<i64>,
-) -> ApiResult {
+async fn get_document(State(state): State<AppState>, p: Principal, Id(id): Id) -> ApiResult {
     p.require("documents:read")?;
     let doc: DocumentView = documents::get(&state, p.user(), id, &p.audit).await?;
     Ok(Json(doc).into_response())
@@ -241,7 +251,7 @@ struct DocumentUpdate {
 async fn update_document(
     State(state): State<AppState>,
     p: Principal,
-    Path(id): Path<i64>,
+    Id(id): Id,
     input: Result<Json<DocumentUpdate>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     p.require("documents:write")?;
@@ -256,11 +266,7 @@ async fn update_document(
     Ok(Json(json!({ "id": id, "version": version })).into_response())
 }
 
-async fn delete_document(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(id): Path<i64>,
-) -> ApiResult {
+async fn delete_document(State(state): State<AppState>, p: Principal, Id(id): Id) -> ApiResult {
     p.require("documents:write")?;
     documents::trash(&state, p.user(), id, &p.audit).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -284,11 +290,7 @@ async fn list_conversations(
     Ok(Json(page).into_response())
 }
 
-async fn get_conversation(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(id): Path<i64>,
-) -> ApiResult {
+async fn get_conversation(State(state): State<AppState>, p: Principal, Id(id): Id) -> ApiResult {
     p.require("conversations:read")?;
     let c = conversations::get(&state, p.user(), id, &p.audit).await?;
     Ok(Json(c).into_response())
@@ -325,7 +327,7 @@ struct NewMessage {
 async fn post_message(
     State(state): State<AppState>,
     p: Principal,
-    Path(id): Path<i64>,
+    Id(id): Id,
     input: Result<Json<NewMessage>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     p.require("conversations:write")?;
