@@ -557,7 +557,7 @@ db_test!(
 
         // Forged or altered tokens are refused: another key, alg none, wrong audience,
         // wrong type, expired.
-        let key = motto::server::services::tokens::signing_key(&app.state.settings.secret_key);
+        let key = motto::server::services::tokens::signing_key(&app.state.settings);
         let now = chrono::Utc::now().timestamp();
         let iss = app.state.settings.public_origin();
         let base = json!({"sub": "1", "aud": "motto-api", "iss": iss, "iat": now, "exp": now + 600, "typ": "access", "epoch": 0, "jti": "x"});
@@ -698,7 +698,7 @@ db_test!(
     |backend| {
         let app = TestApp::spawn(backend).await;
         user(&app, "alice").await;
-        let key = motto::server::services::tokens::signing_key(&app.state.settings.secret_key);
+        let key = motto::server::services::tokens::signing_key(&app.state.settings);
         let now = chrono::Utc::now().timestamp();
         let iss = app.state.settings.public_origin();
         let claims = |aud: &str, typ: &str| json!({"sub": "1", "aud": aud, "iss": iss, "iat": now, "exp": now + 600, "typ": typ, "epoch": 0, "jti": "y"});

@@ -85,6 +85,19 @@ impl axum_login::AuthUser for AuthUser {
     }
 }
 
+/// HMAC-SHA256 of `data` under `key`.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// A key of its own for `purpose`, derived from `SECRET_KEY`: one secret to manage,
+/// never used directly, and a leak of one derived key reveals nothing of the others.
+pub fn derive_key(settings: &Settings, purpose: &[u8]) -> Vec<u8> {
+    hmac_sha256(settings.secret_key_bytes(), purpose)
+}
+
 #[derive(Clone)]
 pub struct Backend {
     db: Db,
@@ -93,26 +106,24 @@ pub struct Backend {
 
 impl Backend {
     pub fn new(db: Db, settings: &Settings) -> Backend {
-        // A key of its own, derived from SECRET_KEY, for binding sessions to epochs.
-        let mut mac = Hmac::<Sha256>::new_from_slice(settings.secret_key_bytes())
-            .expect("HMAC takes keys of any length");
-        mac.update(b"motto/session-binding/v1");
         Backend {
             db,
-            session_key: Arc::new(mac.finalize().into_bytes().to_vec()),
+            // For binding sessions to epochs.
+            session_key: Arc::new(derive_key(settings, b"motto/session-binding/v1")),
         }
     }
 
     pub fn auth_user(&self, row: &UserRow) -> AuthUser {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.session_key)
-            .expect("HMAC takes keys of any length");
-        mac.update(format!("{}:{}", row.id, row.session_epoch).as_bytes());
+        let auth_hash = hmac_sha256(
+            &self.session_key,
+            format!("{}:{}", row.id, row.session_epoch).as_bytes(),
+        );
         AuthUser {
             id: row.id,
             username: row.username.clone(),
             email: row.email.clone(),
             role: row.role(),
-            auth_hash: mac.finalize().into_bytes().to_vec(),
+            auth_hash,
         }
     }
 }

@@ -13,6 +13,7 @@ use super::accounts::{self, internal};
 use crate::{
     error::AppError,
     server::{
+        config::Settings,
         db::{
             audit::{self, AuditContext, NewEvent, Outcome},
             tokens as db, users,
@@ -21,9 +22,8 @@ use crate::{
     },
 };
 use chrono::Utc;
-use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -46,11 +46,8 @@ pub struct Claims {
 }
 
 /// The signing key: derived from `SECRET_KEY`, so no second secret to manage.
-pub fn signing_key(secret: &SecretString) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose_secret().as_bytes())
-        .expect("HMAC accepts keys of any length");
-    mac.update(b"motto jwt signing key v1");
-    mac.finalize().into_bytes().to_vec()
+pub fn signing_key(settings: &Settings) -> Vec<u8> {
+    crate::server::auth::derive_key(settings, b"motto/jwt-signing/v1")
 }
 
 fn random_token() -> String {
@@ -89,7 +86,7 @@ fn access_token(state: &AppState, user: i64, epoch: i64) -> Result<String, anyho
         epoch,
         jti: random_token()[..16].to_string(),
     };
-    let key = EncodingKey::from_secret(&signing_key(&state.settings.secret_key));
+    let key = EncodingKey::from_secret(&signing_key(&state.settings));
     Ok(jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
@@ -228,7 +225,7 @@ pub async fn verify_access(
     validation.set_issuer(&[issuer(state)]);
     validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
     validation.leeway = 5;
-    let key = DecodingKey::from_secret(&signing_key(&state.settings.secret_key));
+    let key = DecodingKey::from_secret(&signing_key(&state.settings));
     let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
         .map_err(|_| AppError::Unauthorized)?;
     let claims = data.claims;
