@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Runs sqlmap (from PyPI) against the login and registration forms of a Motto server
-# on loopback, on SQLite and (when TEST_DATABASE_URL is set) on PostgreSQL. Fails if
-# sqlmap finds anything injectable. Called by scripts/test.sh; runnable alone after
-# a build: MOTTO_BIN=... scripts/security.sh
+# Runs two tools from PyPI against a Motto server on loopback, on SQLite and (when
+# TEST_DATABASE_URL is set) on PostgreSQL:
+#  - sqlmap against the login and registration forms: fails if anything is injectable;
+#  - schemathesis against the live OpenAPI document of the REST API, with a valid
+#    access token: fails on any server error or any answer that breaks the spec
+#    (status, content type, headers, body schema).
+# Called by scripts/test.sh; runnable alone after a build: MOTTO_BIN=... scripts/security.sh
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="${MOTTO_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/motto/target}/debug/motto}"
 VENV="$HOME/.cache/motto/venv"
 log() { printf '\033[1;34m[security]\033[0m %s\n' "$*" >&2; }
 
-if [[ ! -x "$VENV/bin/sqlmap" ]]; then
-  log "installing sqlmap from PyPI"
+SCHEMATHESIS_VERSION=4.32.5
+if [[ ! -x "$VENV/bin/sqlmap" ]] || ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  log "installing sqlmap and schemathesis $SCHEMATHESIS_VERSION from PyPI"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check sqlmap
+  "$VENV/bin/pip" install -q --disable-pip-version-check sqlmap "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 free_port() {
@@ -39,7 +43,7 @@ start_server() { # name database_url; sets BASE
   (cd "$WORK/$name" && exec env -i PATH="$PATH" LISTEN_ADDR="127.0.0.1:$port" DATA_DIR="$WORK/$name" \
     DATABASE_URL="$url" SECRET_KEY="sqlmap-4f2a9c7e1b5d3f8a6c0e2b4d6f8a1c3e5b7d" \
     LEPTOS_SITE_ROOT="$ROOT/target/site" LOG_LEVEL=error \
-    RATE_LIMIT_LOGIN=off RATE_LIMIT_REGISTER=off RATE_LIMIT_SERVER_FN=off \
+    RATE_LIMIT_LOGIN=off RATE_LIMIT_REGISTER=off RATE_LIMIT_SERVER_FN=off RATE_LIMIT_API=off \
     LOGIN_THROTTLE_FREE_ATTEMPTS=100000 LOGIN_THROTTLE_SOURCE_FREE_ATTEMPTS=100000 \
     "$BIN" serve) >"$WORK/$name/server.log" 2>&1 &
   PIDS+=($!)
@@ -85,18 +89,39 @@ scan() { # base name
   return $found
 }
 
+fuzz_api() { # base name
+  local base="$1" name="$2" token
+  token="$(curl -fsS -X POST "$base/api/v1/auth/token" -H 'content-type: application/json' \
+    -d '{"username":"alice","password":"violet ferry lantern quietly"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+  log "schemathesis on $name: every operation of $base/api/v1/openapi.json"
+  if ! "$VENV/bin/schemathesis" run "$base/api/v1/openapi.json" \
+    -H "Authorization: Bearer $token" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
+    --max-examples 50 --no-color >"$WORK/$name/schemathesis.log" 2>&1; then
+    log "schemathesis found problems in the REST API on $name:"
+    tail -n 80 "$WORK/$name/schemathesis.log" >&2
+    grep -iE "panic|error" "$WORK/$name/server.log" | tail -n 20 >&2 || true
+    return 1
+  fi
+  grep -E "generated|Seed:" "$WORK/$name/schemathesis.log" >&2 || true
+}
+
 status=0
 mkdir -p "$WORK/sqlite"
 start_server sqlite "sqlite://$WORK/sqlite/motto.db"
 scan "$BASE" sqlite || status=1
+fuzz_api "$BASE" sqlite || status=1
 if [[ -n "${TEST_DATABASE_URL:-}" ]] && command -v psql >/dev/null; then
   db="motto_sqlmap_$(date +%s)_$$"
   psql -q "$TEST_DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
   DBS+=("$db")
   start_server postgres "${TEST_DATABASE_URL%/*}/$db"
   scan "$BASE" postgres || status=1
+  fuzz_api "$BASE" postgres || status=1
 fi
 if [[ $status == 0 ]]; then
-  log "sqlmap found nothing injectable in the login and registration forms"
+  log "sqlmap found nothing injectable in the login and registration forms;"
+  log "schemathesis found no server error and no answer outside the OpenAPI document"
 fi
 exit $status

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// A message that belongs next to one form field (`field` = the input's name), or to
 /// the whole form (`field` empty).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

@@ -51,3 +51,34 @@ test('create a key, use it from a script, see it used, revoke it', async ({ page
   expect(refused.status()).toBe(401);
   expect(errors).toEqual([]);
 });
+
+test('the API reference is served from Motto itself and follows the spec', async ({ page, request, baseURL }) => {
+  const foreign: string[] = [];
+  page.on('request', (r) => {
+    if (!r.url().startsWith(baseURL!)) foreign.push(r.url());
+  });
+  await page.goto('/');
+  await page.getByRole('link', { name: 'API reference' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Motto API reference' })).toBeVisible();
+  await waitForHydration(page);
+  const errors = collectErrors(page);
+
+  // Every operation of the live spec has its section.
+  const spec = await (await request.get(`${baseURL}/api/v1/openapi.json`)).json();
+  for (const [path, item] of Object.entries<Record<string, { summary: string }>>(spec.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      const section = page.getByRole('article', { name: `${method.toUpperCase()} ${path} ${op.summary}` });
+      await expect(section).toBeVisible();
+    }
+  }
+  // The contents link to an operation, and its body type links to the schema.
+  const nav = page.getByRole('navigation', { name: 'API contents' });
+  await nav.getByRole('link', { name: 'PUT /api/v1/documents/{id}' }).click();
+  await expect(page).toHaveURL(/#put-api-v1-documents-id$/);
+  const put = page.getByRole('article', { name: /PUT \/api\/v1\/documents\/\{id\}/ });
+  await expect(put).toContainText('documents:write');
+  await put.getByRole('link', { name: 'DocumentUpdate' }).click();
+  await expect(page.getByRole('article', { name: 'DocumentUpdate' })).toContainText('The version the change is based on');
+  expect(foreign).toEqual([]);
+  expect(errors).toEqual([]);
+});

@@ -3,6 +3,7 @@
 //! pulls in sqlx or argon2.
 
 pub mod admin;
+pub mod api_docs;
 pub mod api_keys;
 pub mod auth;
 pub mod conversations;

@@ -15,6 +15,7 @@ use leptos_router::{
 use pages::{
     account::AccountPage,
     admin::{AdminAuditEventPage, AdminAuditPage, AdminHomePage, AdminUserPage, AdminUsersPage},
+    api_docs::ApiDocsPage,
     api_keys::ApiKeysPage,
     conversations::{
         ConversationPage, ConversationTrashPage, ConversationsPage, NewConversationPage,
@@ -119,6 +120,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("setup") view=SetupPage />
                     <Route path=path!("account") view=AccountPage />
                     <Route path=path!("account/api-keys") view=ApiKeysPage />
+                    <Route path=path!("docs/api") view=ApiDocsPage ssr=SsrMode::Async />
                     // Async: a non-admin gets the 404 status before the first byte.
                     <Route path=path!("admin") view=AdminHomePage ssr=SsrMode::Async />
                     <Route path=path!("admin/audit") view=AdminAuditPage ssr=SsrMode::Async />

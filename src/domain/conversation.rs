@@ -10,6 +10,7 @@ pub const PAGE_SIZE: u32 = 30;
 pub const DEFAULT_TITLE: &str = "New conversation";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = MessageRole))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,
@@ -35,6 +36,7 @@ impl Role {
 
 /// Where a message is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MessageStatus {
     /// The assistant is still writing it.
@@ -69,6 +71,7 @@ impl MessageStatus {
 /// A passage an answer quotes or relies on, numbered as it is cited in the text
 /// (`[1]`, `[2]`, ...).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Citation {
     pub n: u32,
     pub document_id: i64,
@@ -80,6 +83,7 @@ pub struct Citation {
 
 /// What became of a cited document since.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CitationState {
     /// The document is unchanged since the citation.
@@ -91,6 +95,7 @@ pub enum CitationState {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CitationView {
     #[serde(flatten)]
     pub citation: Citation,
@@ -114,6 +119,7 @@ impl CitationView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessageView {
     pub id: i64,
     pub role: Role,
@@ -130,6 +136,7 @@ pub struct MessageView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScopedDocument {
     pub id: i64,
     pub title: String,
@@ -138,6 +145,7 @@ pub struct ScopedDocument {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversationView {
     pub id: i64,
     pub title: String,
@@ -151,6 +159,7 @@ pub struct ConversationView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversationSummary {
     pub id: i64,
     pub title: String,
@@ -160,6 +169,7 @@ pub struct ConversationSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversationPage {
     pub items: Vec<ConversationSummary>,
     pub total: i64,

@@ -37,6 +37,7 @@ impl DocSort {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DocumentSummary {
     pub id: i64,
     pub title: String,
@@ -45,6 +46,7 @@ pub struct DocumentSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DocumentPage {
     pub items: Vec<DocumentSummary>,
     pub total: i64,
@@ -59,6 +61,7 @@ impl DocumentPage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DocumentView {
     pub id: i64,
     pub title: String,
@@ -82,6 +85,7 @@ pub struct RevisionSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SearchHit {
     pub id: i64,
     pub title: String,

@@ -1,6 +1,7 @@
 //! Types shared by the server and the browser.
 
 pub mod admin;
+pub mod api_docs;
 pub mod api_key;
 pub mod conversation;
 pub mod document;

@@ -9,6 +9,7 @@ pub const PASSWORD_MIN: usize = 12;
 pub const PASSWORD_MAX: usize = 128;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = UserRole))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,

@@ -115,7 +115,8 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), body_limit));
+        .layer(middleware::from_fn_with_state(state.clone(), body_limit))
+        .layer(middleware::from_fn(routes::api_v1::error_shape));
     let router = match security::cors_layer(&settings) {
         Some(cors) => router.layer(cors),
         None => router,

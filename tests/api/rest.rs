@@ -487,6 +487,141 @@ db_test!(errors_have_one_shape, |backend| {
     assert_eq!(found["items"][0]["id"], id);
     let page = json_of(api(&app, Method::GET, "/documents?page=1", Some(&k), None).await).await;
     assert_eq!(page["total"], 1);
+    // Malformed query parameters, a method the path does not have, and text a
+    // database cannot store all get the same shape (not axum's plain text, not a 500).
+    let res = api(&app, Method::GET, "/documents?page=abc", Some(&k), None).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(json_of(res).await["error"]["code"], "invalid");
+    let res = api(&app, Method::PATCH, "/documents", Some(&k), None).await;
+    assert_eq!(res.status(), 405);
+    assert_eq!(json_of(res).await["error"]["code"], "method_not_allowed");
+    let res = api(
+        &app,
+        Method::POST,
+        "/documents",
+        Some(&k),
+        Some(json!({"title": "nul", "body": "a\u{0}b"})),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(json_of(res).await["error"]["fields"][0]["field"], "body");
+    let res = api(&app, Method::GET, "/documents?q=tw%00o", Some(&k), None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(json_of(res).await["items"][0]["id"], id);
+    assert_eq!(app.count("documents").await, 1);
+});
+
+db_test!(rate_limited_answers_have_the_api_shape, |backend| {
+    let app = TestApp::spawn_with_vars(backend, &[("RATE_LIMIT_API", "2/min")]).await;
+    let alice = user(&app, "alice").await;
+    let (k, _) = key(&app, &alice, "r", &["documents:read"]).await;
+    for _ in 0..2 {
+        assert_eq!(
+            api(&app, Method::GET, "/me", Some(&k), None).await.status(),
+            200
+        );
+    }
+    let res = api(&app, Method::GET, "/me", Some(&k), None).await;
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let e = json_of(res).await;
+    assert_eq!(e["error"]["code"], "rate_limited");
+    assert!(e["error"]["message"].as_str().unwrap().contains("Too many"));
+});
+
+// --- OpenAPI ----------------------------------------------------------------------
+
+db_test!(the_openapi_document_matches_the_routes, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let res = reqwest::get(format!("{}/api/v1/openapi.json", app.url))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let spec = json_of(res).await;
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        spec["openapi"]
+    );
+    assert_eq!(
+        spec["servers"][0]["url"],
+        app.state.settings.public_origin()
+    );
+    assert_eq!(
+        spec["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for schema in [
+        "ErrorBody",
+        "DocumentView",
+        "ConversationView",
+        "TokenPair",
+        "MessageView",
+    ] {
+        assert!(
+            spec["components"]["schemas"][schema].is_object(),
+            "{schema} missing"
+        );
+    }
+    // Every documented operation exists and is guarded as documented: with no
+    // credential, a secured one answers 401 and a public one looks at its body (422).
+    let paths = spec["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let url = format!("{}{}", app.url, path.replace("{id}", "1"));
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let res = reqwest::Client::new()
+                .request(m, &url)
+                .send()
+                .await
+                .unwrap();
+            let public = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().all(|r| r.as_object().unwrap().is_empty()));
+            let expected = if public { 422 } else { 401 };
+            assert_eq!(res.status(), expected, "{method} {path}");
+            let code = res.status().as_u16().to_string();
+            assert!(
+                op["responses"][&code].is_object(),
+                "{method} {path} does not document {code}"
+            );
+            if !public {
+                let scopes = op["security"][0]["bearer"].as_array().unwrap();
+                assert!(
+                    path == "/api/v1/me" || scopes.len() == 1,
+                    "{method} {path}: {scopes:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(operations, 13);
+});
+
+db_test!(the_api_reference_page_renders_the_spec, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let res = app.get("/docs/api").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    for text in [
+        "Motto API reference",
+        "/api/v1/documents/{id}",
+        "Save a new version of a document",
+        "documents:write",
+        "id=\"schema-DocumentView\"",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(html.contains(text), "{text} missing from the page");
+    }
+    // Nothing from elsewhere: no third-party script or style.
+    assert!(!html.contains("cdn"), "a CDN reference");
+    assert!(!html.contains("src=\"http"), "an absolute script source");
 });
 
 // --- Access and refresh tokens ---------------------------------------------------

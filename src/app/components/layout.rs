@@ -29,7 +29,8 @@ pub fn Layout(children: Children) -> impl IntoView {
             {children()}
         </main>
         <footer class="mx-auto max-w-6xl px-4 py-8 text-xs text-slate-500 dark:text-slate-400">
-            "Motto · self-hosted"
+            "Motto · self-hosted · "
+            <a href="/docs/api" class="hover:underline">"API reference"</a>
         </footer>
     }
 }

@@ -38,7 +38,8 @@ pub fn ApiKeysPage() -> impl IntoView {
             <h1 class="text-2xl font-semibold tracking-tight">"API keys"</h1>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
                 "Keys let scripts use the REST API under /api/v1 as you, limited to the scopes you choose. Send one as "
-                <code>"Authorization: Bearer <key>"</code>"."
+                <code>"Authorization: Bearer <key>"</code>". See the "
+                <a href="/docs/api" class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">"API reference"</a>"."
             </p>
             {move || created.get().map(|c| {
                 let key = c.key.clone();

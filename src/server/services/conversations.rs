@@ -267,14 +267,19 @@ pub async fn list(
     ctx: &AuditContext,
 ) -> Result<ConversationPage, AppError> {
     let page = page.max(1);
-    let search: String = search.trim().chars().take(200).collect();
+    let search: String = search
+        .trim()
+        .chars()
+        .filter(|c| *c != '\0')
+        .take(200)
+        .collect();
     let (rows, total) = db::list(
         &state.db,
         owner,
         trashed,
         (!search.is_empty()).then_some(search.as_str()),
         PAGE_SIZE as i64,
-        ((page - 1) * PAGE_SIZE) as i64,
+        (i64::from(page) - 1) * i64::from(PAGE_SIZE),
     )
     .await
     .map_err(|e| internal(ctx, e))?;
@@ -433,6 +438,12 @@ pub async fn send(
         return Err(AppError::field(
             "content",
             format!("A message can be at most {MESSAGE_MAX} characters."),
+        ));
+    }
+    if content.contains('\0') {
+        return Err(AppError::field(
+            "content",
+            "A message cannot contain NUL characters.",
         ));
     }
     live(state, owner, id, ctx).await?;

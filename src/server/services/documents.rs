@@ -41,6 +41,12 @@ fn validate(title: &str, body: &str) -> Result<String, AppError> {
             field: "body".into(),
             message: format!("The text is too long: at most {} KiB.", BODY_MAX / 1024),
         });
+    } else if body.contains('\0') {
+        // PostgreSQL cannot store NUL in text; no editor produces it.
+        errors.push(FieldError {
+            field: "body".into(),
+            message: "The text cannot contain NUL characters.".into(),
+        });
     }
     if errors.is_empty() {
         Ok(title.to_string())
@@ -230,7 +236,7 @@ pub async fn list(
         trashed,
         sort,
         PAGE_SIZE as i64,
-        ((page - 1) * PAGE_SIZE) as i64,
+        (i64::from(page) - 1) * i64::from(PAGE_SIZE),
     )
     .await
     .map_err(|e| internal(ctx, e))?;
@@ -256,7 +262,8 @@ pub async fn search(
     text: &str,
     ctx: &AuditContext,
 ) -> Result<Vec<SearchHit>, AppError> {
-    let text: String = text.chars().take(200).collect();
+    // NUL cannot reach a PostgreSQL query; it cannot match anything either.
+    let text: String = text.chars().filter(|c| *c != '\0').take(200).collect();
     let rows = db::search(&state.db, owner, &text, 50)
         .await
         .map_err(|e| internal(ctx, e))?;

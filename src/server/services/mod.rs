@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api_docs;
 pub mod api_keys;
 pub mod assistant;
 pub mod conversations;

@@ -61,11 +61,14 @@ pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenPair {
+    /// A JWT for `Authorization: Bearer ...`, valid for `expires_in` seconds.
     pub access_token: String,
+    /// Always `Bearer`.
     pub token_type: String,
     pub expires_in: i64,
+    /// Single use: exchange it at `/api/v1/auth/refresh` for a new pair.
     pub refresh_token: String,
     pub refresh_expires_in: i64,
 }
