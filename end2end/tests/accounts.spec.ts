@@ -27,7 +27,7 @@ test('a new person registers, logs out, logs in and sees their name', async ({ p
 
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
-  await expect(page.getByText(`${username}@example.com`)).toBeVisible();
+  await expect(page.getByLabel('Email', { exact: true })).toHaveValue(`${username}@example.com`);
   await expect(page.getByRole('link', { name: `Account: ${username}` })).toBeVisible();
 
   await page.getByRole('button', { name: 'Log out' }).click();

@@ -67,6 +67,20 @@ pub(crate) mod ctx {
         e
     }
 
+    /// Log an unexpected failure with the request id; the client gets only the id.
+    pub fn internal(call: &Call, e: impl std::fmt::Display) -> AppError {
+        crate::server::services::accounts::internal(&call.audit, anyhow::anyhow!("{e}"))
+    }
+
+    /// Re-bind the session to the user as they are now (new name, new epoch).
+    pub async fn refresh_user(call: &mut Call, user: &UserRow) -> Result<(), AppError> {
+        let auth_user = call.auth.backend.auth_user(user);
+        call.auth
+            .login(&auth_user)
+            .await
+            .map_err(|e| internal(call, e))
+    }
+
     /// Start a session for `user`: a new session id (ASVS 7.2.4), bound to the
     /// user's epoch, with the clock for idle and absolute timeouts.
     pub async fn sign_in(call: &mut Call, user: &UserRow) -> Result<(), AppError> {

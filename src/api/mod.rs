@@ -2,6 +2,7 @@
 //! Server-only imports stay inside the function bodies so the WASM bundle never
 //! pulls in sqlx or argon2.
 
+pub mod account;
 pub mod admin;
 pub mod api_docs;
 pub mod api_keys;

@@ -141,17 +141,9 @@ impl UserPage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionView {
-    pub created_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-    pub source_ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDetail {
     pub user: UserSummary,
-    pub sessions: Vec<SessionView>,
+    pub sessions: Vec<super::account::SessionView>,
 }
 
 /// What an admin can do to an account.

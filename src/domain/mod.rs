@@ -1,5 +1,6 @@
 //! Types shared by the server and the browser.
 
+pub mod account;
 pub mod admin;
 pub mod api_docs;
 pub mod api_key;

@@ -413,91 +413,94 @@ db_test!(the_last_admin_cannot_be_demoted_or_disabled, |backend| {
     assert_eq!(page["events"][0]["target_id"], root_id.to_string());
 });
 
-db_test!(disabling_ends_sessions_at_once, |backend| {
-    let app = TestApp::spawn(backend).await;
-    let (root, _) = admin(&app, "root").await;
-    let (alice_client, alice) = user(&app, "alice").await;
-    let second = app.new_client();
-    app.login_with(&second, "alice", GOOD_PASSWORD).await;
-    let detail = json(
-        app.call(&root, "admin/user", &[("id", &alice.to_string())])
-            .await,
-    )
-    .await;
-    assert_eq!(detail["user"]["active_sessions"], 2, "{detail}");
-    assert_eq!(detail["sessions"].as_array().unwrap().len(), 2);
-
-    let res = app
-        .call(
-            &root,
-            "admin/user/act",
-            &[("id", &alice.to_string()), ("action", "disable")],
+db_test!(
+    asvs_7_4_5_an_admin_disabling_or_ending_sessions_ends_them_at_once,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let (root, _) = admin(&app, "root").await;
+        let (alice_client, alice) = user(&app, "alice").await;
+        let second = app.new_client();
+        app.login_with(&second, "alice", GOOD_PASSWORD).await;
+        let detail = json(
+            app.call(&root, "admin/user", &[("id", &alice.to_string())])
+                .await,
         )
         .await;
-    assert_eq!(res.status(), 200);
-    for c in [&alice_client, &second] {
-        let me = json(app.call(c, "me", &[]).await).await;
-        assert!(me.is_null(), "session survived: {me}");
-    }
-    let refused = app
-        .login_with(&app.new_client(), "alice", GOOD_PASSWORD)
-        .await
-        .status();
-    assert!(
-        refused.is_client_error(),
-        "a disabled account logged in: {refused}"
-    );
-    let detail = json(
-        app.call(&root, "admin/user", &[("id", &alice.to_string())])
-            .await,
-    )
-    .await;
-    assert_eq!(detail["user"]["disabled"], true);
-    assert_eq!(detail["user"]["active_sessions"], 0);
+        assert_eq!(detail["user"]["active_sessions"], 2, "{detail}");
+        assert_eq!(detail["sessions"].as_array().unwrap().len(), 2);
 
-    let res = app
-        .call(
-            &root,
-            "admin/user/act",
-            &[("id", &alice.to_string()), ("action", "enable")],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let again = app.new_client();
-    assert_eq!(
-        app.login_with(&again, "alice", GOOD_PASSWORD)
+        let res = app
+            .call(
+                &root,
+                "admin/user/act",
+                &[("id", &alice.to_string()), ("action", "disable")],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        for c in [&alice_client, &second] {
+            let me = json(app.call(c, "me", &[]).await).await;
+            assert!(me.is_null(), "session survived: {me}");
+        }
+        let refused = app
+            .login_with(&app.new_client(), "alice", GOOD_PASSWORD)
             .await
-            .status(),
-        200
-    );
-    // End all sessions: the new session dies too.
-    let res = app
-        .call(
-            &root,
-            "admin/user/act",
-            &[("id", &alice.to_string()), ("action", "end_sessions")],
+            .status();
+        assert!(
+            refused.is_client_error(),
+            "a disabled account logged in: {refused}"
+        );
+        let detail = json(
+            app.call(&root, "admin/user", &[("id", &alice.to_string())])
+                .await,
         )
         .await;
-    assert_eq!(res.status(), 200);
-    assert!(json(app.call(&again, "me", &[]).await).await.is_null());
-    let list = json(
-        app.call(&root, "admin/users", &[("search", "ALI"), ("page", "1")])
-            .await,
-    )
-    .await;
-    assert_eq!(list["total"], 1);
-    assert_eq!(list["items"][0]["username"], "alice");
-    for action in [
-        "admin.user.disable",
-        "admin.user.enable",
-        "admin.user.end_sessions",
-    ] {
-        assert!(
-            app.audit_actions().await.contains(&action.to_string()),
-            "{action}"
+        assert_eq!(detail["user"]["disabled"], true);
+        assert_eq!(detail["user"]["active_sessions"], 0);
+
+        let res = app
+            .call(
+                &root,
+                "admin/user/act",
+                &[("id", &alice.to_string()), ("action", "enable")],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let again = app.new_client();
+        assert_eq!(
+            app.login_with(&again, "alice", GOOD_PASSWORD)
+                .await
+                .status(),
+            200
         );
+        // End all sessions: the new session dies too.
+        let res = app
+            .call(
+                &root,
+                "admin/user/act",
+                &[("id", &alice.to_string()), ("action", "end_sessions")],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert!(json(app.call(&again, "me", &[]).await).await.is_null());
+        let list = json(
+            app.call(&root, "admin/users", &[("search", "ALI"), ("page", "1")])
+                .await,
+        )
+        .await;
+        assert_eq!(list["total"], 1);
+        assert_eq!(list["items"][0]["username"], "alice");
+        for action in [
+            "admin.user.disable",
+            "admin.user.enable",
+            "admin.user.end_sessions",
+        ] {
+            assert!(
+                app.audit_actions().await.contains(&action.to_string()),
+                "{action}"
+            );
+        }
     }
-});
+);
 
 db_test!(
     asvs_8_2_1_admin_routes_refuse_users_and_visitors,

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod account;
 mod accounts;
 mod admin;
 mod audit;

@@ -29,6 +29,9 @@ pub fn Field(
     #[prop(default = "text")] input_type: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] hint: Option<&'static str>,
+    /// The value the input starts with.
+    #[prop(optional, into)]
+    value: Option<String>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -58,6 +61,7 @@ pub fn Field(
                 name=name
                 type=input_type
                 autocomplete=autocomplete
+                value=value
                 required=true
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described_by

@@ -1,14 +1,40 @@
-use crate::{api::conversations::conversation_usage, app::auth::use_auth};
+use crate::{
+    api::{
+        account::{list_sessions, ChangeIdentity, ChangePassword, EndOtherSessions, EndSession},
+        conversations::conversation_usage,
+    },
+    app::{
+        auth::use_auth,
+        components::{
+            form::{field_error, form_error, Field, FormError, PASSWORD_HINT},
+            time::LocalTime,
+        },
+    },
+    domain::user::CurrentUser,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+
+const SAVE: &str = "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600";
+const QUIET: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50 dark:border-slate-700 dark:hover:bg-slate-900";
+const SECTION: &str = "mt-10 border-t border-slate-200 pt-8 dark:border-slate-800";
 
 /// The signed-in person's account. The server redirects anonymous page loads to
 /// the login page; this redirect covers navigation inside the app.
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let user = use_auth().user;
-    let usage = Resource::new(|| (), |_| conversation_usage());
+    // Made here, outside the part that re-renders when the user reloads after a
+    // change, so their results ("Saved.") survive it.
+    let identity = ServerAction::<ChangeIdentity>::new();
+    let password = ServerAction::<ChangePassword>::new();
+    // The header shows the new name once it is saved.
+    Effect::new(move |_| {
+        if matches!(identity.value().get(), Some(Ok(()))) {
+            user.refetch();
+        }
+    });
     view! {
         <Title text="Your account" />
         <div class="mx-auto max-w-2xl py-12">
@@ -16,52 +42,168 @@ pub fn AccountPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(Some(u)) => {
-                            view! {
-                                <dl class="mt-6 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
-                                    <div class="grid grid-cols-3 gap-4 px-4 py-3">
-                                        <dt class="text-sm font-medium text-slate-500">"Username"</dt>
-                                        <dd class="col-span-2 text-sm">{u.username.clone()}</dd>
-                                    </div>
-                                    <div class="grid grid-cols-3 gap-4 px-4 py-3">
-                                        <dt class="text-sm font-medium text-slate-500">"Email"</dt>
-                                        <dd class="col-span-2 text-sm">{u.email.clone()}</dd>
-                                    </div>
-                                    <div class="grid grid-cols-3 gap-4 px-4 py-3">
-                                        <dt class="text-sm font-medium text-slate-500">"Role"</dt>
-                                        <dd class="col-span-2 text-sm">
-                                            {if u.is_admin() { "Administrator" } else { "User" }}
-                                        </dd>
-                                    </div>
-                                </dl>
-                                <p class="mt-6 text-sm">
-                                    <a href="/account/api-keys" class="text-indigo-700 hover:underline dark:text-indigo-300">"API keys"</a>
-                                    " · use the REST API from scripts"
-                                </p>
-                                <section aria-labelledby="usage-heading" class="mt-8">
-                                    <h2 id="usage-heading" class="text-lg font-semibold">"Assistant usage"</h2>
-                                    <Suspense fallback=|| ()>
-                                        {move || Suspend::new(async move {
-                                            usage.await.ok().map(|t| view! {
-                                                <dl class="mt-3 grid grid-cols-3 gap-4 text-sm">
-                                                    <div><dt class="text-slate-500">"Answers"</dt><dd class="text-lg font-semibold">{t.assistant_messages}</dd></div>
-                                                    <div><dt class="text-slate-500">"Prompt tokens"</dt><dd class="text-lg font-semibold">{t.prompt_tokens}</dd></div>
-                                                    <div><dt class="text-slate-500">"Completion tokens"</dt><dd class="text-lg font-semibold">{t.completion_tokens}</dd></div>
-                                                </dl>
-                                                {(t.estimated_messages > 0).then(|| view! {
-                                                    <p class="mt-2 text-xs text-slate-500">{format!("{} of these answers came from the retrieval assistant, whose counts are estimates (about one token per four bytes of text).", t.estimated_messages)}</p>
-                                                })}
-                                            })
-                                        })}
-                                    </Suspense>
-                                </section>
-                            }
-                                .into_any()
-                        }
+                        Ok(Some(u)) => view! { <Account u identity password /> }.into_any(),
                         _ => view! { <Redirect path="/login?next=%2Faccount" /> }.into_any(),
                     }
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// "Saved." beside a form once its action succeeded.
+fn saved(
+    value: Signal<Option<Result<(), crate::error::AppError>>>,
+    text: &'static str,
+) -> impl IntoView {
+    move || {
+        matches!(value.get(), Some(Ok(()))).then(|| {
+            view! { <p role="status" class="text-sm text-emerald-700 dark:text-emerald-400">{text}</p> }
+        })
+    }
+}
+
+#[component]
+fn Account(
+    u: CurrentUser,
+    identity: ServerAction<ChangeIdentity>,
+    password: ServerAction<ChangePassword>,
+) -> impl IntoView {
+    let identity_value = Signal::derive(move || identity.value().get());
+    let password_value = Signal::derive(move || password.value().get());
+    let usage = Resource::new(|| (), |_| conversation_usage());
+    view! {
+        <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
+            {if u.is_admin() { "Administrator" } else { "User" }}
+            " · "
+            <a href="/account/api-keys" class="text-indigo-700 hover:underline dark:text-indigo-300">"API keys"</a>
+            " for the REST API"
+        </p>
+
+        <section aria-labelledby="profile-heading" class="mt-8">
+            <h2 id="profile-heading" class="text-lg font-semibold">"Username and email"</h2>
+            <ActionForm action=identity attr:class="mt-4 space-y-4">
+                <FormError error=form_error(identity_value) />
+                <Field label="Username" name="username" autocomplete="username" value=u.username.clone() error=field_error(identity_value, "username") />
+                <Field label="Email" name="email" input_type="email" autocomplete="email" value=u.email.clone() error=field_error(identity_value, "email") />
+                <Field
+                    label="Your password, to confirm"
+                    name="password"
+                    input_type="password"
+                    autocomplete="current-password"
+                    error=field_error(identity_value, "password")
+                />
+                <div class="flex items-center gap-4">
+                    <button type="submit" class=SAVE>"Save username and email"</button>
+                    {saved(identity_value, "Saved.")}
+                </div>
+            </ActionForm>
+        </section>
+
+        <section aria-labelledby="password-heading" class=SECTION>
+            <h2 id="password-heading" class="text-lg font-semibold">"Password"</h2>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                "Changing it signs you out everywhere else and ends your access tokens; this browser stays signed in. API keys keep working."
+            </p>
+            <ActionForm action=password attr:class="mt-4 space-y-4">
+                <FormError error=form_error(password_value) />
+                <Field label="Current password" name="current_password" input_type="password" autocomplete="current-password" error=field_error(password_value, "current_password") />
+                <Field label="New password" name="new_password" input_type="password" autocomplete="new-password" hint=PASSWORD_HINT error=field_error(password_value, "new_password") />
+                <Field label="Repeat the new password" name="new_password_confirm" input_type="password" autocomplete="new-password" error=field_error(password_value, "new_password_confirm") />
+                <div class="flex items-center gap-4">
+                    <button type="submit" class=SAVE>"Change password"</button>
+                    {saved(password_value, "Password changed. Other sessions were signed out.")}
+                </div>
+            </ActionForm>
+        </section>
+
+        <Sessions password_version=password.version() />
+
+        <section aria-labelledby="usage-heading" class=SECTION>
+            <h2 id="usage-heading" class="text-lg font-semibold">"Assistant usage"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    usage.await.ok().map(|t| view! {
+                        <dl class="mt-3 grid grid-cols-3 gap-4 text-sm">
+                            <div><dt class="text-slate-500">"Answers"</dt><dd class="text-lg font-semibold">{t.assistant_messages}</dd></div>
+                            <div><dt class="text-slate-500">"Prompt tokens"</dt><dd class="text-lg font-semibold">{t.prompt_tokens}</dd></div>
+                            <div><dt class="text-slate-500">"Completion tokens"</dt><dd class="text-lg font-semibold">{t.completion_tokens}</dd></div>
+                        </dl>
+                        {(t.estimated_messages > 0).then(|| view! {
+                            <p class="mt-2 text-xs text-slate-500">{format!("{} of these answers came from the retrieval assistant, whose counts are estimates (about one token per four bytes of text).", t.estimated_messages)}</p>
+                        })}
+                    })
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Sessions(password_version: RwSignal<usize>) -> impl IntoView {
+    let end = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let sessions = Resource::new(
+        move || {
+            (
+                end.version().get(),
+                end_others.version().get(),
+                password_version.get(),
+            )
+        },
+        |_| list_sessions(),
+    );
+    let end_error = Signal::derive(move || {
+        end.value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| end_others.value().get().and_then(|r| r.err()))
+            .map(|e| e.to_string())
+    });
+    view! {
+        <section aria-labelledby="sessions-heading" class=SECTION>
+            <h2 id="sessions-heading" class="text-lg font-semibold">"Where you're signed in"</h2>
+            <FormError error=end_error />
+            <Transition fallback=|| view! { <p class="mt-3 text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let list = sessions.await.unwrap_or_default();
+                    let others = list.iter().filter(|s| !s.current).count();
+                    view! {
+                        <ul class="mt-4 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
+                            {list.into_iter().map(|s| {
+                                let label = format!("{}{}", s.device, if s.current { " (this browser)" } else { "" });
+                                let id = s.id.clone();
+                                view! {
+                                    <li class="flex items-center justify-between gap-4 px-4 py-3" aria-label=label.clone()>
+                                        <div class="text-sm">
+                                            <p class="font-medium">
+                                                {s.device.clone()}
+                                                {s.current.then(|| view! { <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100">"This browser"</span> })}
+                                            </p>
+                                            <p class="text-slate-600 dark:text-slate-400">
+                                                {s.source_ip.clone().unwrap_or_else(|| "unknown address".into())}
+                                                " · signed in "<LocalTime at=s.created_at />
+                                                " · last active "<LocalTime at=s.last_seen_at />
+                                            </p>
+                                        </div>
+                                        {(!s.current).then(|| view! {
+                                            <ActionForm action=end>
+                                                <input type="hidden" name="id" value=id.clone() />
+                                                <button type="submit" class=QUIET aria-label=format!("Sign out {}", s.device)>"Sign out"</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        {(others > 0).then(|| view! {
+                            <ActionForm action=end_others attr:class="mt-3">
+                                <button type="submit" class=QUIET>"Sign out all other sessions"</button>
+                            </ActionForm>
+                        })}
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

@@ -490,7 +490,7 @@ pub fn AdminUserPage() -> impl IntoView {
                                         <ul class="mt-2 divide-y divide-slate-200 text-sm dark:divide-slate-800">
                                             {d.sessions.into_iter().map(|s| view! {
                                                 <li class="py-2">
-                                                    {format!("{} · {} · started ", s.source_ip.unwrap_or_default(), s.user_agent.unwrap_or_default())}
+                                                    {format!("{} · {} · started ", s.source_ip.unwrap_or_default(), s.device)}
                                                     <LocalTime at=s.created_at />
                                                     " · last seen "
                                                     <LocalTime at=s.last_seen_at />

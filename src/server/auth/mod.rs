@@ -279,6 +279,11 @@ pub async fn register_session(
     Ok(())
 }
 
+/// This session's reference in `user_sessions`, when it has one.
+pub async fn session_ref(session: &Session) -> Option<String> {
+    session.get::<String>(SESSION_REF).await.ok().flatten()
+}
+
 /// Mark this session's row ended (logout, expiry).
 pub async fn end_registered_session(db: &Db, session: &Session) {
     if let Ok(Some(id)) = session.get::<String>(SESSION_REF).await {
@@ -323,6 +328,18 @@ pub async fn enforce_timeouts(
         } else {
             None
         };
+        // Ended from the account page or by an admin: signed out on its next
+        // request (one primary-key read per signed-in request).
+        let ended = match session_ref(&auth.session).await {
+            Some(id) => super::db::admin::session_ended(&state.db, &id)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "could not read the session register");
+                    false
+                }),
+            None => false,
+        };
+        let reason = if ended { Some("ended") } else { reason };
         if let Some(reason) = reason {
             let ctx = audit_context(req.extensions(), req.headers(), Some(user.id));
             end_registered_session(&state.db, &auth.session).await;

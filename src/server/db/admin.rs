@@ -267,6 +267,7 @@ pub async fn user(
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct SessionRow {
+    pub id: String,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub source_ip: Option<String>,
@@ -279,7 +280,7 @@ pub async fn active_sessions(
     idle_since: DateTime<Utc>,
     started_since: DateTime<Utc>,
 ) -> Result<Vec<SessionRow>, DbError> {
-    let sql = "SELECT s.created_at, s.last_seen_at, s.source_ip, s.user_agent \
+    let sql = "SELECT s.id, s.created_at, s.last_seen_at, s.source_ip, s.user_agent \
                FROM user_sessions s JOIN users u ON u.id = s.user_id \
                WHERE s.user_id = $1 AND s.ended_at IS NULL AND s.epoch = u.session_epoch \
                  AND s.last_seen_at > $2 AND s.created_at > $3 \
@@ -373,6 +374,36 @@ pub async fn end_user_sessions(tx: &mut Tx, user: i64) -> Result<(), DbError> {
     let sql = "UPDATE user_sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL";
     on_tx!(tx, conn => sqlx::query(sql).bind(Utc::now()).bind(user).execute(&mut *conn).await.map(|_| ()))?;
     Ok(())
+}
+
+/// End one of a user's sessions; false when it is not theirs or already ended.
+pub async fn end_session_of(tx: &mut Tx, user: i64, id: &str) -> Result<bool, DbError> {
+    let sql = "UPDATE user_sessions SET ended_at = $1 WHERE id = $2 AND user_id = $3 AND ended_at IS NULL";
+    let n = on_tx!(tx, conn => sqlx::query(sql).bind(Utc::now()).bind(id).bind(user).execute(&mut *conn).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// End every session of a user but `keep`; how many were ended.
+pub async fn end_sessions_except(tx: &mut Tx, user: i64, keep: &str) -> Result<u64, DbError> {
+    let sql = "UPDATE user_sessions SET ended_at = $1 WHERE user_id = $2 AND id <> $3 AND ended_at IS NULL";
+    Ok(
+        on_tx!(tx, conn => sqlx::query(sql).bind(Utc::now()).bind(user).bind(keep).execute(&mut *conn).await.map(|r| r.rows_affected()))?,
+    )
+}
+
+/// Carry a session over to the user's new epoch (the one kept at a password change).
+pub async fn move_session_to_epoch(tx: &mut Tx, id: &str, epoch: i64) -> Result<(), DbError> {
+    let sql = "UPDATE user_sessions SET epoch = $1 WHERE id = $2";
+    on_tx!(tx, conn => sqlx::query(sql).bind(epoch).bind(id).execute(&mut *conn).await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Whether a registered session was ended (from the account page or an admin).
+pub async fn session_ended(db: &Db, id: &str) -> Result<bool, DbError> {
+    let sql = "SELECT ended_at IS NOT NULL FROM user_sessions WHERE id = $1";
+    let ended: Option<bool> =
+        on_pool!(db, pool => sqlx::query_scalar(sql).bind(id).fetch_optional(pool).await)?;
+    Ok(ended.unwrap_or(false))
 }
 
 /// Forget sessions that ended (or went idle) more than `days` ago.

@@ -115,6 +115,62 @@ pub async fn touch_last_login(tx: &mut Tx, id: i64) -> Result<(), DbError> {
 }
 
 /// End every session of the user at once: sessions are bound to the epoch.
+/// Whether another account already has this username or email key.
+pub async fn taken_by_other(
+    tx: &mut Tx,
+    id: i64,
+    username_key: &str,
+    email_key: &str,
+) -> Result<(bool, bool), DbError> {
+    let sql = "SELECT \
+        EXISTS (SELECT 1 FROM users WHERE username_key = $1 AND id <> $3), \
+        EXISTS (SELECT 1 FROM users WHERE email_key = $2 AND id <> $3)";
+    Ok(on_tx!(tx, conn => sqlx::query_as::<_, (bool, bool)>(sql)
+        .bind(username_key)
+        .bind(email_key)
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await)?)
+}
+
+pub struct Identity<'a> {
+    pub username: &'a str,
+    pub username_key: &'a str,
+    pub email: &'a str,
+    pub email_key: &'a str,
+}
+
+pub async fn set_identity(tx: &mut Tx, id: i64, who: &Identity<'_>) -> Result<(), DbError> {
+    let sql = "UPDATE users SET username = $1, username_key = $2, email = $3, email_key = $4, \
+               updated_at = $5 WHERE id = $6";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(who.username)
+        .bind(who.username_key)
+        .bind(who.email)
+        .bind(who.email_key)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// A new password hash; the session epoch moves on with it, so every session and
+/// access token made with the old password ends.
+pub async fn set_password(tx: &mut Tx, id: i64, hash: &str) -> Result<(), DbError> {
+    let sql = "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1, \
+               updated_at = $2 WHERE id = $3";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(hash)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
 pub async fn bump_session_epoch(tx: &mut Tx, id: i64) -> Result<(), DbError> {
     on_tx!(tx, conn => sqlx::query(
         "UPDATE users SET session_epoch = session_epoch + 1, updated_at = $1 WHERE id = $2",

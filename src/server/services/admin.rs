@@ -6,8 +6,8 @@ use super::accounts::internal;
 use crate::{
     domain::{
         admin::{
-            csv_cell, AuditEventView, AuditPage, AuditQuery, IntegrityCheck, SessionView,
-            UserAction, UserDetail, UserPage, UserSummary, AUDIT_PAGE_SIZE, USER_PAGE_SIZE,
+            csv_cell, AuditEventView, AuditPage, AuditQuery, IntegrityCheck, UserAction,
+            UserDetail, UserPage, UserSummary, AUDIT_PAGE_SIZE, USER_PAGE_SIZE,
         },
         user::Role,
     },
@@ -363,7 +363,8 @@ pub async fn export(
     Ok(rx)
 }
 
-fn since(state: &AppState) -> (DateTime<Utc>, DateTime<Utc>) {
+/// The oldest last-activity and start times a live session can have.
+pub fn since(state: &AppState) -> (DateTime<Utc>, DateTime<Utc>) {
     let now = Utc::now();
     let idle = chrono::Duration::from_std(state.settings.session_idle_timeout)
         .unwrap_or(chrono::Duration::minutes(30));
@@ -432,12 +433,7 @@ pub async fn user(state: &AppState, id: i64, ctx: &AuditContext) -> Result<UserD
         user: summary(row),
         sessions: sessions
             .into_iter()
-            .map(|s| SessionView {
-                created_at: s.created_at,
-                last_seen_at: s.last_seen_at,
-                source_ip: s.source_ip,
-                user_agent: s.user_agent,
-            })
+            .map(|s| super::profile::session_view(s, None))
             .collect(),
     })
 }

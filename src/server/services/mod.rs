@@ -10,4 +10,5 @@ pub mod conversations;
 pub mod documents;
 pub mod llm;
 pub mod markdown;
+pub mod profile;
 pub mod tokens;

@@ -1,0 +1,59 @@
+import { test, expect } from '@playwright/test';
+import { collectErrors, PASSWORD, signUp, waitForHydration } from './helpers';
+
+const NEW_PASSWORD = 'copper meadow ribbon slowly';
+
+test('rename yourself, see your sessions, sign another one out, change the password', async ({ page, browser }) => {
+  const username = await signUp(page, 'self');
+  await waitForHydration(page);
+
+  // A second browser signs in as the same person.
+  const other = await browser.newContext();
+  const phone = await other.newPage();
+  await phone.goto('/login');
+  await waitForHydration(phone);
+  await phone.getByLabel('Username or email').fill(username);
+  await phone.getByLabel('Password').fill(PASSWORD);
+  await phone.getByRole('button', { name: 'Log in' }).click();
+  await expect(phone.getByRole('link', { name: `Account: ${username}` })).toBeVisible();
+
+  // Rename: the wrong password is refused beside its field.
+  const renamed = `${username}x`;
+  await page.getByLabel('Username', { exact: true }).fill(renamed);
+  await page.getByLabel('Your password, to confirm').fill('not my password at all');
+  await page.getByRole('button', { name: 'Save username and email' }).click();
+  await expect(page.locator('#field-password-error')).toHaveText('That is not your current password.');
+  const errors = collectErrors(page);
+  await page.getByLabel('Your password, to confirm').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Save username and email' }).click();
+  await expect(page.getByRole('status')).toHaveText('Saved.');
+  await expect(page.getByRole('link', { name: `Account: ${renamed}` })).toBeVisible();
+
+  // Both sessions are listed, this one marked; sign the other one out.
+  await page.reload();
+  await waitForHydration(page);
+  const sessions = page.getByRole('region', { name: "Where you're signed in" });
+  await expect(sessions.getByRole('listitem')).toHaveCount(2);
+  await expect(sessions.getByRole('listitem', { name: /\(this browser\)$/ })).toContainText('Chrome');
+  await sessions.getByRole('button', { name: /^Sign out Chrome/ }).click();
+  await expect(sessions.getByRole('listitem')).toHaveCount(1);
+  await phone.reload();
+  await expect(phone.getByRole('link', { name: 'Log in' })).toBeVisible();
+
+  // Change the password; this browser stays signed in and the new one works.
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('Password changed. Other sessions were signed out.')).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('link', { name: `Account: ${renamed}` })).toBeVisible();
+  await phone.goto('/login');
+  await waitForHydration(phone);
+  await phone.getByLabel('Username or email').fill(renamed);
+  await phone.getByLabel('Password').fill(NEW_PASSWORD);
+  await phone.getByRole('button', { name: 'Log in' }).click();
+  await expect(phone.getByRole('link', { name: `Account: ${renamed}` })).toBeVisible();
+  await other.close();
+  expect(errors).toEqual([]);
+});

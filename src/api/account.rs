@@ -1,0 +1,95 @@
+//! The signed-in person's own account: username and email, password, sessions.
+
+use crate::{domain::account::SessionView, error::AppError};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::auth::ctx;
+
+#[server(prefix = "/api", endpoint = "account/identity")]
+pub async fn change_identity(
+    username: String,
+    email: String,
+    password: String,
+) -> Result<(), AppError> {
+    use crate::server::services::profile;
+    let mut call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let row = profile::change_identity(
+        &call.state,
+        user,
+        &username,
+        &email,
+        &password.into(),
+        &call.audit,
+    )
+    .await
+    .map_err(ctx::fail)?;
+    // The session's copy of the user (shown in the header) follows the change.
+    ctx::refresh_user(&mut call, &row).await.map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "account/password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    new_password_confirm: String,
+) -> Result<(), AppError> {
+    use crate::server::{auth::session_ref, services::profile};
+    let mut call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let keep = session_ref(&call.auth.session).await;
+    let change = profile::PasswordChange {
+        current: current_password.into(),
+        new: new_password.into(),
+        confirm: new_password_confirm.into(),
+    };
+    let row = profile::change_password(&call.state, user, &change, keep.as_deref(), &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    // This session moves to the new epoch with a new id; the others are dead.
+    call.auth
+        .session
+        .cycle_id()
+        .await
+        .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
+    ctx::refresh_user(&mut call, &row).await.map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "account/sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
+    use crate::server::{auth::session_ref, services::profile};
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let current = session_ref(&call.auth.session).await;
+    profile::list_sessions(&call.state, user, current.as_deref(), &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "account/sessions/end")]
+pub async fn end_session(id: String) -> Result<(), AppError> {
+    use crate::server::{auth::session_ref, services::profile};
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let current = session_ref(&call.auth.session).await;
+    profile::end_session(&call.state, user, &id, current.as_deref(), &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+/// End every session but this one; how many were ended.
+#[server(prefix = "/api", endpoint = "account/sessions/end_others")]
+pub async fn end_other_sessions() -> Result<u64, AppError> {
+    use crate::server::{auth::session_ref, services::profile};
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let Some(current) = session_ref(&call.auth.session).await else {
+        return Err(ctx::fail(AppError::form(
+            "Log out and in again first: this session predates the session list.",
+        )));
+    };
+    profile::end_other_sessions(&call.state, user, &current, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}

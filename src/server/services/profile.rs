@@ -1,0 +1,311 @@
+//! Self-service on one's own account: username and email, password, sessions.
+//! Every change asks for the current password first (throttled like logins) and
+//! writes its audit event in the same transaction.
+
+use super::accounts::{internal, login_key, normalize_email, normalize_username, USERNAME_TAKEN};
+use crate::{
+    domain::account::{describe_user_agent, SessionView},
+    error::{AppError, FieldError},
+    server::{
+        auth::password::check_policy,
+        db::{
+            admin::{self as sessions, SessionRow},
+            audit::{self, AuditContext, NewEvent, Outcome},
+            users::{self, Identity, UserRow},
+        },
+        state::AppState,
+    },
+};
+use secrecy::{ExposeSecret, SecretString};
+
+pub const WRONG_PASSWORD: &str = "That is not your current password.";
+const EMAIL_TAKEN: &str = "This email address can't be used for your account.";
+
+pub fn session_view(row: SessionRow, current: Option<&str>) -> SessionView {
+    SessionView {
+        current: current == Some(row.id.as_str()),
+        device: describe_user_agent(row.user_agent.as_deref()),
+        id: row.id,
+        source_ip: row.source_ip,
+        created_at: row.created_at,
+        last_seen_at: row.last_seen_at,
+    }
+}
+
+async fn load(state: &AppState, user: i64, ctx: &AuditContext) -> Result<UserRow, AppError> {
+    users::find_by_id(&state.db, user)
+        .await
+        .map_err(|e| internal(ctx, e))?
+        .filter(|u| !u.disabled)
+        .ok_or(AppError::Unauthorized)
+}
+
+/// The current password, checked like a login: the same throttle (so a stolen
+/// session cannot guess it quickly), a failure audited.
+async fn reauthenticate(
+    state: &AppState,
+    user: &UserRow,
+    password: &SecretString,
+    field: &str,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    if password.expose_secret().is_empty() {
+        return Err(AppError::field(field, "Enter your current password."));
+    }
+    let key = login_key(&user.username);
+    let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
+    if let Err(wait) = state.security.throttle.check(&key, ip) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    if state
+        .hasher
+        .verify(password, Some(&user.password_hash))
+        .await
+    {
+        state.security.throttle.success(&key, ip);
+        return Ok(());
+    }
+    state.security.throttle.failure(&key, ip);
+    let event = NewEvent::new("account.reauth.failure", Outcome::Failure).target("user", user.id);
+    audit::record_now(&state.db, ctx, event)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    Err(AppError::field(field, WRONG_PASSWORD))
+}
+
+/// Change the username and/or the email address.
+pub async fn change_identity(
+    state: &AppState,
+    user_id: i64,
+    username: &str,
+    email: &str,
+    password: &SecretString,
+    ctx: &AuditContext,
+) -> Result<UserRow, AppError> {
+    let user = load(state, user_id, ctx).await?;
+    let mut errors = Vec::new();
+    let username = normalize_username(username)
+        .map_err(|m| {
+            errors.push(FieldError {
+                field: "username".into(),
+                message: m,
+            })
+        })
+        .ok();
+    let email = normalize_email(email)
+        .map_err(|m| {
+            errors.push(FieldError {
+                field: "email".into(),
+                message: m,
+            })
+        })
+        .ok();
+    let (Some((username, username_key)), Some((email, email_key))) = (username, email) else {
+        return Err(AppError::Validation(errors));
+    };
+    let changed: Vec<&str> = [
+        ("username", username != user.username),
+        ("email", email != user.email),
+    ]
+    .into_iter()
+    .filter_map(|(f, c)| c.then_some(f))
+    .collect();
+    if changed.is_empty() {
+        return Err(AppError::form("Nothing to save: both are as they were."));
+    }
+    reauthenticate(state, &user, password, "password", ctx).await?;
+    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let (username_taken, email_taken) =
+        users::taken_by_other(&mut tx, user.id, &username_key, &email_key)
+            .await
+            .map_err(|e| internal(ctx, e))?;
+    let mut errors = Vec::new();
+    if username_taken {
+        errors.push(FieldError {
+            field: "username".into(),
+            message: USERNAME_TAKEN.into(),
+        });
+    }
+    if email_taken {
+        errors.push(FieldError {
+            field: "email".into(),
+            message: EMAIL_TAKEN.into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let who = Identity {
+        username: &username,
+        username_key: &username_key,
+        email: &email,
+        email_key: &email_key,
+    };
+    match users::set_identity(&mut tx, user.id, &who).await {
+        Ok(()) => {}
+        // Lost a race with another account taking the same name.
+        Err(crate::server::db::DbError::Conflict(c)) => {
+            let field = if c.contains("username") {
+                "username"
+            } else {
+                "email"
+            };
+            let message = if field == "username" {
+                USERNAME_TAKEN
+            } else {
+                EMAIL_TAKEN
+            };
+            return Err(AppError::field(field, message));
+        }
+        Err(e) => return Err(internal(ctx, e)),
+    }
+    audit::record(
+        &mut tx,
+        ctx,
+        NewEvent::new("account.profile.change", Outcome::Success)
+            .target("user", user.id)
+            .details(serde_json::json!({ "changed": changed })),
+    )
+    .await
+    .map_err(|e| internal(ctx, e))?;
+    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    load(state, user.id, ctx).await
+}
+
+pub struct PasswordChange {
+    pub current: SecretString,
+    pub new: SecretString,
+    pub confirm: SecretString,
+}
+
+/// Change the password. Every other session and every access token ends (the
+/// epoch moves on); the session `keep` is carried over to the new epoch.
+pub async fn change_password(
+    state: &AppState,
+    user_id: i64,
+    change: &PasswordChange,
+    keep: Option<&str>,
+    ctx: &AuditContext,
+) -> Result<UserRow, AppError> {
+    let user = load(state, user_id, ctx).await?;
+    let new = change.new.expose_secret();
+    let policy = if new.is_empty() {
+        Err("Choose a new password.".to_string())
+    } else if new == change.current.expose_secret() {
+        Err("The new password must differ from the current one.".to_string())
+    } else {
+        check_policy(new, &user.username, &user.email)
+    };
+    if let Err(m) = policy {
+        return Err(AppError::field("new_password", m));
+    }
+    if change.confirm.expose_secret() != new {
+        return Err(AppError::field(
+            "new_password_confirm",
+            "The passwords don't match.",
+        ));
+    }
+    reauthenticate(state, &user, &change.current, "current_password", ctx).await?;
+    let hash = state
+        .hasher
+        .hash(&change.new)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    users::set_password(&mut tx, user.id, &hash)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    let ended = match keep {
+        Some(keep) => {
+            sessions::move_session_to_epoch(&mut tx, keep, user.session_epoch + 1)
+                .await
+                .map_err(|e| internal(ctx, e))?;
+            sessions::end_sessions_except(&mut tx, user.id, keep)
+                .await
+                .map_err(|e| internal(ctx, e))?
+        }
+        None => 0,
+    };
+    audit::record(
+        &mut tx,
+        ctx,
+        NewEvent::new("account.password.change", Outcome::Success)
+            .target("user", user.id)
+            .details(serde_json::json!({ "other_sessions_ended": ended })),
+    )
+    .await
+    .map_err(|e| internal(ctx, e))?;
+    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    load(state, user.id, ctx).await
+}
+
+/// The user's live sessions, most recently active first.
+pub async fn list_sessions(
+    state: &AppState,
+    user: i64,
+    current: Option<&str>,
+    ctx: &AuditContext,
+) -> Result<Vec<SessionView>, AppError> {
+    let (idle, started) = super::admin::since(state);
+    let rows = sessions::active_sessions(&state.db, user, idle, started)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    Ok(rows.into_iter().map(|r| session_view(r, current)).collect())
+}
+
+/// End one of the user's other sessions: its next request is anonymous.
+pub async fn end_session(
+    state: &AppState,
+    user: i64,
+    id: &str,
+    current: Option<&str>,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    if current == Some(id) {
+        return Err(AppError::form(
+            "This is the session you are using: log out instead.",
+        ));
+    }
+    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    if !sessions::end_session_of(&mut tx, user, id)
+        .await
+        .map_err(|e| internal(ctx, e))?
+    {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        ctx,
+        NewEvent::new("account.session.end", Outcome::Success).target("user", user),
+    )
+    .await
+    .map_err(|e| internal(ctx, e))?;
+    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    Ok(())
+}
+
+/// End every session but the current one; how many were ended.
+pub async fn end_other_sessions(
+    state: &AppState,
+    user: i64,
+    current: &str,
+    ctx: &AuditContext,
+) -> Result<u64, AppError> {
+    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let n = sessions::end_sessions_except(&mut tx, user, current)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    audit::record(
+        &mut tx,
+        ctx,
+        NewEvent::new("account.session.end_others", Outcome::Success)
+            .target("user", user)
+            .details(serde_json::json!({ "ended": n })),
+    )
+    .await
+    .map_err(|e| internal(ctx, e))?;
+    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    Ok(n)
+}
