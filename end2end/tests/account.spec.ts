@@ -57,3 +57,41 @@ test('rename yourself, see your sessions, sign another one out, change the passw
   await other.close();
   expect(errors).toEqual([]);
 });
+
+test('a forgotten password is reset through the mail in the development outbox', async ({ page }) => {
+  const username = await signUp(page, 'forgot');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
+
+  await page.goto('/login');
+  await page.getByRole('link', { name: 'Forgot password?' }).click();
+  await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
+  await waitForHydration(page);
+  const errors = collectErrors(page);
+  await page.getByLabel('Email').fill(`${username}@example.com`);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await expect(page.getByRole('status')).toContainText('If an account uses this address');
+
+  // No SMTP relay in development: the mail waits in the outbox.
+  await page.goto('/dev/outbox');
+  const mail = page.getByRole('article', { name: `Mail to ${username}@example.com: Reset your Motto password` });
+  await expect(mail).toBeVisible();
+  const link = (await mail.locator('pre').innerText()).match(/http\S+\/reset-password#token=[0-9a-f]{64}/)![0];
+
+  await page.goto(link);
+  await waitForHydration(page);
+  await expect(page.getByLabel('Reset code')).toHaveValue(/^[0-9a-f]{64}$/);
+  await expect(page).toHaveURL(/\/reset-password$/); // the code left the address bar
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Set the new password' }).click();
+  await expect(page.getByRole('status')).toContainText('Your password is changed');
+
+  await page.getByRole('link', { name: 'Log in' }).last().click();
+  await waitForHydration(page);
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('link', { name: `Account: ${username}` })).toBeVisible();
+  expect(errors).toEqual([]);
+});

@@ -9,3 +9,4 @@ pub mod api_keys;
 pub mod auth;
 pub mod conversations;
 pub mod documents;
+pub mod password_reset;

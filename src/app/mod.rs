@@ -27,6 +27,7 @@ use pages::{
     home::HomePage,
     login::LoginPage,
     not_found::NotFound,
+    password_reset::{DevOutboxPage, ForgotPasswordPage, ResetPasswordPage},
     register::RegisterPage,
     setup::SetupPage,
 };
@@ -116,6 +117,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("login") view=LoginPage />
+                    <Route path=path!("forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("reset-password") view=ResetPasswordPage />
+                    <Route path=path!("dev/outbox") view=DevOutboxPage ssr=SsrMode::Async />
                     <Route path=path!("register") view=RegisterPage />
                     <Route path=path!("setup") view=SetupPage />
                     <Route path=path!("account") view=AccountPage />

@@ -17,6 +17,18 @@ pub struct SessionView {
     pub current: bool,
 }
 
+/// A mail in the development outbox (no SMTP relay configured).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// How long a password reset link works.
+pub const RESET_MINUTES: i64 = 30;
+
 /// A readable "browser on system" for a User-Agent header. Deliberately small: the
 /// families people recognise, with the browser's major version.
 pub fn describe_user_agent(ua: Option<&str>) -> String {

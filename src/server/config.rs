@@ -123,6 +123,19 @@ pub struct Settings {
     pub llm: Option<LlmSettings>,
     /// The longest lifetime an API key may be given (days, at most 365).
     pub api_key_max_days: u32,
+    /// Where mail goes (`SMTP_URL`); without it, development keeps mail in an
+    /// outbox page and production sends none.
+    pub smtp: Option<SmtpSettings>,
+    /// The sender of Motto's mail (`SMTP_FROM`).
+    pub mail_from: String,
+}
+
+/// An SMTP relay. The URL may carry credentials, so it is kept secret.
+#[derive(Clone, Debug)]
+pub struct SmtpSettings {
+    /// `smtps://user:pass@host:465`, `smtp://host:587?tls=required`, or plain
+    /// `smtp://127.0.0.1:25` to a relay on this machine.
+    pub url: SecretString,
 }
 
 /// An OpenAI-compatible chat-completions server (`LLM_*`).
@@ -769,6 +782,44 @@ impl Settings {
             r.error("API_KEY_MAX_DAYS", "must be between 1 and 365");
         }
 
+        let smtp = r.raw("SMTP_URL").and_then(|raw| match Url::parse(&raw) {
+            Ok(u) if (u.scheme() == "smtp" || u.scheme() == "smtps") && u.host().is_some() => {
+                let tls_required = u.scheme() == "smtps"
+                    || u.query_pairs().any(|(k, v)| k == "tls" && v == "required");
+                if prod && !tls_required && !is_loopback_host(&u) {
+                    r.error(
+                        "SMTP_URL",
+                        "sends mail (with reset links and the relay password) unencrypted to another machine in production; use smtps:// or add ?tls=required",
+                    );
+                }
+                Some(SmtpSettings {
+                    url: SecretString::from(raw),
+                })
+            }
+            _ => {
+                r.error(
+                    "SMTP_URL",
+                    format!(
+                        "{:?} is not an SMTP URL; use e.g. smtps://user:password@mail.example.com:465",
+                        redact_url(&raw)
+                    ),
+                );
+                None
+            }
+        });
+        let mail_from = r.raw("SMTP_FROM").unwrap_or_else(|| {
+            format!(
+                "Motto <motto@{}>",
+                public_url.host_str().unwrap_or("localhost")
+            )
+        });
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            r.error(
+                "SMTP_FROM",
+                "is not a mail address; use e.g. Motto <motto@example.com>",
+            );
+        }
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -798,6 +849,8 @@ impl Settings {
             upload_max_bytes,
             llm,
             api_key_max_days,
+            smtp,
+            mail_from,
         })
     }
 }
@@ -1116,6 +1169,26 @@ mod tests {
     fn asvs_3_4_2_production_refuses_wildcard_cors() {
         let err = prod(&[("CORS_ORIGINS", "*")]).unwrap_err();
         assert!(err.mentions("CORS_ORIGINS"));
+    }
+
+    #[test]
+    fn smtp_url_is_checked_and_production_refuses_plain_smtp_to_another_machine() {
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("SMTP_URL", "http://mail")]).unwrap_err();
+        assert!(err.mentions("SMTP_URL"), "{err}");
+        let s = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("SMTP_URL", "smtp://127.0.0.1:2525"),
+        ])
+        .unwrap();
+        assert!(s.smtp.is_some());
+        assert_eq!(s.mail_from, "Motto <motto@127.0.0.1>");
+        let err = prod(&[("SMTP_URL", "smtp://mail.example.com:25")]).unwrap_err();
+        assert!(err.mentions("SMTP_URL"), "{err}");
+        assert!(prod(&[("SMTP_URL", "smtp://mail.example.com:587?tls=required")]).is_ok());
+        assert!(prod(&[("SMTP_URL", "smtps://u:p@mail.example.com")]).is_ok());
+        let err =
+            settings(&[("SECRET_KEY", GOOD_KEY), ("SMTP_FROM", "not an address")]).unwrap_err();
+        assert!(err.mentions("SMTP_FROM"), "{err}");
     }
 
     #[test]

@@ -215,7 +215,9 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         ),
         None => Arc::new(services::assistant::Retrieval),
     };
+    let mailer = Arc::new(services::mail::Mailer::new(&settings)?);
     Ok(AppState {
+        mailer,
         assistant,
         replies: Arc::default(),
         leptos_options: leptos_options(&settings),

@@ -16,6 +16,8 @@ pub struct AppState {
     pub assistant: Arc<dyn super::services::assistant::Assistant>,
     /// Replies this instance is writing, so Stop can reach them.
     pub replies: Arc<super::services::conversations::Replies>,
+    /// Outgoing mail (SMTP, or the development outbox).
+    pub mailer: Arc<super::services::mail::Mailer>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

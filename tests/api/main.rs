@@ -11,6 +11,7 @@ mod conversations;
 mod documents;
 mod ops;
 mod pages;
+mod password_reset;
 mod rest;
 mod security;
 mod upload;

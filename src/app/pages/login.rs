@@ -31,6 +31,9 @@ pub fn LoginPage() -> impl IntoView {
                         autocomplete="current-password"
                         error=field_error(value, "password")
                     />
+                    <p class="text-sm">
+                        <a href="/forgot-password" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">"Forgot password?"</a>
+                    </p>
                     <FormError error=form_error(value) />
                     <SubmitButton label="Log in" pending_label="Logging in…" pending=action.pending() />
                 </div>

@@ -7,5 +7,6 @@ pub mod documents;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod password_reset;
 pub mod register;
 pub mod setup;

@@ -9,6 +9,8 @@ pub mod assistant;
 pub mod conversations;
 pub mod documents;
 pub mod llm;
+pub mod mail;
 pub mod markdown;
+pub mod password_reset;
 pub mod profile;
 pub mod tokens;
