@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import { createHmac } from 'node:crypto';
 import { collectErrors, PASSWORD, signUp, waitForHydration } from './helpers';
 
 const NEW_PASSWORD = 'copper meadow ribbon slowly';
@@ -92,6 +93,57 @@ test('a forgotten password is reset through the mail in the development outbox',
   await page.getByLabel('Username or email').fill(username);
   await page.getByLabel('Password').fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('link', { name: `Account: ${username}` })).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+function base32Decode(s: string): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of s.replace(/\s+/g, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const bytes: number[] = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s), computed independently of the server. */
+function totp(secret: Buffer, step: number): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const h = createHmac('sha1', secret).update(counter).digest();
+  const offset = h[19] & 0x0f;
+  const bin = ((h[offset] & 0x7f) << 24) | (h[offset + 1] << 16) | (h[offset + 2] << 8) | h[offset + 3];
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+test('turn on two-factor authentication, then log in with a code from the app', async ({ page }) => {
+  const username = await signUp(page, 'totp');
+  await page.getByRole('link', { name: 'Set up two-factor authentication' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Two-factor authentication' })).toBeVisible();
+  await waitForHydration(page);
+  const errors = collectErrors(page);
+  await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+  await expect(page.getByRole('img', { name: 'QR code for your authenticator app' }).locator('svg')).toBeVisible();
+  const secret = base32Decode(await page.getByTestId('totp-secret').innerText());
+  const step = Math.floor(Date.now() / 1000 / 30);
+  await page.getByLabel('Code from your app').fill(totp(secret, step));
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  const codes = page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem');
+  await expect(codes).toHaveCount(10);
+  await expect(page.getByRole('heading', { name: 'On', exact: true })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { name: 'Two-factor authentication' })).toBeVisible();
+  await expect(page.getByRole('link', { name: `Account: ${username}` })).toHaveCount(0);
+  await waitForHydration(page);
+  // The code used to turn it on is spent; the next step's code is within the skew.
+  await page.getByLabel('Authentication code').fill(totp(secret, step + 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('link', { name: `Account: ${username}` })).toBeVisible();
   expect(errors).toEqual([]);
 });

@@ -97,3 +97,27 @@ pub async fn admin_user_action(id: i64, action: String) -> Result<(), AppError> 
         .await
         .map_err(ctx::fail)
 }
+
+/// Who must use two-factor authentication.
+#[server(prefix = "/api", endpoint = "admin/settings/two_factor")]
+pub async fn two_factor_policy() -> Result<crate::domain::two_factor::TwoFactorPolicy, AppError> {
+    let call = ctx::call().await?;
+    admin(&call, "admin/settings").await?;
+    Ok(crate::server::services::two_factor::policy(&call.state).await)
+}
+
+#[server(prefix = "/api", endpoint = "admin/settings/two_factor/set")]
+pub async fn set_two_factor_policy(required_for: String) -> Result<(), AppError> {
+    use crate::{domain::two_factor::TwoFactorPolicy, server::services::two_factor};
+    let call = ctx::call().await?;
+    admin(&call, "admin/settings").await?;
+    let policy = TwoFactorPolicy::parse(&required_for).ok_or_else(|| {
+        ctx::fail(AppError::field(
+            "required_for",
+            "Choose nobody, administrators or everyone.",
+        ))
+    })?;
+    two_factor::set_policy(&call.state, policy, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}

@@ -156,6 +156,73 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
     let user = accounts::login(&call.state, &login, &password.into(), &call.audit)
         .await
         .map_err(ctx::fail)?;
+    if user.two_factor {
+        // Not signed in yet: the session only remembers, for a few minutes, whose
+        // password was right.
+        let pending = (user.id, chrono::Utc::now().timestamp());
+        let stash = async {
+            call.auth.session.cycle_id().await?;
+            call.auth
+                .session
+                .insert(SECOND_FACTOR_PENDING, pending)
+                .await
+        };
+        stash
+            .await
+            .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
+        let next = safe_next(next.as_deref());
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", &next)
+            .finish();
+        leptos_axum::redirect(&format!("/login/two-factor?{query}"));
+        return Ok(());
+    }
+    ctx::sign_in(&mut call, &user).await.map_err(ctx::fail)?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// Session key: the user whose password was checked, and when, until the second
+/// factor is given.
+#[cfg(feature = "ssr")]
+const SECOND_FACTOR_PENDING: &str = "motto.second_factor_pending";
+/// How long the second step may wait after the password.
+#[cfg(feature = "ssr")]
+const SECOND_FACTOR_WINDOW_SECS: i64 = 300;
+
+/// The second step of a login with two-factor authentication.
+#[server(prefix = "/api", endpoint = "login/two_factor")]
+pub async fn login_second_factor(code: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::{
+        domain::user::safe_next,
+        server::{db::users, services::accounts},
+    };
+    let mut call = ctx::call().await?;
+    let pending: Option<(i64, i64)> = call
+        .auth
+        .session
+        .get(SECOND_FACTOR_PENDING)
+        .await
+        .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
+    let now = chrono::Utc::now().timestamp();
+    let Some((user_id, _)) = pending.filter(|(_, at)| now - at < SECOND_FACTOR_WINDOW_SECS) else {
+        return Err(ctx::fail(AppError::form(
+            "This sign-in took too long or was not started: log in with your password again.",
+        )));
+    };
+    let user = users::find_by_id(&call.state.db, user_id)
+        .await
+        .map_err(|e| ctx::fail(ctx::internal(&call, e)))?
+        .filter(|u| !u.disabled && u.two_factor)
+        .ok_or_else(|| ctx::fail(AppError::form("Log in with your password again.")))?;
+    accounts::second_factor(&call.state, &user, &code, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    let _ = call
+        .auth
+        .session
+        .remove::<(i64, i64)>(SECOND_FACTOR_PENDING)
+        .await;
     ctx::sign_in(&mut call, &user).await.map_err(ctx::fail)?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())

@@ -10,3 +10,4 @@ pub mod auth;
 pub mod conversations;
 pub mod documents;
 pub mod password_reset;
+pub mod two_factor;

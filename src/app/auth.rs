@@ -1,7 +1,7 @@
 //! The signed-in user and the account actions, shared through context.
 
 use crate::{
-    api::auth::{get_current_user, CreateFirstAdmin, Login, Logout, Register},
+    api::auth::{get_current_user, CreateFirstAdmin, Login, LoginSecondFactor, Logout, Register},
     domain::user::CurrentUser,
     error::AppError,
 };
@@ -13,6 +13,7 @@ pub struct Auth {
     pub logout: ServerAction<Logout>,
     pub register: ServerAction<Register>,
     pub setup: ServerAction<CreateFirstAdmin>,
+    pub second_factor: ServerAction<LoginSecondFactor>,
     /// Reloads whenever one of the actions above completes.
     pub user: Resource<Result<Option<CurrentUser>, AppError>>,
 }
@@ -22,6 +23,7 @@ pub fn provide_auth() -> Auth {
     let logout = ServerAction::<Logout>::new();
     let register = ServerAction::<Register>::new();
     let setup = ServerAction::<CreateFirstAdmin>::new();
+    let second_factor = ServerAction::<LoginSecondFactor>::new();
     let user = Resource::new(
         move || {
             (
@@ -29,6 +31,7 @@ pub fn provide_auth() -> Auth {
                 logout.version().get(),
                 register.version().get(),
                 setup.version().get(),
+                second_factor.version().get(),
             )
         },
         |_| get_current_user(),
@@ -38,6 +41,7 @@ pub fn provide_auth() -> Auth {
         logout,
         register,
         setup,
+        second_factor,
         user,
     };
     provide_context(auth);

@@ -30,6 +30,7 @@ use pages::{
     password_reset::{DevOutboxPage, ForgotPasswordPage, ResetPasswordPage},
     register::RegisterPage,
     setup::SetupPage,
+    two_factor::{TwoFactorLoginPage, TwoFactorPage},
 };
 
 /// The HTML document around the app. Runs on the server only.
@@ -117,6 +118,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("login") view=LoginPage />
+                    <Route path=path!("login/two-factor") view=TwoFactorLoginPage />
+                    <Route path=path!("account/two-factor") view=TwoFactorPage />
                     <Route path=path!("forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("reset-password") view=ResetPasswordPage />
                     <Route path=path!("dev/outbox") view=DevOutboxPage ssr=SsrMode::Async />

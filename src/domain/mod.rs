@@ -7,4 +7,5 @@ pub mod api_key;
 pub mod conversation;
 pub mod document;
 pub mod theme;
+pub mod two_factor;
 pub mod user;

@@ -40,6 +40,8 @@ pub struct CurrentUser {
     pub username: String,
     pub email: String,
     pub role: Role,
+    /// Two-factor authentication is on.
+    pub two_factor: bool,
 }
 
 impl CurrentUser {

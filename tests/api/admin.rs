@@ -10,7 +10,7 @@ use motto::server::{
 use serde_json::Value;
 
 /// An administrator made as `motto create-admin` would, signed in.
-async fn admin(app: &TestApp, name: &str) -> (reqwest::Client, i64) {
+pub(crate) async fn admin(app: &TestApp, name: &str) -> (reqwest::Client, i64) {
     let input = NewAccount {
         username: name.into(),
         email: format!("{name}@example.com"),

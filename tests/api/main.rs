@@ -14,5 +14,6 @@ mod pages;
 mod password_reset;
 mod rest;
 mod security;
+mod two_factor;
 mod upload;
 mod xss;

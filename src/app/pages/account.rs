@@ -117,6 +117,16 @@ fn Account(
             </ActionForm>
         </section>
 
+        <section aria-labelledby="two-factor-heading" class=SECTION>
+            <h2 id="two-factor-heading" class="text-lg font-semibold">"Two-factor authentication"</h2>
+            <p class="mt-1 text-sm">
+                {if u.two_factor { "On: logging in needs a code from your authenticator app. " } else { "Off. " }}
+                <a href="/account/two-factor" class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+                    {if u.two_factor { "Manage two-factor authentication" } else { "Set up two-factor authentication" }}
+                </a>
+            </p>
+        </section>
+
         <Sessions password_version=password.version() />
 
         <section aria-labelledby="usage-heading" class=SECTION>

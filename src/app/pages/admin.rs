@@ -397,6 +397,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                         {(current < pages).then(|| view! { <a class=SECONDARY href=format!("/admin/users?q={qs}&page={}", current + 1)>"Next"</a> })}
                                     </span>
                                 </nav>
+                                <TwoFactorSetting />
                             }.into_any()
                         }
                         Err(e) => view! { <NotFoundView e=e /> }.into_any(),
@@ -404,6 +405,51 @@ pub fn AdminUsersPage() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// Who must use two-factor authentication.
+#[component]
+fn TwoFactorSetting() -> impl IntoView {
+    use crate::{
+        api::admin::{two_factor_policy, SetTwoFactorPolicy},
+        domain::two_factor::TwoFactorPolicy,
+    };
+    let set = ServerAction::<SetTwoFactorPolicy>::new();
+    let current = Resource::new(move || set.version().get(), |_| two_factor_policy());
+    let value = Signal::derive(move || set.value().get());
+    view! {
+        <section aria-labelledby="two-factor-policy-heading" class="mt-10">
+            <h2 id="two-factor-policy-heading" class="text-lg font-semibold">"Two-factor authentication"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let now = current.await.unwrap_or_default();
+                    view! {
+                        <ActionForm action=set attr:class="mt-3 space-y-3">
+                            <fieldset>
+                                <legend class="text-sm font-medium">"Required for"</legend>
+                                {[(TwoFactorPolicy::Nobody, "Nobody (each person chooses)"), (TwoFactorPolicy::Admins, "Administrators"), (TwoFactorPolicy::Everyone, "Everyone")]
+                                    .into_iter()
+                                    .map(|(p, label)| {
+                                        let id = format!("two-factor-{}", p.as_str());
+                                        view! {
+                                            <div class="flex items-center gap-2 text-sm">
+                                                <input type="radio" id=id.clone() name="required_for" value=p.as_str() checked=now == p class="h-4 w-4" />
+                                                <label for=id>{label}</label>
+                                            </div>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </fieldset>
+                            <p class="text-xs text-slate-500 dark:text-slate-400">"People who must use it and have not set it up are sent to set it up after they log in."</p>
+                            <p class="text-sm text-red-600 dark:text-red-400">{move || crate::app::components::form::field_error(value, "required_for").get()}</p>
+                            <button type="submit" class=SECONDARY>"Save"</button>
+                            {move || matches!(value.get(), Some(Ok(()))).then(|| view! { <span role="status" class="ml-3 text-sm text-emerald-700 dark:text-emerald-400">"Saved."</span> })}
+                        </ActionForm>
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 

@@ -10,3 +10,4 @@ pub mod not_found;
 pub mod password_reset;
 pub mod register;
 pub mod setup;
+pub mod two_factor;

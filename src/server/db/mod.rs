@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod documents;
 pub mod password_resets;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 
 use crate::server::config::DatabaseSettings;

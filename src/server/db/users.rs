@@ -16,6 +16,8 @@ pub struct UserRow {
     pub session_epoch: i64,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Two-factor authentication is on.
+    pub two_factor: bool,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -36,7 +38,7 @@ impl UserRow {
 }
 
 const USER_COLUMNS: &str = "id, username, email, password_hash, role, disabled, session_epoch, \
-                            created_at, last_login_at";
+                            created_at, last_login_at, (totp_secret IS NOT NULL) AS two_factor";
 
 pub struct NewUser<'a> {
     pub username: &'a str,

@@ -739,6 +739,10 @@ struct TokenRequest {
     /// Username or email.
     username: String,
     password: String,
+    /// The current code from the authenticator app (or a recovery code), for
+    /// accounts with two-factor authentication.
+    #[serde(default)]
+    otp: Option<String>,
 }
 
 #[utoipa::path(
@@ -760,7 +764,14 @@ async fn token(
 ) -> ApiResult {
     let input = body(input)?;
     let ctx = audit_context(&parts.extensions, &parts.headers, None);
-    let pair = tokens::exchange(&state, &input.username, &input.password.into(), &ctx).await?;
+    let pair = tokens::exchange(
+        &state,
+        &input.username,
+        &input.password.into(),
+        input.otp.as_deref(),
+        &ctx,
+    )
+    .await?;
     Ok(no_store(Json(pair).into_response()))
 }
 

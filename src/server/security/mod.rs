@@ -313,6 +313,14 @@ pub struct SecurityState {
     pub limiter: limits::RateLimiter,
     pub throttle: limits::LoginThrottle,
     pub dedupe: Dedupe,
+    /// Who must use two-factor authentication, as last read from the database and
+    /// when (read again after a few seconds, so every instance follows a change).
+    pub two_factor_policy: std::sync::Mutex<
+        Option<(
+            std::time::Instant,
+            crate::domain::two_factor::TwoFactorPolicy,
+        )>,
+    >,
 }
 
 impl SecurityState {
@@ -321,6 +329,7 @@ impl SecurityState {
             limiter: limits::RateLimiter::default(),
             throttle: limits::LoginThrottle::new(settings.login_throttle),
             dedupe: Dedupe::default(),
+            two_factor_policy: std::sync::Mutex::new(None),
         }
     }
 }

@@ -381,9 +381,16 @@ pub async fn login(
     let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
     let result = match (failure, user) {
         (None, Some(user)) => {
-            users::touch_last_login(&mut tx, user.id)
-                .await
-                .map_err(|e| internal(ctx, e))?;
+            // With two-factor on, the password is only the first step: the login
+            // succeeds (and is recorded so) once the second factor is checked.
+            let action = if user.two_factor {
+                "auth.login.password"
+            } else {
+                users::touch_last_login(&mut tx, user.id)
+                    .await
+                    .map_err(|e| internal(ctx, e))?;
+                "auth.login.success"
+            };
             let ctx = AuditContext {
                 actor_user_id: Some(user.id),
                 ..ctx.clone()
@@ -391,7 +398,7 @@ pub async fn login(
             audit::record(
                 &mut tx,
                 &ctx,
-                NewEvent::new("auth.login.success", Outcome::Success).target("user", user.id),
+                NewEvent::new(action, Outcome::Success).target("user", user.id),
             )
             .await
             .map_err(|e| internal(&ctx, e))?;
@@ -412,6 +419,59 @@ pub async fn login(
     };
     tx.commit().await.map_err(|e| internal(ctx, e))?;
     result
+}
+
+/// The second step of a login with two-factor authentication: the code (or a
+/// recovery code) for the user whose password was just checked. Throttled like
+/// the password, audited either way.
+pub async fn second_factor(
+    state: &AppState,
+    user: &UserRow,
+    code: &str,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    let key = login_key(&user.username);
+    let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
+    if let Err(wait) = state.security.throttle.check(&key, ip) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    let ctx = AuditContext {
+        actor_user_id: Some(user.id),
+        ..ctx.clone()
+    };
+    match super::two_factor::verify(state, user, code, &ctx).await {
+        Ok(method) => {
+            state.security.throttle.success(&key, ip);
+            let mut tx = state.db.begin().await.map_err(|e| internal(&ctx, e))?;
+            users::touch_last_login(&mut tx, user.id)
+                .await
+                .map_err(|e| internal(&ctx, e))?;
+            audit::record(
+                &mut tx,
+                &ctx,
+                NewEvent::new("auth.login.success", Outcome::Success)
+                    .target("user", user.id)
+                    .details(serde_json::json!({ "second_factor": method })),
+            )
+            .await
+            .map_err(|e| internal(&ctx, e))?;
+            tx.commit().await.map_err(|e| internal(&ctx, e))?;
+            Ok(())
+        }
+        Err(e @ AppError::Validation(_)) => {
+            state.security.throttle.failure(&key, ip);
+            let event = NewEvent::new("auth.login.failure", Outcome::Failure)
+                .target("user", user.id)
+                .details(serde_json::json!({ "reason": "bad_second_factor" }));
+            audit::record_now(&state.db, &ctx, event)
+                .await
+                .map_err(|e| internal(&ctx, e))?;
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn record_logout(

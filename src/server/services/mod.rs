@@ -14,3 +14,4 @@ pub mod markdown;
 pub mod password_reset;
 pub mod profile;
 pub mod tokens;
+pub mod two_factor;

@@ -42,7 +42,7 @@ async fn load(state: &AppState, user: i64, ctx: &AuditContext) -> Result<UserRow
 
 /// The current password, checked like a login: the same throttle (so a stolen
 /// session cannot guess it quickly), a failure audited.
-async fn reauthenticate(
+pub(crate) async fn reauthenticate(
     state: &AppState,
     user: &UserRow,
     password: &SecretString,

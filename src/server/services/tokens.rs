@@ -135,9 +135,25 @@ pub async fn exchange(
     state: &AppState,
     login: &str,
     password: &SecretString,
+    otp: Option<&str>,
     ctx: &AuditContext,
 ) -> Result<TokenPair, AppError> {
     let user = accounts::login(state, login, password, ctx).await?;
+    if user.two_factor {
+        match otp.filter(|c| !c.trim().is_empty()) {
+            Some(code) => accounts::second_factor(state, &user, code, ctx).await?,
+            None => {
+                return Err(AppError::field(
+                    "otp",
+                    "This account uses two-factor authentication: send the current code from the app as otp.",
+                ))
+            }
+        }
+    } else if super::two_factor::policy(state).await.requires(user.role()) {
+        return Err(AppError::form(
+            "Set up two-factor authentication in Motto first: an administrator requires it for your account.",
+        ));
+    }
     let pair = issue(state, user.id, user.session_epoch, None, ctx).await?;
     let mut ctx = ctx.clone();
     ctx.actor_user_id = Some(user.id);
