@@ -147,3 +147,33 @@ test('turn on two-factor authentication, then log in with a code from the app', 
   await expect(page.getByRole('link', { name: `Account: ${username}` })).toBeVisible();
   expect(errors).toEqual([]);
 });
+
+test('the theme chosen in the preferences stays, here and in another browser', async ({ page, browser }) => {
+  const username = await signUp(page, 'theme');
+  await waitForHydration(page);
+  const errors = collectErrors(page);
+  await page.getByRole('radio', { name: 'Dark' }).check();
+  await page.getByLabel('Time zone').selectOption('Asia/Tokyo');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await expect(page.locator('html')).toHaveClass(/dark/);
+  await page.reload();
+  await expect(page.locator('html')).toHaveClass(/dark/);
+  await expect(page.getByLabel('Time zone')).toHaveValue('Asia/Tokyo');
+
+  const other = await browser.newContext();
+  const second = await other.newPage();
+  await second.goto('/login');
+  await waitForHydration(second);
+  await second.getByLabel('Username or email').fill(username);
+  await second.getByLabel('Password').fill(PASSWORD);
+  await second.getByRole('button', { name: 'Log in' }).click();
+  await expect(second.getByRole('link', { name: `Account: ${username}` })).toBeVisible();
+  await second.goto('/account');
+  await expect(second.locator('html')).toHaveClass(/dark/);
+  // Times are shown in the chosen zone.
+  await waitForHydration(second);
+  await expect(second.getByRole('region', { name: "Where you're signed in" }).locator('time').first()).toContainText(/GMT\+9|JST/);
+  await other.close();
+  expect(errors).toEqual([]);
+});

@@ -26,7 +26,7 @@ test('a new person registers, logs out, logs in and sees their name', async ({ p
   await register(page, username);
 
   await expect(page).toHaveURL(/\/account$/);
-  await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Your account' })).toBeVisible();
   await expect(page.getByLabel('Email', { exact: true })).toHaveValue(`${username}@example.com`);
   await expect(page.getByRole('link', { name: `Account: ${username}` })).toBeVisible();
 
@@ -59,7 +59,7 @@ test('a protected page sends a visitor to log in and back', async ({ page }) => 
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page).toHaveURL(/\/account$/);
-  await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Your account' })).toBeVisible();
 });
 
 test('a wrong password shows an error next to the form', async ({ page }) => {

@@ -93,3 +93,48 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
         .await
         .map_err(ctx::fail)
 }
+
+/// Delete the account for good (password and username as confirmation); signs out.
+#[server(prefix = "/api", endpoint = "account/delete")]
+pub async fn delete_account(password: String, confirm_username: String) -> Result<(), AppError> {
+    use crate::server::services::your_data;
+    let mut call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    your_data::delete_account(
+        &call.state,
+        user,
+        &password.into(),
+        &confirm_username,
+        &call.audit,
+    )
+    .await
+    .map_err(ctx::fail)?;
+    call.auth
+        .logout()
+        .await
+        .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
+    leptos_axum::redirect("/?account=deleted");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "account/preferences")]
+pub async fn get_preferences() -> Result<crate::domain::account::Preferences, AppError> {
+    use crate::server::services::profile;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    profile::preferences(&call.state, user, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+#[server(prefix = "/api", endpoint = "account/preferences/set")]
+pub async fn save_preferences(theme: String, time_zone: String) -> Result<(), AppError> {
+    use crate::server::services::profile;
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    let theme = profile::set_preferences(&call.state, user, &theme, &time_zone, &call.audit)
+        .await
+        .map_err(ctx::fail)?;
+    ctx::set_theme_cookie(&call, theme);
+    Ok(())
+}

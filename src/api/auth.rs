@@ -72,6 +72,26 @@ pub(crate) mod ctx {
         crate::server::services::accounts::internal(&call.audit, anyhow::anyhow!("{e}"))
     }
 
+    /// Set the theme cookie on this answer, so the next page renders in it.
+    pub fn set_theme_cookie(call: &Call, theme: crate::domain::theme::Theme) {
+        let secure = if call.state.settings.public_url.scheme() == "https" {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+            crate::domain::theme::THEME_COOKIE,
+            theme.as_str()
+        );
+        if let (Some(res), Ok(v)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(&cookie),
+        ) {
+            res.append_header(http::header::SET_COOKIE, v);
+        }
+    }
+
     /// Re-bind the session to the user as they are now (new name, new epoch).
     pub async fn refresh_user(call: &mut Call, user: &UserRow) -> Result<(), AppError> {
         let auth_user = call.auth.backend.auth_user(user);
@@ -108,6 +128,8 @@ pub(crate) mod ctx {
         )
         .await
         .map_err(|e| internal(&e))?;
+        // The account's theme follows the person to any browser they log in from.
+        set_theme_cookie(call, crate::domain::theme::Theme::parse(&user.theme));
         Ok(())
     }
 }

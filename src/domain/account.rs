@@ -119,3 +119,13 @@ mod tests {
         assert_eq!(d(Some("  ")), "Unknown device");
     }
 }
+
+/// A person's preferences, with the time zones they can choose from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    pub theme: super::theme::Theme,
+    /// `None`: the browser's.
+    pub time_zone: Option<String>,
+    /// Every IANA zone name the server knows.
+    pub zones: Vec<String>,
+}

@@ -42,6 +42,8 @@ pub struct CurrentUser {
     pub role: Role,
     /// Two-factor authentication is on.
     pub two_factor: bool,
+    /// The IANA time zone times are shown in; `None`: the browser's.
+    pub time_zone: Option<String>,
 }
 
 impl CurrentUser {

@@ -69,6 +69,10 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(routes::api_v1::router())
         .route(routes::admin::EXPORT_PATH, get(routes::admin::export))
         .route(
+            routes::account::EXPORT_PATH,
+            axum::routing::post(routes::account::export),
+        )
+        .route(
             routes::conversations::SEND_PATH,
             axum::routing::post(routes::conversations::send),
         )

@@ -263,3 +263,69 @@ db_test!(
         assert!(actions.contains(&"account.session.end_others".to_string()));
     }
 );
+
+db_test!(preferences_follow_the_person_to_any_browser, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let alice = signed_up(&app, "alice").await;
+    let set = |theme: &'static str, zone: &'static str| {
+        let app = &app;
+        let alice = &alice;
+        async move {
+            app.call(
+                alice,
+                "account/preferences/set",
+                &[("theme", theme), ("time_zone", zone)],
+            )
+            .await
+        }
+    };
+    let e = json(set("purple", "Mars/Olympus").await).await.to_string();
+    assert!(
+        e.contains("\"theme\"") && e.contains("\"time_zone\""),
+        "{e}"
+    );
+    let res = set("dark", "Europe/Paris").await;
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("motto_theme=dark;"), "{cookie}");
+    let prefs = json(app.call(&alice, "account/preferences", &[]).await).await;
+    assert_eq!(prefs["theme"], "Dark");
+    assert_eq!(prefs["time_zone"], "Europe/Paris");
+    assert!(prefs["zones"].as_array().unwrap().len() > 300);
+    // Another browser gets the theme at login, and the zone with the user.
+    let other = app.new_client();
+    let res = app.login_with(&other, "alice", GOOD_PASSWORD).await;
+    let cookies: Vec<_> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("motto_theme=dark;")),
+        "{cookies:?}"
+    );
+    let page = other
+        .get(format!("{}/account", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-theme=\"dark\""),
+        "the page renders dark"
+    );
+    assert_eq!(
+        json(app.call(&other, "me", &[]).await).await["time_zone"],
+        "Europe/Paris"
+    );
+    // Back to the browser's zone.
+    assert_eq!(set("system", "").await.status(), 200);
+    assert!(json(app.call(&alice, "me", &[]).await).await["time_zone"].is_null());
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"account.preferences.change".to_string()));
+});

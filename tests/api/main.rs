@@ -17,3 +17,4 @@ mod security;
 mod two_factor;
 mod upload;
 mod xss;
+mod your_data;

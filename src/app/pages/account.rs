@@ -1,6 +1,9 @@
 use crate::{
     api::{
-        account::{list_sessions, ChangeIdentity, ChangePassword, EndOtherSessions, EndSession},
+        account::{
+            get_preferences, list_sessions, ChangeIdentity, ChangePassword, DeleteAccount,
+            EndOtherSessions, EndSession, SavePreferences,
+        },
         conversations::conversation_usage,
     },
     app::{
@@ -100,6 +103,8 @@ fn Account(
             </ActionForm>
         </section>
 
+        <PreferencesSection />
+
         <section aria-labelledby="password-heading" class=SECTION>
             <h2 id="password-heading" class="text-lg font-semibold">"Password"</h2>
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
@@ -128,6 +133,8 @@ fn Account(
         </section>
 
         <Sessions password_version=password.version() />
+
+        <YourData />
 
         <section aria-labelledby="usage-heading" class=SECTION>
             <h2 id="usage-heading" class="text-lg font-semibold">"Assistant usage"</h2>
@@ -214,6 +221,99 @@ fn Sessions(password_version: RwSignal<usize>) -> impl IntoView {
                     }
                 })}
             </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn YourData() -> impl IntoView {
+    let delete = ServerAction::<DeleteAccount>::new();
+    let value = Signal::derive(move || delete.value().get());
+    // Gone: load the home page afresh, signed out.
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            #[cfg(feature = "hydrate")]
+            {
+                let _ = window().location().set_href("/?account=deleted");
+            }
+        }
+    });
+    view! {
+        <section aria-labelledby="data-heading" class=SECTION>
+            <h2 id="data-heading" class="text-lg font-semibold">"Your data"</h2>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                "One zip file with every document (all versions, trash included), every conversation with its messages, and your account and API key details (never the keys)."
+            </p>
+            <form method="post" action="/account/export" class="mt-3">
+                <button type="submit" class=QUIET>"Download your data"</button>
+            </form>
+            <h3 class="mt-8 font-semibold text-red-700 dark:text-red-400">"Delete your account"</h3>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                "Deletes your documents, conversations, API keys and sessions for good. The security log keeps its records of what was done, under your account's number only, not your name."
+            </p>
+            <ActionForm action=delete attr:class="mt-3 space-y-4">
+                <FormError error=form_error(value) />
+                <Field label="Type your username to confirm" name="confirm_username" autocomplete="off" hint="Exactly as it appears in the header." error=field_error(value, "confirm_username") />
+                <Field label="Your password" name="password" input_type="password" autocomplete="current-password" error=field_error(value, "password") />
+                <button type="submit" class="rounded-md border border-red-300 px-4 py-2 text-sm font-semibold text-red-700 hover:bg-red-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950">"Delete my account"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn PreferencesSection() -> impl IntoView {
+    use crate::domain::theme::Theme;
+    let save = ServerAction::<SavePreferences>::new();
+    let value = Signal::derive(move || save.value().get());
+    let prefs = Resource::new(|| (), |_| get_preferences());
+    // Everything on the page (theme, times, the header) follows: load it afresh.
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(()))) {
+            #[cfg(feature = "hydrate")]
+            {
+                let _ = window().location().reload();
+            }
+        }
+    });
+    view! {
+        <section aria-labelledby="preferences-heading" class=SECTION>
+            <h2 id="preferences-heading" class="text-lg font-semibold">"Preferences"</h2>
+            <Suspense fallback=|| view! { <p class="mt-3 text-sm">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let Ok(p) = prefs.await else { return ().into_any() };
+                    let zone = p.time_zone.clone().unwrap_or_default();
+                    view! {
+                        <ActionForm action=save attr:class="mt-4 space-y-4">
+                            <FormError error=form_error(value) />
+                            <fieldset>
+                                <legend class="text-sm font-medium">"Theme"</legend>
+                                <div class="mt-1 flex gap-4">
+                                    {[Theme::System, Theme::Light, Theme::Dark].into_iter().map(|t| {
+                                        let id = format!("theme-{}", t.as_str());
+                                        view! {
+                                            <div class="flex items-center gap-2 text-sm">
+                                                <input type="radio" id=id.clone() name="theme" value=t.as_str() checked=p.theme == t class="h-4 w-4" />
+                                                <label for=id>{t.label()}</label>
+                                            </div>
+                                        }
+                                    }).collect_view()}
+                                </div>
+                                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">"Used in every browser you log in from; the Theme button in the header changes only this browser."</p>
+                            </fieldset>
+                            <div class="space-y-1">
+                                <label for="field-time_zone" class="block text-sm font-medium">"Time zone"</label>
+                                <select id="field-time_zone" name="time_zone" class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900" aria-describedby="field-time_zone-error">
+                                    <option value="" selected=zone.is_empty()>"This browser's time zone"</option>
+                                    {p.zones.iter().map(|z| view! { <option value=z.clone() selected=*z == zone>{z.clone()}</option> }).collect_view()}
+                                </select>
+                                <p id="field-time_zone-error" class="text-sm text-red-600 dark:text-red-400">{move || field_error(value, "time_zone").get()}</p>
+                            </div>
+                            <button type="submit" class=SAVE>"Save preferences"</button>
+                        </ActionForm>
+                    }.into_any()
+                })}
+            </Suspense>
         </section>
     }
 }

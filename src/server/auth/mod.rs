@@ -49,6 +49,7 @@ pub struct AuthUser {
     pub email: String,
     pub role: Role,
     pub two_factor: bool,
+    pub time_zone: Option<String>,
     /// HMAC of the user id and session epoch: when the epoch moves, every session's
     /// stored hash stops matching and axum-login ends it.
     auth_hash: Vec<u8>,
@@ -71,6 +72,7 @@ impl AuthUser {
             email: self.email.clone(),
             role: self.role,
             two_factor: self.two_factor,
+            time_zone: self.time_zone.clone(),
         }
     }
 }
@@ -126,6 +128,7 @@ impl Backend {
             email: row.email.clone(),
             role: row.role(),
             two_factor: row.two_factor,
+            time_zone: row.time_zone.clone(),
             auth_hash,
         }
     }

@@ -18,6 +18,8 @@ pub struct UserRow {
     pub last_login_at: Option<DateTime<Utc>>,
     /// Two-factor authentication is on.
     pub two_factor: bool,
+    pub theme: String,
+    pub time_zone: Option<String>,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -38,7 +40,8 @@ impl UserRow {
 }
 
 const USER_COLUMNS: &str = "id, username, email, password_hash, role, disabled, session_epoch, \
-                            created_at, last_login_at, (totp_secret IS NOT NULL) AS two_factor";
+                            created_at, last_login_at, (totp_secret IS NOT NULL) AS two_factor, \
+                            theme, time_zone";
 
 pub struct NewUser<'a> {
     pub username: &'a str,
@@ -165,6 +168,24 @@ pub async fn set_password(tx: &mut Tx, id: i64, hash: &str) -> Result<(), DbErro
                updated_at = $2 WHERE id = $3";
     on_tx!(tx, conn => sqlx::query(sql)
         .bind(hash)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn set_preferences(
+    tx: &mut Tx,
+    id: i64,
+    theme: &str,
+    time_zone: Option<&str>,
+) -> Result<(), DbError> {
+    let sql = "UPDATE users SET theme = $1, time_zone = $2, updated_at = $3 WHERE id = $4";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(theme)
+        .bind(time_zone)
         .bind(Utc::now())
         .bind(id)
         .execute(&mut *conn)

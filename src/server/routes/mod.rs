@@ -1,6 +1,7 @@
 //! Plain axum routes (outside Leptos): operations endpoints, file uploads,
 //! conversation replies and exports.
 
+pub mod account;
 pub mod admin;
 pub mod api_v1;
 pub mod conversations;

@@ -509,9 +509,9 @@ pub async fn act(
     audit::record(
         &mut tx,
         ctx,
-        NewEvent::new(action.audit_action(), Outcome::Success)
-            .target("user", target)
-            .details(serde_json::json!({ "username": user.username })),
+        // The target by number only: the log must not keep a name after the
+        // account is deleted (the page shows the current name beside the number).
+        NewEvent::new(action.audit_action(), Outcome::Success).target("user", target),
     )
     .await
     .map_err(internal_err)?;

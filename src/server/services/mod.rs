@@ -15,3 +15,4 @@ pub mod password_reset;
 pub mod profile;
 pub mod tokens;
 pub mod two_factor;
+pub mod your_data;

@@ -309,3 +309,67 @@ pub async fn end_other_sessions(
     tx.commit().await.map_err(|e| internal(ctx, e))?;
     Ok(n)
 }
+
+/// The person's preferences, with the zones they can choose from.
+pub async fn preferences(
+    state: &AppState,
+    user_id: i64,
+    ctx: &AuditContext,
+) -> Result<crate::domain::account::Preferences, AppError> {
+    let user = load(state, user_id, ctx).await?;
+    Ok(crate::domain::account::Preferences {
+        theme: crate::domain::theme::Theme::parse(&user.theme),
+        time_zone: user.time_zone,
+        zones: chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|z| z.name().to_string())
+            .collect(),
+    })
+}
+
+/// Save the preferences: the theme (`system`, `light`, `dark`) and an IANA time
+/// zone (empty: the browser's).
+pub async fn set_preferences(
+    state: &AppState,
+    user_id: i64,
+    theme: &str,
+    time_zone: &str,
+    ctx: &AuditContext,
+) -> Result<crate::domain::theme::Theme, AppError> {
+    use crate::domain::theme::Theme;
+    let mut errors = Vec::new();
+    let parsed = Theme::parse(theme);
+    if parsed.as_str() != theme {
+        errors.push(FieldError {
+            field: "theme".into(),
+            message: "Choose System, Light or Dark.".into(),
+        });
+    }
+    let zone = time_zone.trim();
+    if !zone.is_empty() && zone.parse::<chrono_tz::Tz>().is_err() {
+        errors.push(FieldError {
+            field: "time_zone".into(),
+            message: "Choose a time zone from the list.".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let user = load(state, user_id, ctx).await?;
+    let zone = (!zone.is_empty()).then_some(zone);
+    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    users::set_preferences(&mut tx, user.id, parsed.as_str(), zone)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    audit::record(
+        &mut tx,
+        ctx,
+        NewEvent::new("account.preferences.change", Outcome::Success)
+            .target("user", user.id)
+            .details(serde_json::json!({ "theme": parsed.as_str(), "time_zone": zone })),
+    )
+    .await
+    .map_err(|e| internal(ctx, e))?;
+    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    Ok(parsed)
+}

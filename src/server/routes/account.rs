@@ -1,0 +1,42 @@
+//! `POST /account/export`: everything the signed-in person owns, as a zip file.
+//! A plain form post (no JavaScript needed), behind the same CSRF check as every
+//! other state-changing request.
+
+use crate::{
+    error::AppError,
+    server::{
+        auth::{audit_context, AuthSession},
+        services::your_data,
+        state::AppState,
+    },
+};
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+};
+
+pub const EXPORT_PATH: &str = "/account/export";
+
+pub async fn export(State(state): State<AppState>, auth: AuthSession, req: Request) -> Response {
+    let Some(user) = auth.user.as_ref().map(|u| u.id) else {
+        return AppError::Unauthorized.into_response();
+    };
+    let ctx = audit_context(req.extensions(), req.headers(), Some(user));
+    match your_data::export(&state, user, &ctx).await {
+        Ok((name, bytes)) => {
+            let mut res = bytes.into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/zip"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => e.into_response(),
+    }
+}
