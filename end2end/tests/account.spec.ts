@@ -133,6 +133,7 @@ test('turn on two-factor authentication, then log in with a code from the app', 
   await expect(page.getByRole('heading', { name: 'On', exact: true })).toBeVisible();
 
   await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
   await page.goto('/login');
   await waitForHydration(page);
   await page.getByLabel('Username or email').fill(username);

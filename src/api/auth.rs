@@ -182,6 +182,15 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
         // Not signed in yet: the session only remembers, for a few minutes, whose
         // password was right.
         let pending = (user.id, chrono::Utc::now().timestamp());
+        // Whoever this browser was signed in as before is signed out first: until
+        // the second factor, it is nobody's.
+        if call.auth.user.is_some() {
+            crate::server::auth::end_registered_session(&call.state.db, &call.auth.session).await;
+            call.auth
+                .logout()
+                .await
+                .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
+        }
         let stash = async {
             call.auth.session.cycle_id().await?;
             call.auth

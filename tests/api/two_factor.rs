@@ -111,6 +111,10 @@ db_test!(two_factor_from_enrolment_to_login_to_recovery, |backend| {
         .await
         .starts_with("/login/two-factor?next=%2Fdocuments"));
     assert!(!signed_in(&app, &c).await);
+    // A browser signed in as someone else is nobody's between the two steps.
+    let bob = signed_up(&app, "bob").await;
+    password_step(&app, &bob, "alice").await;
+    assert!(!signed_in(&app, &bob).await);
     // The code used to confirm is spent (replay), a wrong one fails.
     assert_eq!(second_step(&app, &c, &code(&secret, step_now())).await, 422);
     assert_eq!(second_step(&app, &c, "123456").await, 422);
