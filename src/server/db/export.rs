@@ -1,19 +1,8 @@
 //! Everything one person owns, read for their data export; and the account's end.
 
-use super::{Db, DbError, Tx};
+use super::{documents::DocumentRow, Db, DbError, Tx};
 use crate::{on_pool, on_tx};
 use chrono::{DateTime, Utc};
-
-#[derive(Debug, sqlx::FromRow)]
-pub struct DocumentRow {
-    pub id: i64,
-    pub title: String,
-    pub body: String,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-}
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct RevisionRow {
