@@ -37,6 +37,21 @@ enum Command {
     Migrate,
     /// Check the audit log's hash chain; exits 1 and names the first broken event.
     VerifyAudit,
+    /// SQLite: write a consistent copy of the database to PATH while Motto runs,
+    /// and check it (integrity and audit chain). PostgreSQL: use pg_dump.
+    Backup {
+        /// The new backup file (never overwritten).
+        path: std::path::PathBuf,
+    },
+    /// SQLite: replace the database with a checked backup. Motto must be stopped;
+    /// the current database is kept beside it.
+    Restore {
+        /// The backup file to restore.
+        path: std::path::PathBuf,
+        /// Replace an existing database without asking.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Create an administrator. The password is read from a prompt, or from standard
     /// input when it is not a terminal (never from the command line).
     CreateAdmin {
@@ -101,6 +116,8 @@ pub fn main() -> ExitCode {
             Command::Serve => serve(settings).await,
             Command::Init | Command::Migrate => init(&settings, &command).await,
             Command::VerifyAudit => verify_audit(&settings).await,
+            Command::Backup { path } => super::backup::backup(&settings, &path).await,
+            Command::Restore { path, yes } => super::backup::restore(&settings, &path, yes).await,
             Command::CreateAdmin { username, email } => {
                 create_admin(settings, &username, &email).await
             }
@@ -141,6 +158,8 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         environment = %settings.environment,
         "starting"
     );
+    // One server per SQLite database, and `motto restore` waits for it to stop.
+    let _instance_lock = super::backup::take_instance_lock(&settings)?;
     let state = super::prepare(settings).await?;
     match crate::server::services::accounts::issue_setup_code_if_no_admin(&state).await {
         Ok(Some(code)) => println!(

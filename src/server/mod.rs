@@ -1,6 +1,7 @@
 //! The server: router, start-up and shutdown. Compiled only with the `ssr` feature.
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -302,6 +302,14 @@ impl TestApp {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
     }
+
+    /// Stop the server and close its pool, keeping the database and its directory.
+    pub async fn stop_keeping_db(self) -> TestDb {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        self.state.db.close().await;
+        self.db
+    }
 }
 
 /// Run the `motto` binary with a clean environment plus `vars`, in `cwd`.

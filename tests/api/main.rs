@@ -6,6 +6,7 @@ mod account;
 mod accounts;
 mod admin;
 mod audit;
+mod backup;
 mod cli;
 mod conversations;
 mod documents;
