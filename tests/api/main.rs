@@ -10,6 +10,7 @@ mod backup;
 mod cli;
 mod conversations;
 mod documents;
+mod faults;
 mod ops;
 mod pages;
 mod password_reset;
