@@ -128,6 +128,8 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// The sender of Motto's mail (`SMTP_FROM`).
     pub mail_from: String,
+    /// Bearer token for `/metrics`; unset: no metrics endpoint.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// An SMTP relay. The URL may carry credentials, so it is kept secret.
@@ -820,6 +822,15 @@ impl Settings {
             );
         }
 
+        let metrics_token = r.raw("METRICS_TOKEN");
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 32) {
+            r.error(
+                "METRICS_TOKEN",
+                "must be at least 32 characters (e.g. the output of `motto generate-key`)",
+            );
+        }
+        let metrics_token = metrics_token.map(SecretString::from);
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -851,6 +862,7 @@ impl Settings {
             api_key_max_days,
             smtp,
             mail_from,
+            metrics_token,
         })
     }
 }

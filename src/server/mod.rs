@@ -5,6 +5,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod metrics;
 pub mod request_id;
 pub mod routes;
 pub mod security;
@@ -69,6 +70,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .merge(routes::api_v1::router())
         .route(routes::admin::EXPORT_PATH, get(routes::admin::export))
+        .route("/metrics", get(metrics::scrape))
         .route(
             routes::account::EXPORT_PATH,
             axum::routing::post(routes::account::export),
@@ -131,6 +133,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         None => router,
     };
     router
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), security::headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -227,6 +230,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
     let mailer = Arc::new(services::mail::Mailer::new(&settings)?);
     Ok(AppState {
         mailer,
+        metrics: Arc::default(),
         assistant,
         replies: Arc::default(),
         leptos_options: leptos_options(&settings),

@@ -18,6 +18,8 @@ pub struct AppState {
     pub replies: Arc<super::services::conversations::Replies>,
     /// Outgoing mail (SMTP, or the development outbox).
     pub mailer: Arc<super::services::mail::Mailer>,
+    /// Prometheus counters and histograms (`/metrics`).
+    pub metrics: Arc<super::metrics::Metrics>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

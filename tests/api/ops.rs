@@ -106,3 +106,77 @@ db_test!(in_flight_requests_finish_after_shutdown_starts, |backend| {
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "finished");
 });
+
+db_test!(metrics_are_served_to_the_token_holder_only, |backend| {
+    const TOKEN: &str = "metrics-5c0e7a1f9b3d8e2a6c4f0b9d7e5a3c1f";
+    let app = TestApp::spawn_with_vars(
+        backend,
+        &[("METRICS_TOKEN", TOKEN), ("RATE_LIMIT_API", "1/min")],
+    )
+    .await;
+    let scrape = |token: Option<&'static str>| {
+        let url = format!("{}/metrics", app.url);
+        async move {
+            let mut req = reqwest::Client::new().get(url);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    assert_eq!(scrape(None).await.status(), 401);
+    assert_eq!(
+        scrape(Some("metrics-wrong-wrong-wrong-wrong-wrong-wr"))
+            .await
+            .status(),
+        401
+    );
+    // Some traffic: pages, a failed login, a rate-limited API call.
+    for _ in 0..3 {
+        assert_eq!(app.get("/health").await.status(), 200);
+    }
+    assert_eq!(app.get("/documents/12345").await.status(), 303);
+    app.login("nobody", "wrong password entirely").await;
+    for _ in 0..2 {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/me", app.url))
+            .bearer_auth("motto_x")
+            .send()
+            .await
+            .unwrap();
+    }
+    let res = scrape(Some(TOKEN)).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 3"),
+        "{text}"
+    );
+    // Routes are templates, not raw paths.
+    assert!(text.contains("route=\"/documents/{id}\""), "{text}");
+    assert!(!text.contains("12345"), "{text}");
+    assert!(
+        text.contains(
+            "http_request_duration_seconds_bucket{method=\"GET\",route=\"/health\",le=\"+Inf\"} 3"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("login_failures_total 1"), "{text}");
+    assert!(
+        text.contains("rate_limited_total{class=\"api\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("db_pool_connections{state=\"idle\"}"),
+        "{text}"
+    );
+});
+
+db_test!(metrics_are_off_without_a_token, |backend| {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(app.get("/metrics").await.status(), 404);
+});

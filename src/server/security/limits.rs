@@ -116,6 +116,7 @@ pub async fn record_rate_limited(
     kind: &str,
     key: &str,
 ) {
+    state.metrics.rate_limited(kind);
     if !state
         .security
         .dedupe

@@ -376,7 +376,10 @@ pub async fn login(
     };
     match failure {
         None => state.security.throttle.success(&key, ip),
-        Some(_) => state.security.throttle.failure(&key, ip),
+        Some(_) => {
+            state.security.throttle.failure(&key, ip);
+            state.metrics.login_failure();
+        }
     }
     let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
     let result = match (failure, user) {
@@ -462,6 +465,7 @@ pub async fn second_factor(
         }
         Err(e @ AppError::Validation(_)) => {
             state.security.throttle.failure(&key, ip);
+            state.metrics.login_failure();
             let event = NewEvent::new("auth.login.failure", Outcome::Failure)
                 .target("user", user.id)
                 .details(serde_json::json!({ "reason": "bad_second_factor" }));

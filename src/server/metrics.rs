@@ -1,0 +1,229 @@
+//! Prometheus metrics at `/metrics` (text format 0.0.4): request counts and latency
+//! histograms by route, database pool usage, login failures and rate-limit hits.
+//! Off unless `METRICS_TOKEN` is set; then scrapes must send it as a bearer token.
+//! Kept by hand (a few maps behind mutexes): no extra dependency, nothing global.
+
+use super::{db::Db, state::AppState};
+use axum::{
+    extract::{MatchedPath, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use secrecy::ExposeSecret;
+use std::{
+    collections::BTreeMap,
+    fmt::Write,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex,
+    },
+    time::Instant,
+};
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    /// Counts per bucket (not cumulative; summed when rendered).
+    buckets: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    durations: Mutex<BTreeMap<(String, String), Histogram>>,
+    rate_limited: Mutex<BTreeMap<String, u64>>,
+    login_failures: AtomicU64,
+}
+
+impl Metrics {
+    pub fn login_failure(&self) {
+        self.login_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn rate_limited(&self, class: &str) {
+        *self
+            .rate_limited
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(class.to_string())
+            .or_default() += 1;
+    }
+
+    fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default() += 1;
+        let mut durations = self.durations.lock().unwrap_or_else(|e| e.into_inner());
+        let h = durations
+            .entry((method.to_string(), route.to_string()))
+            .or_default();
+        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
+            h.buckets[i] += 1;
+        }
+        h.sum += seconds;
+        h.count += 1;
+    }
+
+    /// The text exposition of everything, with the pool read now.
+    pub fn render(&self, db: &Db) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP http_requests_total Requests answered, by method, route and status."
+        );
+        let _ = writeln!(out, "# TYPE http_requests_total counter");
+        for ((method, route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                escape(route)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP http_request_duration_seconds Time to answer, by method and route."
+        );
+        let _ = writeln!(out, "# TYPE http_request_duration_seconds histogram");
+        for ((method, route), h) in self
+            .durations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
+            let mut cumulative = 0;
+            for (bound, n) in BUCKETS.iter().zip(h.buckets.iter()) {
+                cumulative += n;
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
+        }
+        let (size, idle) = match db {
+            Db::Sqlite(p) => (p.size(), p.num_idle()),
+            Db::Postgres(p) => (p.size(), p.num_idle()),
+        };
+        let _ = writeln!(
+            out,
+            "# HELP db_pool_connections Database connections of this instance, by state."
+        );
+        let _ = writeln!(out, "# TYPE db_pool_connections gauge");
+        let _ = writeln!(out, "db_pool_connections{{state=\"idle\"}} {idle}");
+        let _ = writeln!(
+            out,
+            "db_pool_connections{{state=\"in_use\"}} {}",
+            (size as usize).saturating_sub(idle)
+        );
+        let _ = writeln!(out, "# HELP login_failures_total Failed logins (wrong password, unknown user, bad second factor).");
+        let _ = writeln!(out, "# TYPE login_failures_total counter");
+        let _ = writeln!(
+            out,
+            "login_failures_total {}",
+            self.login_failures.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(out, "# HELP rate_limited_total Requests refused by a rate limit or login throttling, by class.");
+        let _ = writeln!(out, "# TYPE rate_limited_total counter");
+        for (class, n) in self
+            .rate_limited
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(out, "rate_limited_total{{class=\"{}\"}} {n}", escape(class));
+        }
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Count and time every request under its route template (`/documents/{id}`,
+/// never the raw path, so the number of series stays bounded).
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().as_str().to_string();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    state.metrics.request(
+        &method,
+        &route,
+        res.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
+    res
+}
+
+/// `GET /metrics`: 404 when `METRICS_TOKEN` is unset, 401 without the token.
+pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
+    let Some(token) = &state.settings.metrics_token else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let expected = token.expose_secret().as_bytes();
+    let same = given.len() == expected.len()
+        && given
+            .as_bytes()
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same {
+        let mut res = StatusCode::UNAUTHORIZED.into_response();
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"metrics\""),
+        );
+        return res;
+    }
+    let mut res = state.metrics.render(&state.db).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
+}
