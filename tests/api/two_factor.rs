@@ -15,8 +15,9 @@ fn code(secret: &[u8], step: i64) -> String {
     format!("{:06}", code_at(secret, step))
 }
 
-/// Turn two-factor on for this client's user: (secret, recovery codes).
-async fn enrol(app: &TestApp, c: &reqwest::Client) -> (Vec<u8>, Vec<String>) {
+/// Turn two-factor on for this client's user: (secret, recovery codes, the time
+/// step whose code confirmed it).
+async fn enrol(app: &TestApp, c: &reqwest::Client) -> (Vec<u8>, Vec<String>, i64) {
     let e = json(app.call(c, "two_factor/begin", &[]).await).await;
     assert!(
         e["qr_svg"].as_str().unwrap().starts_with("<?xml")
@@ -28,16 +29,13 @@ async fn enrol(app: &TestApp, c: &reqwest::Client) -> (Vec<u8>, Vec<String>) {
         .starts_with("otpauth://totp/Motto%3A"));
     let secret = secret_of(e["secret"].as_str().unwrap());
     assert_eq!(secret.len(), 20);
+    let step = step_now();
     let res = app
-        .call(
-            c,
-            "two_factor/confirm",
-            &[("code", &code(&secret, step_now()))],
-        )
+        .call(c, "two_factor/confirm", &[("code", &code(&secret, step))])
         .await;
     assert_eq!(res.status(), 200);
     let codes: Vec<String> = serde_json::from_value(json(res).await).unwrap();
-    (secret, codes)
+    (secret, codes, step)
 }
 
 /// Log in with the password: where the server sends the browser next.
@@ -88,7 +86,7 @@ db_test!(two_factor_from_enrolment_to_login_to_recovery, |backend| {
         false
     );
 
-    let (secret, codes) = enrol(&app, &alice).await;
+    let (secret, codes, step0) = enrol(&app, &alice).await;
     assert_eq!(codes.len(), 10);
     let status = json(app.call(&alice, "two_factor/status", &[]).await).await;
     assert_eq!(status["enabled"], true);
@@ -116,25 +114,22 @@ db_test!(two_factor_from_enrolment_to_login_to_recovery, |backend| {
     password_step(&app, &bob, "alice").await;
     assert!(!signed_in(&app, &bob).await);
     // The code used to confirm is spent (replay), a wrong one fails.
-    assert_eq!(second_step(&app, &c, &code(&secret, step_now())).await, 422);
+    assert_eq!(second_step(&app, &c, &code(&secret, step0)).await, 422);
     assert_eq!(second_step(&app, &c, "123456").await, 422);
     assert!(!signed_in(&app, &c).await);
-    // One step of clock skew ahead is accepted...
-    assert_eq!(
-        second_step(&app, &c, &code(&secret, step_now() + 1)).await,
-        200
-    );
+    // The next step's code is accepted (within one step of skew of the clock)...
+    assert_eq!(second_step(&app, &c, &code(&secret, step0 + 1)).await, 200);
     assert!(signed_in(&app, &c).await);
     // ...and then nothing older or equal works again.
     let c = app.new_client();
     password_step(&app, &c, "alice").await;
     assert_eq!(
-        second_step(&app, &c, &code(&secret, step_now() + 1)).await,
+        second_step(&app, &c, &code(&secret, step0 + 1)).await,
         422,
         "replayed"
     );
     assert_eq!(
-        second_step(&app, &c, &code(&secret, step_now() - 1)).await,
+        second_step(&app, &c, &code(&secret, step0)).await,
         422,
         "older"
     );
@@ -307,7 +302,7 @@ db_test!(enforced_two_factor_cannot_be_skipped, |backend| {
         json(app.call(&bob, "two_factor/status", &[]).await).await["required"],
         true
     );
-    let (secret, _) = enrol(&app, &bob).await;
+    let (secret, _, _) = enrol(&app, &bob).await;
     let res = bob
         .get(format!("{}/documents", app.url))
         .send()
