@@ -74,9 +74,12 @@ test('a forgotten password is reset through the mail in the development outbox',
   await expect(page.getByRole('status')).toContainText('If an account uses this address');
 
   // No SMTP relay in development: the mail waits in the outbox.
-  await page.goto('/dev/outbox');
+  // The mail is sent after the answer (so timing reveals nothing): look until it is there.
   const mail = page.getByRole('article', { name: `Mail to ${username}@example.com: Reset your Motto password` });
-  await expect(mail).toBeVisible();
+  await expect(async () => {
+    await page.goto('/dev/outbox');
+    await expect(mail).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 15_000 });
   const link = (await mail.locator('pre').innerText()).match(/http\S+\/reset-password#token=[0-9a-f]{64}/)![0];
 
   await page.goto(link);
