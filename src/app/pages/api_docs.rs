@@ -62,7 +62,7 @@ fn Reference(r: ApiReference) -> impl IntoView {
     view! {
         <h1 class="text-2xl font-semibold tracking-tight">{format!("{} reference", r.title)}</h1>
         <p class="mt-1 text-sm text-slate-500">{format!("Version {}", r.version)}</p>
-        <p class="mt-4 text-sm leading-6">{r.description.clone()}</p>
+        <p class="mt-4 text-sm leading-6">{rich(r.description.clone())}</p>
         <p class="mt-4 text-sm">
             "The machine-readable description (OpenAPI 3.1): "
             <a href="/api/v1/openapi.json" class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">"/api/v1/openapi.json"</a>
@@ -107,6 +107,21 @@ fn origin() -> String {
     }
 }
 
+/// Text from the spec with its `code spans` shown as code (the rest stays text).
+fn rich(text: String) -> impl IntoView {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            let part = part.to_string();
+            if i % 2 == 1 {
+                view! { <code class=CODE>{part}</code> }.into_any()
+            } else {
+                part.into_any()
+            }
+        })
+        .collect_view()
+}
+
 fn method_class(method: &str) -> &'static str {
     match method {
         "GET" => "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
@@ -147,7 +162,7 @@ fn Fields(fields: Vec<ApiField>, #[prop(optional)] params: bool) -> impl IntoVie
                         </td>
                         {params.then(|| view! { <td class=TD>{f.location.clone()}</td> })}
                         <td class=TD>{type_view(f.kind, f.link)}</td>
-                        <td class=TD>{f.description}</td>
+                        <td class=TD>{rich(f.description)}</td>
                     </tr>
                 }).collect_view()}
             </tbody>
@@ -176,7 +191,7 @@ fn Operation(o: ApiOperation) -> impl IntoView {
                 " "
                 <span class="font-normal text-slate-600 dark:text-slate-400">{o.summary.clone()}</span>
             </h3>
-            {(!o.description.is_empty()).then(|| view! { <p class="mt-2 text-sm">{o.description.clone()}</p> })}
+            {(!o.description.is_empty()).then(|| view! { <p class="mt-2 text-sm">{rich(o.description.clone())}</p> })}
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{auth}</p>
             {(!o.params.is_empty()).then(|| view! {
                 <h4 class="mt-3 text-sm font-semibold">"Parameters"</h4>
@@ -201,7 +216,7 @@ fn Operation(o: ApiOperation) -> impl IntoView {
                     {o.responses.into_iter().map(|r| view! {
                         <tr>
                             <td class=format!("{TD} font-mono")>{r.status}</td>
-                            <td class=TD>{r.description}</td>
+                            <td class=TD>{rich(r.description)}</td>
                             <td class=TD>{r.schema.map(|s| type_view(s.clone(), Some(s).filter(|s| !s.contains(' '))))}</td>
                         </tr>
                     }).collect_view()}
@@ -218,7 +233,7 @@ fn Schema(s: ApiSchema) -> impl IntoView {
     view! {
         <article aria-labelledby=labelled_by class="mt-6">
             <h3 id=id class="font-mono text-base font-semibold">{s.name.clone()}</h3>
-            {(!s.description.is_empty()).then(|| view! { <p class="mt-1 text-sm">{s.description.clone()}</p> })}
+            {(!s.description.is_empty()).then(|| view! { <p class="mt-1 text-sm">{rich(s.description.clone())}</p> })}
             {if s.fields.is_empty() {
                 view! { <p class="mt-1 text-sm"><span class="font-mono text-xs">{s.kind.clone()}</span></p> }.into_any()
             } else {
