@@ -58,6 +58,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         std::sync::OnceLock::new();
     let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     let shell_options = state.leptos_options.clone();
+    let site_root = std::path::PathBuf::from(&*state.leptos_options.site_root);
     let log_bodies = state.settings.log_request_bodies;
     let router = Router::new()
         .route("/health", get(routes::ops::health))
@@ -87,6 +88,21 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
             shell(shell_options.clone())
         })
         .merge(extra)
+        // Static assets are served here, not by Leptos's fallback: that one sets the
+        // status from whatever `ResponseOptions` its fresh reactive owner finds, and
+        // under concurrency it found another request's (a 404 or a server function's
+        // error status), so a CSS or WASM file now and then came back as 404 with its
+        // full content, and the page never hydrated.
+        .nest_service(
+            "/pkg",
+            tower_http::services::ServeDir::new(site_root.join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .route_service(
+            "/favicon.svg",
+            tower_http::services::ServeFile::new(site_root.join("favicon.svg")),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
