@@ -114,18 +114,7 @@ db_test!(
         let app = TestApp::spawn(backend).await;
         let alice = signed_up(&app, "alice").await;
         let laptop = browser(&app, "alice", GOOD_PASSWORD, FIREFOX).await;
-        let token = json(
-            reqwest::Client::new()
-                .post(format!("{}/api/v1/auth/token", app.url))
-                .json(&serde_json::json!({"username": "alice", "password": GOOD_PASSWORD}))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let token = crate::helpers::access_token(&app.url, "alice").await;
         let me_with_token = || async {
             reqwest::Client::new()
                 .get(format!("{}/api/v1/me", app.url))

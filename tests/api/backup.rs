@@ -2,7 +2,7 @@
 //! consistent and checked, and restores; bad files and a running server are refused.
 
 use crate::db_test;
-use crate::helpers::{json, motto_cli, signed_up, Backend, TestApp, GOOD_PASSWORD, TEST_KEY};
+use crate::helpers::{motto_cli, signed_up, Backend, TestApp, TEST_KEY};
 use std::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
     Arc,
@@ -58,18 +58,7 @@ db_test!(
             return;
         }
         signed_up(&app, "alice").await;
-        let token = json(
-            reqwest::Client::new()
-                .post(format!("{}/api/v1/auth/token", app.url))
-                .json(&serde_json::json!({"username": "alice", "password": GOOD_PASSWORD}))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let token = crate::helpers::access_token(&app.url, "alice").await;
         // Documents are written the whole time the backup runs.
         let stop = Arc::new(AtomicBool::new(false));
         let written = Arc::new(AtomicUsize::new(0));
@@ -174,36 +163,8 @@ db_test!(
 async fn restore_waits_for_the_server_to_stop() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/motto.db", dir.path().display());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_motto"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &url)
-        .env("SECRET_KEY", TEST_KEY)
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATA_DIR", dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut up = false;
-    for _ in 0..100 {
-        if reqwest::get(format!("http://127.0.0.1:{port}/health"))
-            .await
-            .is_ok()
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(up, "the server did not start");
+    let port = crate::helpers::free_port();
+    let mut server = crate::helpers::serve_process(dir.path(), &url, port, &[]).await;
     let vars = vec![
         ("DATABASE_URL".to_string(), url.clone()),
         ("SECRET_KEY".to_string(), TEST_KEY.to_string()),

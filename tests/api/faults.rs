@@ -2,54 +2,19 @@
 //! again with an intact database and audit chain, and keeps every write it
 //! acknowledged.
 
-use crate::helpers::{json, GOOD_PASSWORD, TEST_KEY};
+use crate::helpers::{access_token, serve_process, GOOD_PASSWORD};
 use std::sync::{
     atomic::{AtomicBool, Ordering},
     Arc, Mutex,
 };
 
-fn start(dir: &std::path::Path, url: &str, port: u16) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_motto"))
-        .arg("serve")
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", url)
-        .env("SECRET_KEY", TEST_KEY)
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATA_DIR", dir)
-        .env("RATE_LIMIT_API", "off")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_up(port: u16) {
-    for _ in 0..150 {
-        if reqwest::get(format!("http://127.0.0.1:{port}/health"))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the server did not start");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_sqlite_writes_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/motto.db", dir.path().display());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = start(dir.path(), &url, port);
-    wait_up(port).await;
+    let mut server = serve_process(dir.path(), &url, port, &[("RATE_LIMIT_API", "off")]).await;
     let client = reqwest::Client::new();
     let form = [
         ("username", "alice"),
@@ -67,18 +32,7 @@ async fn sigkill_during_sqlite_writes_loses_no_acknowledged_write() {
             .status(),
         200
     );
-    let token = json(
-        client
-            .post(format!("{base}/api/v1/auth/token"))
-            .json(&serde_json::json!({"username": "alice", "password": GOOD_PASSWORD}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = access_token(&base, "alice").await;
     // Four writers; every document the server acknowledged (201) is remembered.
     let acknowledged: Arc<Mutex<Vec<i64>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
@@ -126,8 +80,7 @@ async fn sigkill_during_sqlite_writes_loses_no_acknowledged_write() {
     let acknowledged = acknowledged.lock().unwrap().clone();
 
     // It starts again, the database is intact, and every acknowledged write is there.
-    let mut server = start(dir.path(), &url, port);
-    wait_up(port).await;
+    let mut server = serve_process(dir.path(), &url, port, &[("RATE_LIMIT_API", "off")]).await;
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_one(&pool)

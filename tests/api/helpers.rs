@@ -383,6 +383,71 @@ pub async fn signed_up(app: &TestApp, name: &str) -> reqwest::Client {
     client
 }
 
+/// An access token for `username` (password `GOOD_PASSWORD`) from the REST API.
+pub async fn access_token(base_url: &str, username: &str) -> String {
+    let res = reqwest::Client::new()
+        .post(format!("{base_url}/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": username, "password": GOOD_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    json(res).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A real `motto serve` process on SQLite file `url` and `port`, with extra
+/// variables, started in `dir` and answering `/health` before this returns.
+pub async fn serve_process(
+    dir: &std::path::Path,
+    url: &str,
+    port: u16,
+    vars: &[(&str, &str)],
+) -> std::process::Child {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_motto"));
+    cmd.arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", url)
+        .env("SECRET_KEY", TEST_KEY)
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATA_DIR", dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut up = false;
+    for _ in 0..150 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/health"))
+            .await
+            .is_ok()
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    if !up {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server did not start");
+    }
+    child
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A password the policy accepts.
 pub const GOOD_PASSWORD: &str = "violet ferry lantern quietly";
 

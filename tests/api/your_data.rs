@@ -8,16 +8,7 @@ use serde_json::{json as j, Value};
 use std::io::Read;
 
 async fn token(app: &TestApp, name: &str) -> String {
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/token", app.url))
-        .json(&j!({"username": name, "password": GOOD_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    json(res).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    crate::helpers::access_token(&app.url, name).await
 }
 
 async fn api(app: &TestApp, t: &str, method: reqwest::Method, path: &str, body: Value) -> Value {
