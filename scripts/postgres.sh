@@ -56,3 +56,38 @@ ensure_postgres() {
     export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
   fi
 }
+
+# Redis for the shared rate-limit store tests: exports TEST_REDIS_URL
+#   1. as already set; 2. else the machine's own on 127.0.0.1:6379; 3. else a
+#   throwaway redis-server from Debian's package on a free port, stopped when the
+#   test command exits.
+MOTTO_REDIS_PID=""
+stop_throwaway_redis() {
+  if [[ -n "$MOTTO_REDIS_PID" ]]; then
+    kill "$MOTTO_REDIS_PID" 2>/dev/null || true
+    MOTTO_REDIS_PID=""
+  fi
+}
+
+ensure_redis() {
+  if [[ -n "${TEST_REDIS_URL:-}" ]]; then
+    pg_log "using TEST_REDIS_URL"
+  elif port_answers 6379; then
+    export TEST_REDIS_URL="redis://127.0.0.1:6379"
+    pg_log "using the local Redis on 127.0.0.1:6379"
+  else
+    if ! command -v redis-server >/dev/null; then
+      pg_log "installing Debian's redis-server package"
+      local sudo=""; [[ "$(id -u)" != 0 ]] && sudo="sudo"
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+    fi
+    local port; port="$(free_port)"
+    pg_log "starting a throwaway Redis on 127.0.0.1:$port"
+    redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize no >/dev/null 2>&1 &
+    MOTTO_REDIS_PID=$!
+    trap 'stop_throwaway_postgres; stop_throwaway_redis' EXIT
+    for _ in $(seq 50); do port_answers "$port" && break; sleep 0.1; done
+    export TEST_REDIS_URL="redis://127.0.0.1:$port"
+  fi
+}

@@ -35,6 +35,20 @@ if ((${#apt_missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
 fi
+# nginx is the load balancer in the several-instances test. Installed without
+# starting Debian's own nginx service (the test starts its own on a free port).
+if [[ $WANT_TEST == 1 && ! -x /usr/sbin/nginx ]]; then
+  log "installing Debian's nginx (for the several-instances test)"
+  policy_added=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    policy_added=1
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx >/dev/null
+  if [[ $policy_added == 1 ]]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+fi
 # Debian's wasm-opt (binaryen 108) breaks hydration; we use npm's binaryen instead.
 if dpkg -s binaryen >/dev/null 2>&1; then
   log "WARNING: Debian's binaryen is installed; its wasm-opt breaks hydration. npm's wasm-opt is used (first on PATH)."

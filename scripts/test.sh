@@ -24,6 +24,7 @@ LEPTOS_FLAGS="--cfg erase_components"
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
 ensure_postgres
+ensure_redis
 
 step "cargo fmt --check"
 cargo "$TOOLCHAIN" fmt --all -- --check
@@ -48,6 +49,7 @@ cleanup_e2e() {
   fi
   rm -rf "$E2E_DIR"
   if declare -F stop_throwaway_postgres >/dev/null; then stop_throwaway_postgres; fi
+  if declare -F stop_throwaway_redis >/dev/null; then stop_throwaway_redis; fi
 }
 trap cleanup_e2e EXIT
 export MOTTO_BIN="$CARGO_TARGET_DIR/debug/motto"

@@ -31,6 +31,10 @@ pub enum AppError {
         "Something went wrong on our side. If it keeps happening, quote request {request_id}."
     )]
     Internal { request_id: String },
+    /// A part the server depends on (the database) is briefly out of reach: the
+    /// request did nothing and may be repeated.
+    #[error("Motto cannot reach its database right now. Nothing was changed; try again in a few seconds (request {request_id}).")]
+    Unavailable { request_id: String },
     /// The browser could not talk to the server (network, or a malformed exchange).
     #[error("Could not reach Motto. Check your connection and try again.")]
     Transport(String),
@@ -110,6 +114,7 @@ mod server {
                 AppError::Conflict(_) => StatusCode::CONFLICT,
                 AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+                AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
                 AppError::Transport(_) => StatusCode::BAD_REQUEST,
             }
         }
@@ -126,6 +131,10 @@ mod server {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     res.headers_mut().insert(header::RETRY_AFTER, v);
                 }
+            }
+            if let AppError::Unavailable { .. } = self {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             res
         }

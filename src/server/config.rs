@@ -130,6 +130,14 @@ pub struct Settings {
     pub mail_from: String,
     /// Bearer token for `/metrics`; unset: no metrics endpoint.
     pub metrics_token: Option<SecretString>,
+    /// Where rate limits and login throttling are kept when set (`REDIS_URL`);
+    /// otherwise in PostgreSQL (shared by every instance) or, on SQLite, in memory.
+    pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key Motto writes (`REDIS_KEY_PREFIX`), so several
+    /// deployments can share one Redis.
+    pub redis_key_prefix: String,
+    /// Error reporting to Sentry when set (`SENTRY_DSN`); off otherwise.
+    pub sentry_dsn: Option<SecretString>,
 }
 
 /// An SMTP relay. The URL may carry credentials, so it is kept secret.
@@ -156,7 +164,13 @@ pub struct LlmSettings {
 /// Whether a host is this machine (where plain http exposes nothing).
 fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        // Non-special schemes (smtp://, redis://) leave addresses as domain text.
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.trim_matches(|c| c == '[' || c == ']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
@@ -831,6 +845,63 @@ impl Settings {
         }
         let metrics_token = metrics_token.map(SecretString::from);
 
+        let redis_url = r.raw("REDIS_URL").and_then(|raw| match Url::parse(&raw) {
+            Ok(u) if (u.scheme() == "redis" || u.scheme() == "rediss") && u.host().is_some() => {
+                if prod && u.scheme() == "redis" && !is_loopback_host(&u) {
+                    r.error(
+                        "REDIS_URL",
+                        "talks to Redis (and sends its password) unencrypted to another machine in production; use rediss://",
+                    );
+                }
+                Some(SecretString::from(raw))
+            }
+            _ => {
+                r.error(
+                    "REDIS_URL",
+                    format!(
+                        "{:?} is not a Redis URL; use e.g. redis://127.0.0.1:6379 or rediss://:password@redis.example.com:6380",
+                        redact_url(&raw)
+                    ),
+                );
+                None
+            }
+        });
+
+        let redis_key_prefix = r.raw("REDIS_KEY_PREFIX").unwrap_or_else(|| "motto".into());
+        if redis_key_prefix.is_empty()
+            || redis_key_prefix.len() > 64
+            || !redis_key_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            r.error(
+                "REDIS_KEY_PREFIX",
+                "must be 1 to 64 letters, digits, '-', '_' or '.', e.g. motto",
+            );
+        }
+
+        let sentry_dsn = r.raw("SENTRY_DSN").and_then(|raw| match Url::parse(&raw) {
+            Ok(u) if raw.parse::<sentry::types::Dsn>().is_ok() => {
+                if prod && u.scheme() == "http" && !is_loopback_host(&u) {
+                    r.error(
+                        "SENTRY_DSN",
+                        "sends error reports unencrypted to another machine in production; use an https:// DSN",
+                    );
+                }
+                Some(SecretString::from(raw))
+            }
+            _ => {
+                r.error(
+                    "SENTRY_DSN",
+                    format!(
+                        "{:?} is not a Sentry DSN; use the one your Sentry project shows, e.g. https://<key>@o0.ingest.sentry.io/<project id>",
+                        redact_url(&raw)
+                    ),
+                );
+                None
+            }
+        });
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -863,6 +934,9 @@ impl Settings {
             smtp,
             mail_from,
             metrics_token,
+            redis_url,
+            redis_key_prefix,
+            sentry_dsn,
         })
     }
 }
@@ -1184,6 +1258,44 @@ mod tests {
     }
 
     #[test]
+    fn redis_url_is_checked_and_production_refuses_plain_redis_to_another_machine() {
+        let s = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ])
+        .unwrap();
+        assert!(s.redis_url.is_some());
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("REDIS_URL", "http://x")]).unwrap_err();
+        assert!(err.mentions("REDIS_URL"));
+        let err = prod(&[("REDIS_URL", "redis://cache.internal:6379")]).unwrap_err();
+        assert!(err.mentions("REDIS_URL"));
+        assert!(prod(&[("REDIS_URL", "rediss://:pw@cache.internal:6380")]).is_ok());
+        assert!(prod(&[("REDIS_URL", "redis://127.0.0.1:6379")]).is_ok());
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("REDIS_KEY_PREFIX", "a b")]).unwrap_err();
+        assert!(err.mentions("REDIS_KEY_PREFIX"));
+    }
+
+    #[test]
+    fn sentry_dsn_is_checked() {
+        let s = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("SENTRY_DSN", "https://abc123@o1.ingest.sentry.io/42"),
+        ])
+        .unwrap();
+        assert!(s.sentry_dsn.is_some());
+        for bad in [
+            "not a url",
+            "https://o1.ingest.sentry.io/42",
+            "ftp://k@host/1",
+        ] {
+            let err = settings(&[("SECRET_KEY", GOOD_KEY), ("SENTRY_DSN", bad)]).unwrap_err();
+            assert!(err.mentions("SENTRY_DSN"), "{bad}");
+        }
+        let err = prod(&[("SENTRY_DSN", "http://k@sentry.example.com/1")]).unwrap_err();
+        assert!(err.mentions("SENTRY_DSN"));
+    }
+
+    #[test]
     fn smtp_url_is_checked_and_production_refuses_plain_smtp_to_another_machine() {
         let err = settings(&[("SECRET_KEY", GOOD_KEY), ("SMTP_URL", "http://mail")]).unwrap_err();
         assert!(err.mentions("SMTP_URL"), "{err}");
@@ -1198,6 +1310,8 @@ mod tests {
         assert!(err.mentions("SMTP_URL"), "{err}");
         assert!(prod(&[("SMTP_URL", "smtp://mail.example.com:587?tls=required")]).is_ok());
         assert!(prod(&[("SMTP_URL", "smtps://u:p@mail.example.com")]).is_ok());
+        assert!(prod(&[("SMTP_URL", "smtp://127.0.0.1:25")]).is_ok());
+        assert!(prod(&[("SMTP_URL", "smtp://127.0.0.2.example.com:25")]).is_err());
         let err =
             settings(&[("SECRET_KEY", GOOD_KEY), ("SMTP_FROM", "not an address")]).unwrap_err();
         assert!(err.mentions("SMTP_FROM"), "{err}");

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod request_id;
 pub mod routes;
 pub mod security;
+pub mod seed;
 pub mod services;
 pub mod state;
 pub mod telemetry;
@@ -228,6 +229,7 @@ async fn log_request_body(req: Request, next: middleware::Next) -> axum::respons
 /// Open the database and apply migrations (ours and the session store's).
 pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings.database).await?;
+    let lock = db.startup_lock().await?;
     db.migrate().await?;
     auth::Store::new(&db)
         .migrate()
@@ -235,7 +237,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         .map_err(|e| db::StartError::Migrate {
             cause: format!("session table: {e}"),
         })?;
-    let settings_ref = settings.clone();
+    lock.release().await;
     let assistant: Arc<dyn services::assistant::Assistant> = match &settings.llm {
         Some(llm) => Arc::new(
             services::llm::OpenAiCompatible::new(llm.clone())
@@ -244,6 +246,8 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         None => Arc::new(services::assistant::Retrieval),
     };
     let mailer = Arc::new(services::mail::Mailer::new(&settings)?);
+    let limits = security::store::Limits::connect(&settings, &db).await?;
+    tracing::info!(store = limits.kind(), "rate limits and login throttling");
     Ok(AppState {
         mailer,
         metrics: Arc::default(),
@@ -252,7 +256,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         leptos_options: leptos_options(&settings),
         settings: Arc::new(settings),
         hasher: auth::password::Hasher::new(),
-        security: Arc::new(security::SecurityState::new(&settings_ref)),
+        security: Arc::new(security::SecurityState::new(limits)),
         db,
     })
 }

@@ -2,6 +2,7 @@
 //! again with an intact database and audit chain, and keeps every write it
 //! acknowledged.
 
+use crate::db_test;
 use crate::helpers::{access_token, serve_process, GOOD_PASSWORD};
 use std::sync::{
     atomic::{AtomicBool, Ordering},
@@ -111,3 +112,433 @@ async fn sigkill_during_sqlite_writes_loses_no_acknowledged_write() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// A PostgreSQL cluster of the test's own (Debian's server binaries, a fresh data
+/// directory, a free port), so the test can restart it without touching the
+/// server other tests use. Stopped and deleted when dropped.
+struct OwnPostgres {
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnPostgres {
+    fn bin_dir() -> Option<std::path::PathBuf> {
+        let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").exists())
+            .collect();
+        dirs.sort();
+        dirs.pop()
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let root = std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+        let exe = self.bin.join(program);
+        let mut cmd = if root {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        let out = cmd.args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{program} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn start(&self) {
+        let opts = format!(
+            "-k {} -p {} -c listen_addresses=127.0.0.1 -c fsync=on",
+            self.dir.path().display(),
+            self.port
+        );
+        let log = self.dir.path().join("server.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data(), "-l", &log, "-w", "-o", &opts, "start"],
+        );
+    }
+
+    fn stop(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    async fn new() -> Option<OwnPostgres> {
+        let bin = Self::bin_dir()?;
+        let dir = tempfile::tempdir().unwrap();
+        std::process::Command::new("chmod")
+            .arg("755")
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        let _ = std::process::Command::new("chown")
+            .arg("postgres:")
+            .arg(dir.path())
+            .status();
+        let pg = OwnPostgres {
+            bin,
+            dir,
+            port: crate::helpers::free_port(),
+        };
+        pg.run(
+            "initdb",
+            &["-D", &pg.data(), "-A", "trust", "-U", "postgres"],
+        );
+        pg.start();
+        let admin = format!("postgres://postgres@127.0.0.1:{}/postgres", pg.port);
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        sqlx::query("CREATE DATABASE motto")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        Some(pg)
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/motto", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", &self.data(), "-m", "immediate", "-w", "stop"])
+            .output();
+        let _ = std::process::Command::new(self.bin.join("pg_ctl"))
+            .args(["-D", &self.data(), "-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+/// What a writer saw: documents the server acknowledged (201, with their titles)
+/// and the status of every other answer.
+#[derive(Default)]
+struct Outcomes {
+    acknowledged: Vec<(i64, String)>,
+    refused: Vec<(u16, serde_json::Value)>,
+    dropped: usize,
+}
+
+fn spawn_writers(
+    base: &str,
+    token: &str,
+    outcomes: &Arc<Mutex<Outcomes>>,
+    stop: &Arc<AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..4)
+        .map(|w| {
+            let (outcomes, stop, base, token) = (
+                outcomes.clone(),
+                stop.clone(),
+                base.to_string(),
+                token.to_string(),
+            );
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let title = format!("w{w} n{n}");
+                    let res = client
+                        .post(format!("{base}/api/v1/documents"))
+                        .bearer_auth(&token)
+                        .json(&serde_json::json!({"title": title, "body": "x".repeat(500)}))
+                        .send()
+                        .await;
+                    match res {
+                        Ok(r) if r.status() == 201 => {
+                            let v: serde_json::Value = r.json().await.unwrap();
+                            let id = v["id"].as_i64().unwrap();
+                            outcomes.lock().unwrap().acknowledged.push((id, title));
+                        }
+                        Ok(r) => {
+                            let status = r.status().as_u16();
+                            let body = r.json().await.unwrap_or(serde_json::Value::Null);
+                            outcomes.lock().unwrap().refused.push((status, body));
+                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        }
+                        Err(_) => outcomes.lock().unwrap().dropped += 1,
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+async fn register_and_token(base: &str) -> String {
+    let form = [
+        ("username", "alice"),
+        ("email", "alice@example.com"),
+        ("password", GOOD_PASSWORD),
+        ("password_confirm", GOOD_PASSWORD),
+    ];
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/register"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    access_token(base, "alice").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restart_during_writes_gives_clean_503s_and_loses_nothing() {
+    let Some(pg) = OwnPostgres::new().await else {
+        assert!(
+            crate::helpers::postgres_admin_url().is_none(),
+            "PostgreSQL's server binaries (Debian package postgresql) are needed for this test"
+        );
+        eprintln!("no PostgreSQL server binaries: restart test skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::helpers::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = serve_process(
+        dir.path(),
+        &pg.url(),
+        port,
+        &[
+            ("RATE_LIMIT_API", "off"),
+            ("DATABASE_ACQUIRE_TIMEOUT_SECS", "2"),
+        ],
+    )
+    .await;
+    let _server = Killed(server);
+    let token = register_and_token(&base).await;
+
+    // Readiness, polled throughout.
+    let stop = Arc::new(AtomicBool::new(false));
+    let readiness: Arc<Mutex<Vec<u16>>> = Arc::default();
+    let poller = {
+        let (stop, readiness, base) = (stop.clone(), readiness.clone(), base.clone());
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(r) = client.get(format!("{base}/ready")).send().await {
+                    readiness.lock().unwrap().push(r.status().as_u16());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let outcomes: Arc<Mutex<Outcomes>> = Arc::default();
+    let writers = spawn_writers(&base, &token, &outcomes, &stop);
+    let acked = || outcomes.lock().unwrap().acknowledged.len();
+    while acked() < 30 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    // The restart: down for two seconds, then up again.
+    pg.stop();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let during = acked();
+    pg.start();
+
+    // Writes succeed again after it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while acked() < during + 30 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "writes did not recover after the restart"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    poller.await.unwrap();
+
+    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
+    let readiness = readiness.lock().unwrap().clone();
+    let first_down = readiness.iter().position(|s| *s == 503);
+    assert!(first_down.is_some(), "/ready never said 503: {readiness:?}");
+    assert!(
+        readiness[first_down.unwrap()..].contains(&200),
+        "/ready did not come back: {readiness:?}"
+    );
+    assert!(readiness.iter().all(|s| *s == 200 || *s == 503));
+    assert!(!outcomes.refused.is_empty(), "the outage refused nothing");
+    for (status, body) in &outcomes.refused {
+        assert_eq!(*status, 503, "{body}");
+        assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    }
+    assert_eq!(outcomes.dropped, 0, "connections dropped without an answer");
+
+    // Every acknowledged write is there, once; nothing is there twice.
+    let pool = sqlx::PgPool::connect(&pg.url()).await.unwrap();
+    let stored: Vec<(i64, String)> = sqlx::query_as("SELECT id, title FROM documents")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let titles: std::collections::HashSet<&str> = stored.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(titles.len(), stored.len(), "a write was stored twice");
+    let missing: Vec<_> = outcomes
+        .acknowledged
+        .iter()
+        .filter(|a| !stored.contains(a))
+        .collect();
+    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    let report = motto::server::db::audit::verify(&motto::server::db::Db::Postgres(pool.clone()))
+        .await
+        .unwrap();
+    assert!(
+        report.is_intact(),
+        "the audit chain breaks after the restart"
+    );
+    pool.close().await;
+}
+
+/// Kills its server when the test ends, however it ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+db_test!(
+    sigterm_under_load_lets_in_flight_requests_finish,
+    |backend| {
+        let db = crate::helpers::TestDb::new(backend).await;
+        let port = crate::helpers::free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let server = serve_process(
+            db.dir.path(),
+            &db.url,
+            port,
+            &[("RATE_LIMIT_API", "off"), ("SHUTDOWN_GRACE_SECS", "20")],
+        )
+        .await;
+        let pid = server.id();
+        let mut server = Killed(server);
+        let token = register_and_token(&base).await;
+        let outcomes: Arc<Mutex<Outcomes>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers = spawn_writers(&base, &token, &outcomes, &stop);
+        while outcomes.lock().unwrap().acknowledged.len() < 20 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // A slow request: its body is still arriving when SIGTERM comes, and for
+        // half a second after.
+        let (signalled, wait_signal) = tokio::sync::oneshot::channel::<()>();
+        let slow = {
+            let (base, token) = (base.clone(), token.clone());
+            tokio::spawn(async move {
+                let head = bytes::Bytes::from_static(br#"{"title": "slow", "body": ""#);
+                let tail = bytes::Bytes::from(format!("{}\"}}", "y".repeat(10_000)));
+                let body = futures::stream::unfold(0, move |step| {
+                    let (head, tail) = (head.clone(), tail.clone());
+                    async move {
+                        match step {
+                            0 => Some((Ok::<_, std::io::Error>(head), 1)),
+                            1 => Some((Ok(tail), 2)),
+                            _ => None,
+                        }
+                    }
+                });
+                let mut wait_signal = Some(wait_signal);
+                let body = futures::StreamExt::then(body, move |chunk| {
+                    let wait = if matches!(&chunk, Ok(c) if c.len() > 100) {
+                        wait_signal.take()
+                    } else {
+                        None
+                    };
+                    async move {
+                        if let Some(w) = wait {
+                            let _ = w.await;
+                            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                        }
+                        chunk
+                    }
+                });
+                reqwest::Client::new()
+                    .post(format!("{base}/api/v1/documents"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(reqwest::Body::wrap_stream(body))
+                    .send()
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        signalled.send(()).unwrap();
+        let slow = slow.await.unwrap().expect("the slow request was answered");
+        assert_eq!(
+            slow.status(),
+            201,
+            "the request in flight at SIGTERM completed"
+        );
+        let slow_id = slow.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        // The server exits by itself, cleanly, within the grace period.
+        let started = std::time::Instant::now();
+        let exit = loop {
+            if let Some(exit) = server.0.try_wait().unwrap() {
+                break exit;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(25),
+                "the server did not stop after SIGTERM"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        assert!(exit.success(), "exit status {exit:?}");
+        stop.store(true, Ordering::Relaxed);
+        for w in writers {
+            w.await.unwrap();
+        }
+        let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
+        // Requests already being served were answered; new ones found the port closed
+        // (a connection error, not an error answer or a cut-off response).
+        assert!(
+            outcomes.refused.is_empty(),
+            "requests in flight at SIGTERM got error answers: {:?}",
+            outcomes.refused
+        );
+        let pool_db = motto::server::db::Db::connect(
+            &motto::server::config::Settings::for_tests(&db.url, db.dir.path()).database,
+        )
+        .await
+        .unwrap();
+        let stored: Vec<i64> = motto::on_pool!(&pool_db, pool => {
+            sqlx::query_scalar("SELECT id FROM documents").fetch_all(pool).await.unwrap()
+        });
+        let missing: Vec<_> = outcomes
+            .acknowledged
+            .iter()
+            .filter(|(id, _)| !stored.contains(id))
+            .collect();
+        assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+        assert!(stored.contains(&slow_id));
+        let report = motto::server::db::audit::verify(&pool_db).await.unwrap();
+        assert!(report.is_intact());
+        pool_db.close().await;
+    }
+);

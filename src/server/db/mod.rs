@@ -102,6 +102,35 @@ impl From<sqlx::Error> for DbError {
     }
 }
 
+/// Whether an error means the database is out of reach (down, restarting, the
+/// network between us, the pool exhausted) rather than a fault in the request or
+/// in our code: such requests get 503 and can be repeated.
+pub fn is_outage(e: &anyhow::Error) -> bool {
+    fn sqlx_outage(e: &sqlx::Error) -> bool {
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            // Class 08: connection exception; 57P01-57P03: the server is shutting
+            // down, was shut down, or is starting.
+            sqlx::Error::Database(d) => d
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        }
+    }
+    e.chain().any(|cause| {
+        cause.downcast_ref::<sqlx::Error>().is_some_and(sqlx_outage)
+            || cause.downcast_ref::<std::io::Error>().is_some()
+            || match cause.downcast_ref::<DbError>() {
+                Some(DbError::Other(inner)) => is_outage(inner),
+                _ => false,
+            }
+    })
+}
+
 /// Why the database could not be opened, worded for the operator.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -119,6 +148,25 @@ pub enum StartError {
         "A database migration failed ({cause}). Nothing of the failed migration was kept (each runs in its own transaction). Fix the cause (disk space, permissions, a database changed by hand) and start again; `motto migrate` retries."
     )]
     Migrate { cause: String },
+}
+
+/// "motto" in ASCII: the advisory lock key for start-up migrations.
+const STARTUP_LOCK_KEY: i64 = 0x6d_6f_74_74_6f;
+
+/// See [`Db::startup_lock`]. Released by [`StartupLock::release`], or by closing
+/// its connection when dropped.
+pub struct StartupLock(Option<sqlx::PgConnection>);
+
+impl StartupLock {
+    pub async fn release(mut self) {
+        if let Some(conn) = self.0.take() {
+            use sqlx::Connection;
+            // Closing the session releases every lock it holds.
+            if let Err(e) = conn.close().await {
+                tracing::warn!(error = %e, "closing the start-up lock connection failed");
+            }
+        }
+    }
 }
 
 fn cause_chain(e: &dyn std::error::Error) -> String {
@@ -206,6 +254,31 @@ impl Db {
         result.map_err(|e| StartError::Migrate {
             cause: cause_chain(&e),
         })
+    }
+
+    /// Hold the start-up lock while this instance migrates, so several instances
+    /// starting at once on one PostgreSQL database take turns (sqlx's own lock
+    /// covers only its migrations, not the session store's table). The lock lives
+    /// on a connection of its own, outside the pool: a small pool cannot starve
+    /// it, and if this process dies the server drops the lock with the connection.
+    /// SQLite needs none: `serve` holds a lock file for the database.
+    pub async fn startup_lock(&self) -> Result<StartupLock, StartError> {
+        let Db::Postgres(pool) = self else {
+            return Ok(StartupLock(None));
+        };
+        use sqlx::Connection;
+        let fail = |e: sqlx::Error| StartError::Migrate {
+            cause: format!("cannot take the start-up lock: {}", cause_chain(&e)),
+        };
+        let mut conn = sqlx::PgConnection::connect_with(&pool.connect_options())
+            .await
+            .map_err(fail)?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(STARTUP_LOCK_KEY)
+            .execute(&mut conn)
+            .await
+            .map_err(fail)?;
+        Ok(StartupLock(Some(conn)))
     }
 
     /// A cheap round trip, for readiness checks.

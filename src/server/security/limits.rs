@@ -1,7 +1,9 @@
 //! Rate limits per endpoint class, and login throttling (ASVS 2.4.1, 6.1.1, 6.3.1).
 //!
-//! State is kept in this instance's memory. Several instances behind a load balancer
-//! each apply the limits to the traffic they see.
+//! The rules live here; where the counts are kept is [`super::store::Limits`]: this
+//! instance's memory on SQLite (one instance), PostgreSQL or Redis when several
+//! instances share the load, so an attacker gains nothing by spreading requests
+//! over them.
 
 use super::{ClientIp, REQUEST_ID};
 use crate::{
@@ -176,7 +178,7 @@ pub async fn rate_limit(
         (_, _, _, Some(ip)) => format!("ip:{ip}"),
         _ => "unknown".to_string(),
     };
-    if let Err(retry_after) = state.security.limiter.hit(class, &key, rate) {
+    if let Err(retry_after) = state.security.limits.hit(class, &key, rate).await {
         let ctx = audit_context(req.extensions(), req.headers(), user);
         record_rate_limited(&state, &ctx, class.as_str(), &key).await;
         let rid = REQUEST_ID.try_with(|r| r.clone()).unwrap_or_default();
@@ -209,18 +211,39 @@ impl Failures {
         self.last = Some(now);
     }
 
-    /// Time still to wait: nothing for the first `free` failures, then 1 s, 2 s,
-    /// 4 s, ... up to `max`.
     fn wait(&self, free: u32, max: Duration, now: Instant) -> Option<Duration> {
-        let last = self.last?;
-        if self.count < free || now.duration_since(last) > Duration::from_secs(3600) {
-            return None;
-        }
-        let exp = (self.count - free).min(20);
-        let delay = Duration::from_secs(1u64 << exp).min(max);
-        let until = last + delay;
-        (until > now).then(|| until - now)
+        failure_delay(self.count, now.duration_since(self.last?), free, max)
     }
+}
+
+/// How long failures are remembered, and the window of the per-account cap.
+pub const FAILURE_MEMORY: Duration = Duration::from_secs(3600);
+
+/// Time still to wait after `count` failures, the last `since_last` ago: nothing
+/// for the first `free` failures, then 1 s, 2 s, 4 s, ... up to `max`.
+pub fn failure_delay(
+    count: u32,
+    since_last: Duration,
+    free: u32,
+    max: Duration,
+) -> Option<Duration> {
+    if count < free || since_last > FAILURE_MEMORY {
+        return None;
+    }
+    let exp = (count - free).min(20);
+    let delay = Duration::from_secs(1u64 << exp).min(max);
+    delay.checked_sub(since_last).filter(|d| !d.is_zero())
+}
+
+/// Time until the per-account cap lets a stranger try again: `failures` in the last
+/// hour, the oldest `oldest_ago` ago. Sources that logged in before are never capped.
+pub fn account_cap_wait(
+    failures: u32,
+    oldest_ago: Duration,
+    cap: u32,
+    known_source: bool,
+) -> Option<Duration> {
+    (failures >= cap && !known_source).then(|| FAILURE_MEMORY.saturating_sub(oldest_ago))
 }
 
 #[derive(Default)]
@@ -280,9 +303,15 @@ impl LoginThrottle {
             {
                 times.pop_front();
             }
-            if times.len() as u32 >= s.account_failures_per_hour && !known {
-                let oldest = *times.front().expect("non-empty when over the cap");
-                return Err(Duration::from_secs(3600).saturating_sub(now.duration_since(oldest)));
+            if let Some(oldest) = times.front() {
+                if let Some(wait) = account_cap_wait(
+                    times.len() as u32,
+                    now.duration_since(*oldest),
+                    s.account_failures_per_hour,
+                    known,
+                ) {
+                    return Err(wait);
+                }
             }
         }
         Ok(())

@@ -3,6 +3,7 @@
 //! panic handler. Every later feature inherits them from the router.
 
 pub mod limits;
+pub mod store;
 
 use super::{
     auth::audit_context,
@@ -310,8 +311,8 @@ impl Dedupe {
 
 /// Shared, per-instance security state.
 pub struct SecurityState {
-    pub limiter: limits::RateLimiter,
-    pub throttle: limits::LoginThrottle,
+    /// Rate-limit counts and login throttling, in memory, PostgreSQL or Redis.
+    pub limits: store::Limits,
     pub dedupe: Dedupe,
     /// Who must use two-factor authentication, as last read from the database and
     /// when (read again after a few seconds, so every instance follows a change).
@@ -324,10 +325,9 @@ pub struct SecurityState {
 }
 
 impl SecurityState {
-    pub fn new(settings: &super::config::Settings) -> SecurityState {
+    pub fn new(limits: store::Limits) -> SecurityState {
         SecurityState {
-            limiter: limits::RateLimiter::default(),
-            throttle: limits::LoginThrottle::new(settings.login_throttle),
+            limits,
             dedupe: Dedupe::default(),
             two_factor_policy: std::sync::Mutex::new(None),
         }

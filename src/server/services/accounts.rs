@@ -30,6 +30,10 @@ const SETUP_TOKEN_TTL_MINUTES: i64 = 60;
 pub fn internal(ctx: &AuditContext, e: impl Into<anyhow::Error>) -> AppError {
     let e: anyhow::Error = e.into();
     let request_id = ctx.request_id.clone().unwrap_or_else(|| "-".into());
+    if crate::server::db::is_outage(&e) {
+        tracing::error!(request_id = %request_id, error = %e, "database unavailable");
+        return AppError::Unavailable { request_id };
+    }
     tracing::error!(request_id = %request_id, error = ?e, "internal error");
     AppError::Internal { request_id }
 }
@@ -339,7 +343,13 @@ pub async fn login(
 
     let key = login_key(login);
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    if let Err(wait) = state.security.throttle.check(&key, ip) {
+    if let Err(wait) = state
+        .security
+        .limits
+        .login_check(&key, ip)
+        .await
+        .map_err(|e| internal(ctx, e))?
+    {
         crate::server::security::limits::record_rate_limited(
             state,
             ctx,
@@ -375,9 +385,9 @@ pub async fn login(
         (None, _) => Some(("unknown_user", None)),
     };
     match failure {
-        None => state.security.throttle.success(&key, ip),
+        None => state.security.limits.login_success(&key, ip).await,
         Some(_) => {
-            state.security.throttle.failure(&key, ip);
+            state.security.limits.login_failure(&key, ip).await;
             state.metrics.login_failure();
         }
     }
@@ -435,7 +445,13 @@ pub async fn second_factor(
 ) -> Result<(), AppError> {
     let key = login_key(&user.username);
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    if let Err(wait) = state.security.throttle.check(&key, ip) {
+    if let Err(wait) = state
+        .security
+        .limits
+        .login_check(&key, ip)
+        .await
+        .map_err(|e| internal(ctx, e))?
+    {
         return Err(AppError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
         });
@@ -446,7 +462,7 @@ pub async fn second_factor(
     };
     match super::two_factor::verify(state, user, code, &ctx).await {
         Ok(method) => {
-            state.security.throttle.success(&key, ip);
+            state.security.limits.login_success(&key, ip).await;
             let mut tx = state.db.begin().await.map_err(|e| internal(&ctx, e))?;
             users::touch_last_login(&mut tx, user.id)
                 .await
@@ -464,7 +480,7 @@ pub async fn second_factor(
             Ok(())
         }
         Err(e @ AppError::Validation(_)) => {
-            state.security.throttle.failure(&key, ip);
+            state.security.limits.login_failure(&key, ip).await;
             state.metrics.login_failure();
             let event = NewEvent::new("auth.login.failure", Outcome::Failure)
                 .target("user", user.id)

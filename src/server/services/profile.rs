@@ -54,7 +54,13 @@ pub(crate) async fn reauthenticate(
     }
     let key = login_key(&user.username);
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    if let Err(wait) = state.security.throttle.check(&key, ip) {
+    if let Err(wait) = state
+        .security
+        .limits
+        .login_check(&key, ip)
+        .await
+        .map_err(|e| internal(ctx, e))?
+    {
         return Err(AppError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
         });
@@ -64,10 +70,10 @@ pub(crate) async fn reauthenticate(
         .verify(password, Some(&user.password_hash))
         .await
     {
-        state.security.throttle.success(&key, ip);
+        state.security.limits.login_success(&key, ip).await;
         return Ok(());
     }
-    state.security.throttle.failure(&key, ip);
+    state.security.limits.login_failure(&key, ip).await;
     let event = NewEvent::new("account.reauth.failure", Outcome::Failure).target("user", user.id);
     audit::record_now(&state.db, ctx, event)
         .await
