@@ -11,9 +11,13 @@ use super::auth::ctx;
 pub async fn list_documents(
     sort: String,
     page: u32,
+    per_page: Option<u32>,
     trashed: bool,
 ) -> Result<DocumentPage, AppError> {
-    use crate::{domain::document::DocSort, server::services::documents};
+    use crate::{
+        domain::document::{page_size, DocSort},
+        server::services::documents,
+    };
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
     documents::list(
@@ -22,6 +26,7 @@ pub async fn list_documents(
         trashed,
         DocSort::parse(&sort),
         page,
+        page_size(per_page),
         &call.audit,
     )
     .await

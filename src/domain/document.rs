@@ -7,6 +7,16 @@ pub const TITLE_MAX: usize = 200;
 /// Markdown source size limit (bytes).
 pub const BODY_MAX: usize = 10 * 1024 * 1024;
 pub const PAGE_SIZE: u32 = 20;
+/// The page sizes a person can choose on the documents list.
+pub const PAGE_SIZES: [u32; 3] = [20, 50, 100];
+
+/// The page size to use for a requested one: one of [`PAGE_SIZES`], the default
+/// when none (or another number) is asked for.
+pub fn page_size(requested: Option<u32>) -> u32 {
+    requested
+        .filter(|n| PAGE_SIZES.contains(n))
+        .unwrap_or(PAGE_SIZE)
+}
 /// Marks the start and end of a search match inside a snippet (Unicode private use
 /// characters: they cannot come from HTML and the UI turns them into `<mark>`).
 pub const MATCH_START: char = '\u{E000}';

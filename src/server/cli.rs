@@ -52,6 +52,30 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Add realistic generated data: users (`seed-admin`, `seed-user-N`), documents
+    /// with revisions, conversations, audit events. For trying Motto out, load tests
+    /// and benchmarks; refused in production. The accounts' shared password is read
+    /// from a prompt, or from standard input when it is not a terminal.
+    Seed {
+        /// Accounts to create (plus `seed-admin` the first time).
+        #[arg(long, default_value_t = 10)]
+        users: usize,
+        /// Documents per account.
+        #[arg(long, default_value_t = 50)]
+        documents: usize,
+        /// Earlier versions kept for each document.
+        #[arg(long, default_value_t = 2)]
+        revisions: usize,
+        /// Conversations per account.
+        #[arg(long, default_value_t = 5)]
+        conversations: usize,
+        /// Messages per conversation.
+        #[arg(long, default_value_t = 6)]
+        messages: usize,
+        /// Audit events, spread over the last year (hash-chained).
+        #[arg(long, default_value_t = 10_000)]
+        audit_events: usize,
+    },
     /// Create an administrator. The password is read from a prompt, or from standard
     /// input when it is not a terminal (never from the command line).
     CreateAdmin {
@@ -99,7 +123,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    telemetry::init(&settings);
+    let _sentry = telemetry::init(&settings);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -118,6 +142,24 @@ pub fn main() -> ExitCode {
             Command::VerifyAudit => verify_audit(&settings).await,
             Command::Backup { path } => super::backup::backup(&settings, &path).await,
             Command::Restore { path, yes } => super::backup::restore(&settings, &path, yes).await,
+            Command::Seed {
+                users,
+                documents,
+                revisions,
+                conversations,
+                messages,
+                audit_events,
+            } => {
+                let plan = super::seed::Plan {
+                    users,
+                    documents_per_user: documents,
+                    revisions,
+                    conversations_per_user: conversations,
+                    messages_per_conversation: messages,
+                    audit_events,
+                };
+                seed(&settings, &plan).await
+            }
             Command::CreateAdmin { username, email } => {
                 create_admin(settings, &username, &email).await
             }
@@ -184,7 +226,9 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 
 async fn init(settings: &Settings, command: &Command) -> anyhow::Result<ExitCode> {
     let db = Db::connect(&settings.database).await?;
+    let lock = db.startup_lock().await?;
     db.migrate().await?;
+    lock.release().await;
     db.close().await;
     let verb = if *command == Command::Init {
         "initialised"
@@ -233,6 +277,39 @@ fn read_password(prompt: &str) -> anyhow::Result<String> {
         std::io::stdin().lock().read_line(&mut line)?;
         Ok(line.trim_end_matches(['\r', '\n']).to_string())
     }
+}
+
+async fn seed(settings: &Settings, plan: &super::seed::Plan) -> anyhow::Result<ExitCode> {
+    if settings.environment == config::Environment::Production {
+        eprintln!(
+            "motto seed adds accounts with a shared password and made-up data: it is refused in production (ENVIRONMENT=production)."
+        );
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    }
+    let password = read_password("Password for the seeded accounts: ")?;
+    if password.chars().count() < 8 {
+        eprintln!("password: use at least 8 characters.");
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    }
+    let db = Db::connect(&settings.database).await?;
+    let lock = db.startup_lock().await?;
+    db.migrate().await?;
+    lock.release().await;
+    let report = super::seed::seed(&db, plan, &password.into()).await;
+    db.close().await;
+    let r = report?;
+    println!(
+        "Seeded {} accounts, {} documents ({} earlier revisions), {} conversations ({} messages) and {} audit events in {:.1} s ({}).",
+        r.users,
+        r.documents,
+        r.revisions,
+        r.conversations,
+        r.messages,
+        r.audit_events,
+        r.seconds,
+        settings.database.redacted_url()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn create_admin(settings: Settings, username: &str, email: &str) -> anyhow::Result<ExitCode> {

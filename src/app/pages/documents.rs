@@ -58,9 +58,17 @@ pub fn DocumentsPage() -> impl IntoView {
             .and_then(|p| p.parse::<u32>().ok())
             .unwrap_or(1)
     });
+    let per_page = Memo::new(move |_| {
+        crate::domain::document::page_size(
+            query
+                .read()
+                .get("per_page")
+                .and_then(|p| p.parse::<u32>().ok()),
+        )
+    });
     let docs = Resource::new(
-        move || (sort.get(), page.get()),
-        |(sort, page)| list_documents(sort, page, false),
+        move || (sort.get(), page.get(), per_page.get()),
+        |(sort, page, per_page)| list_documents(sort, page, Some(per_page), false),
     );
     let hits = Resource::new(
         move || q.get(),
@@ -162,6 +170,14 @@ fn DocumentList(
                         let pages = page.pages();
                         let current = page.page;
                         let s = sort.get_untracked();
+                        let size = page.per_page;
+                        // Page links keep the chosen size; the default one stays out of the URL.
+                        let sized = if size == crate::domain::document::PAGE_SIZE {
+                            String::new()
+                        } else {
+                            format!("&per_page={size}")
+                        };
+                        let (prev, next) = (sized.clone(), sized);
                         view! {
                             <nav aria-label="Sort" class="mt-6 flex gap-3 text-sm">
                                 "Sort by: "
@@ -180,10 +196,21 @@ fn DocumentList(
                             <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
                                 <span>{format!("Page {current} of {pages} · {} documents", page.total)}</span>
                                 <span class="flex gap-2">
-                                    {(current > 1).then(|| view! { <a class=SECONDARY href=format!("/documents?sort={s}&page={}", current - 1)>"Previous"</a> })}
-                                    {(current < pages).then(|| view! { <a class=SECONDARY href=format!("/documents?sort={s}&page={}", current + 1)>"Next"</a> })}
+                                    {(current > 1).then(|| view! { <a class=SECONDARY href=format!("/documents?sort={s}&page={}{prev}", current - 1)>"Previous"</a> })}
+                                    {(current < pages).then(|| view! { <a class=SECONDARY href=format!("/documents?sort={s}&page={}{next}", current + 1)>"Next"</a> })}
                                 </span>
                             </nav>
+                            // A plain GET form: works before (and without) the WASM bundle.
+                            <form method="get" action="/documents" class="mt-3 flex items-center justify-end gap-2 text-sm">
+                                <input type="hidden" name="sort" value=s.clone() />
+                                <label for="per-page">"Documents per page"</label>
+                                <select id="per-page" name="per_page" class="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900">
+                                    {crate::domain::document::PAGE_SIZES.into_iter().map(|n| view! {
+                                        <option value=n.to_string() selected={n == size}>{n.to_string()}</option>
+                                    }).collect_view()}
+                                </select>
+                                <button type="submit" class=SECONDARY>"Show"</button>
+                            </form>
                         }.into_any()
                     }
                     Err(e) => view! { <p role="alert" class="mt-6 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
@@ -461,7 +488,7 @@ pub fn TrashPage() -> impl IntoView {
     let purge = ServerAction::<PurgeDocument>::new();
     let docs = Resource::new(
         move || (restore.version().get(), purge.version().get()),
-        |_| list_documents("updated".into(), 1, true),
+        |_| list_documents("updated".into(), 1, None, true),
     );
     view! {
         <Title text="Trash" />

@@ -48,6 +48,7 @@ impl IntoResponse for ApiError {
             AppError::Conflict(_) => (ErrorCode::Conflict, None),
             AppError::RateLimited { .. } => (ErrorCode::RateLimited, None),
             AppError::Internal { .. } => (ErrorCode::Internal, None),
+            AppError::Unavailable { .. } => (ErrorCode::Unavailable, None),
             AppError::Transport(_) => (ErrorCode::BadRequest, None),
         };
         let status = match &e {
@@ -55,7 +56,9 @@ impl IntoResponse for ApiError {
             other => other.status(),
         };
         let request_id = match &e {
-            AppError::Internal { request_id } => Some(request_id.clone()),
+            AppError::Internal { request_id } | AppError::Unavailable { request_id } => {
+                Some(request_id.clone())
+            }
             _ => None,
         };
         let body = ErrorBody {
@@ -387,6 +390,10 @@ struct DocumentListParams {
     #[param(minimum = 1)]
     #[serde(default)]
     page: Option<u32>,
+    /// Documents a page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    #[serde(default)]
+    per_page: Option<u32>,
     /// Full-text search: the best 50 matches, with snippets, instead of a page.
     #[serde(default)]
     q: Option<String>,
@@ -443,12 +450,19 @@ async fn list_documents(
         Some(SortParam::Title) => DocSort::Title,
         _ => DocSort::Updated,
     };
+    let per_page = params
+        .per_page
+        .unwrap_or(crate::domain::document::PAGE_SIZE);
+    if !(1..=100).contains(&per_page) {
+        return Err(ApiError(AppError::field("per_page", "Use 1 to 100.")));
+    }
     let page = documents::list(
         &state,
         p.user(),
         false,
         sort,
         params.page.unwrap_or(1).max(1),
+        per_page,
         &p.audit,
     )
     .await?;

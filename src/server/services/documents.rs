@@ -5,7 +5,7 @@ use super::{accounts::internal, markdown};
 use crate::{
     domain::document::{
         DocSort, DocumentPage, DocumentSummary, DocumentView, RevisionSummary, SearchHit, BODY_MAX,
-        PAGE_SIZE, TITLE_MAX,
+        TITLE_MAX,
     },
     error::{AppError, FieldError},
     server::{
@@ -227,16 +227,18 @@ pub async fn list(
     trashed: bool,
     sort: DocSort,
     page: u32,
+    per_page: u32,
     ctx: &AuditContext,
 ) -> Result<DocumentPage, AppError> {
     let page = page.max(1);
+    let per_page = per_page.clamp(1, 100);
     let (rows, total) = db::list(
         &state.db,
         owner,
         trashed,
         sort,
-        PAGE_SIZE as i64,
-        (i64::from(page) - 1) * i64::from(PAGE_SIZE),
+        i64::from(per_page),
+        (i64::from(page) - 1) * i64::from(per_page),
     )
     .await
     .map_err(|e| internal(ctx, e))?;
@@ -252,7 +254,7 @@ pub async fn list(
             .collect(),
         total,
         page,
-        per_page: PAGE_SIZE,
+        per_page,
     })
 }
 
@@ -379,6 +381,7 @@ pub fn spawn_trash_purge(state: AppState, days: u32) {
                 Err(e) => tracing::warn!(error = %e, "could not list expired trash"),
             }
             super::conversations::purge_expired(&state, days).await;
+            state.security.limits.purge().await;
         }
     });
 }

@@ -1,0 +1,507 @@
+//! `motto seed`: realistic data at a chosen scale, for trying Motto out, for load
+//! tests and for benchmarks. Users (one administrator among them), documents with
+//! earlier revisions, conversations with messages that cite those documents, and
+//! audit events with a valid hash chain (so `motto verify-audit` still passes).
+//!
+//! Rows go in as multi-row INSERTs, a few hundred per statement and one
+//! transaction per batch, so a million audit events take seconds, not hours. The
+//! full-text indexes are kept by the same triggers as in normal use. Seeding adds
+//! to what is there; seeded accounts are named `seed-…` and share one password.
+
+use super::{
+    auth::password::Hasher,
+    db::{
+        audit::{chain_hash, AuditRow},
+        Db, Tx,
+    },
+};
+use chrono::{DateTime, Duration, Utc};
+use secrecy::SecretString;
+
+/// How much to make.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub users: usize,
+    pub documents_per_user: usize,
+    /// Earlier versions of each document (its current version is `revisions + 1`).
+    pub revisions: usize,
+    pub conversations_per_user: usize,
+    pub messages_per_conversation: usize,
+    pub audit_events: usize,
+}
+
+/// What was made, and how long it took.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub users: usize,
+    pub documents: usize,
+    pub revisions: usize,
+    pub conversations: usize,
+    pub messages: usize,
+    pub audit_events: usize,
+    pub seconds: f64,
+}
+
+/// A small deterministic generator (the same plan gives the same text).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// Zipf-like: a few words are common, most are rare, as in real text.
+    fn word<'a>(&mut self, words: &'a [String]) -> &'a str {
+        let r = (self.next() % 1_000_000) as f64 / 1_000_000.0;
+        let i = ((words.len() as f64).powf(r) as usize).saturating_sub(1);
+        &words[i.min(words.len() - 1)]
+    }
+}
+
+fn vocabulary() -> Vec<String> {
+    let onsets = [
+        "b", "c", "d", "f", "g", "l", "m", "n", "p", "r", "s", "t", "v", "st", "tr", "gr",
+    ];
+    let vowels = ["a", "e", "i", "o", "u", "ai", "ou"];
+    let codas = ["", "n", "r", "s", "t", "l", "nd", "st"];
+    let mut words = Vec::new();
+    for o in onsets {
+        for v in vowels {
+            for c in codas {
+                for v2 in ["", "a", "o", "er"] {
+                    words.push(format!("{o}{v}{c}{v2}"));
+                }
+            }
+        }
+    }
+    words
+}
+
+fn sentence(rng: &mut Rng, words: &[String], n: usize) -> String {
+    let mut s: Vec<&str> = (0..n).map(|_| rng.word(words)).collect();
+    let first = s.first().map(|w| {
+        let mut c = w.chars();
+        c.next()
+            .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+            .unwrap_or_default()
+    });
+    let capitalised = first.unwrap_or_default();
+    if let Some(f) = s.first_mut() {
+        *f = &capitalised;
+    }
+    format!("{}.", s.join(" "))
+}
+
+/// A Markdown document of about `size` bytes: a heading, paragraphs, a list.
+fn markdown(rng: &mut Rng, words: &[String], size: usize) -> String {
+    let mut body = format!("# {}\n\n", sentence(rng, words, 4).trim_end_matches('.'));
+    while body.len() < size {
+        match rng.below(8) {
+            0 => {
+                for _ in 0..3 {
+                    body.push_str("- ");
+                    body.push_str(&sentence(rng, words, 5));
+                    body.push('\n');
+                }
+                body.push('\n');
+            }
+            1 => {
+                body.push_str("## ");
+                body.push_str(sentence(rng, words, 3).trim_end_matches('.'));
+                body.push_str("\n\n");
+            }
+            _ => {
+                for _ in 0..3 {
+                    let n = 8 + rng.below(10);
+                    body.push_str(&sentence(rng, words, n));
+                    body.push(' ');
+                }
+                body.push_str("\n\n");
+            }
+        }
+    }
+    body
+}
+
+/// `($1, $2, …), (…)` for `rows` rows of `cols` parameters, some columns literal.
+fn values(rows: usize, cols: &[Option<&str>]) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for (i, c) in cols.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            match c {
+                Some(literal) => out.push_str(literal),
+                None => {
+                    n += 1;
+                    out.push_str(&format!("${n}"));
+                }
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
+async fn commit(tx: Tx) -> anyhow::Result<()> {
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The ids of the rows just inserted by a multi-row `INSERT … RETURNING id`.
+async fn insert_returning(tx: &mut Tx, sql: &str, binds: Vec<Bind>) -> anyhow::Result<Vec<i64>> {
+    let ids = crate::on_tx!(tx, conn => {
+        let mut q = sqlx::query_scalar::<_, i64>(sql);
+        for b in &binds {
+            q = match b {
+                Bind::I(v) => q.bind(*v),
+                Bind::OI(v) => q.bind(*v),
+                Bind::S(v) => q.bind(v.as_str()),
+                Bind::OS(v) => q.bind(v.as_deref()),
+                Bind::T(v) => q.bind(*v),
+            };
+        }
+        q.fetch_all(&mut *conn).await?
+    });
+    Ok(ids)
+}
+
+async fn insert(tx: &mut Tx, sql: &str, binds: Vec<Bind>) -> anyhow::Result<()> {
+    crate::on_tx!(tx, conn => {
+        let mut q = sqlx::query(sql);
+        for b in &binds {
+            q = match b {
+                Bind::I(v) => q.bind(*v),
+                Bind::OI(v) => q.bind(*v),
+                Bind::S(v) => q.bind(v.as_str()),
+                Bind::OS(v) => q.bind(v.as_deref()),
+                Bind::T(v) => q.bind(*v),
+            };
+        }
+        q.execute(&mut *conn).await?;
+    });
+    Ok(())
+}
+
+enum Bind {
+    I(i64),
+    OI(Option<i64>),
+    S(String),
+    OS(Option<String>),
+    T(DateTime<Utc>),
+}
+
+/// Rows per INSERT (SQLite allows 32,766 parameters per statement).
+const BATCH: usize = 200;
+
+/// Seed `db` according to `plan`; every seeded account gets `password`.
+pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Result<Report> {
+    let started = std::time::Instant::now();
+    let words = vocabulary();
+    let mut rng = Rng(0x5eed);
+    let now = Utc::now();
+    let mut report = Report::default();
+    let hash = Hasher::new().hash(password).await?;
+
+    // Users: `seed-admin` and `seed-user-1` … (numbered after any earlier seed).
+    let existing: i64 = crate::on_pool!(db, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username_key LIKE 'seed-%'")
+            .fetch_one(pool)
+            .await?
+    });
+    let mut names: Vec<(String, &str)> = Vec::new();
+    if existing == 0 {
+        names.push(("seed-admin".into(), "admin"));
+    }
+    let first = existing.max(1) as usize;
+    for i in 0..plan.users {
+        names.push((format!("seed-user-{}", first + i), "user"));
+    }
+    let mut users: Vec<i64> = Vec::new();
+    for chunk in names.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO users (username, username_key, email, email_key, password_hash, role, created_at, updated_at) VALUES {} RETURNING id",
+            values(chunk.len(), &[None, None, None, None, None, None, None, None])
+        );
+        let mut binds = Vec::new();
+        for (name, role) in chunk {
+            let email = format!("{name}@example.test");
+            let created = now - Duration::days(400);
+            binds.extend([
+                Bind::S(name.clone()),
+                Bind::S(name.clone()),
+                Bind::S(email.clone()),
+                Bind::S(email),
+                Bind::S(hash.clone()),
+                Bind::S(role.to_string()),
+                Bind::T(created),
+                Bind::T(created),
+            ]);
+        }
+        let mut tx = db.begin().await?;
+        users.extend(insert_returning(&mut tx, &sql, binds).await?);
+        commit(tx).await?;
+    }
+    report.users = users.len();
+
+    // Documents, each with `revisions` earlier versions.
+    let doc_sql = |n| {
+        format!(
+            "INSERT INTO documents (owner_id, title, body, version, created_at, updated_at) VALUES {} RETURNING id",
+            values(n, &[None, None, None, None, None, None])
+        )
+    };
+    let mut docs_of: Vec<(i64, Vec<(i64, String)>)> = Vec::new();
+    for &owner in &users {
+        let mut mine = Vec::new();
+        let mut left = plan.documents_per_user;
+        while left > 0 {
+            let n = left.min(BATCH);
+            left -= n;
+            let mut binds = Vec::new();
+            let mut titles = Vec::new();
+            for _ in 0..n {
+                let n_words = 2 + rng.below(4);
+                let title = sentence(&mut rng, &words, n_words);
+                let title = title.trim_end_matches('.').to_string();
+                let size = 800 + rng.below(3000);
+                let body = markdown(&mut rng, &words, size);
+                let created = now - Duration::minutes(rng.below(365 * 24 * 60) as i64);
+                let updated = created + Duration::minutes(rng.below(30 * 24 * 60) as i64);
+                binds.extend([
+                    Bind::I(owner),
+                    Bind::S(title.clone()),
+                    Bind::S(body),
+                    Bind::I(plan.revisions as i64 + 1),
+                    Bind::T(created),
+                    Bind::T(updated.min(now)),
+                ]);
+                titles.push(title);
+            }
+            let mut tx = db.begin().await?;
+            let ids = insert_returning(&mut tx, &doc_sql(n), binds).await?;
+            if plan.revisions > 0 {
+                let rows: Vec<(i64, i64)> = ids
+                    .iter()
+                    .flat_map(|&id| (1..=plan.revisions as i64).map(move |v| (id, v)))
+                    .collect();
+                for chunk in rows.chunks(BATCH) {
+                    let sql = format!(
+                        "INSERT INTO document_revisions (document_id, version, title, body, created_at) VALUES {}",
+                        values(chunk.len(), &[None, None, None, None, None])
+                    );
+                    let mut binds = Vec::new();
+                    for &(id, v) in chunk {
+                        let size = 500 + rng.below(2000);
+                        binds.extend([
+                            Bind::I(id),
+                            Bind::I(v),
+                            Bind::S(sentence(&mut rng, &words, 3).trim_end_matches('.').into()),
+                            Bind::S(markdown(&mut rng, &words, size)),
+                            Bind::T(now - Duration::days(30) + Duration::minutes(v)),
+                        ]);
+                    }
+                    insert(&mut tx, &sql, binds).await?;
+                    report.revisions += chunk.len();
+                }
+            }
+            commit(tx).await?;
+            report.documents += ids.len();
+            mine.extend(ids.into_iter().zip(titles));
+        }
+        docs_of.push((owner, mine));
+    }
+
+    // Conversations: a question, then an answer quoting one of the owner's
+    // documents, turn after turn.
+    for (owner, docs) in &docs_of {
+        for _ in 0..plan.conversations_per_user {
+            let title = sentence(&mut rng, &words, 3)
+                .trim_end_matches('.')
+                .to_string();
+            let started_at = now - Duration::minutes(rng.below(90 * 24 * 60) as i64);
+            let mut tx = db.begin().await?;
+            let ids = insert_returning(
+                &mut tx,
+                &format!(
+                    "INSERT INTO conversations (owner_id, title, created_at, updated_at) VALUES {} RETURNING id",
+                    values(1, &[None, None, None, None])
+                ),
+                vec![
+                    Bind::I(*owner),
+                    Bind::S(title),
+                    Bind::T(started_at),
+                    Bind::T(started_at + Duration::minutes(plan.messages_per_conversation as i64)),
+                ],
+            )
+            .await?;
+            let conversation = ids[0];
+            let mut rows = Vec::new();
+            for m in 0..plan.messages_per_conversation {
+                let at = started_at + Duration::minutes(m as i64);
+                rows.push(if m % 2 == 0 {
+                    let n_words = 6 + rng.below(6);
+                    let q = sentence(&mut rng, &words, n_words);
+                    (
+                        "user",
+                        format!("{}?", q.trim_end_matches('.')),
+                        "[]".to_string(),
+                        at,
+                    )
+                } else if docs.is_empty() {
+                    (
+                        "assistant",
+                        "None of your documents mention that.".to_string(),
+                        "[]".to_string(),
+                        at,
+                    )
+                } else {
+                    let (doc, doc_title) = &docs[rng.below(docs.len())];
+                    let quote = sentence(&mut rng, &words, 12);
+                    let citations = serde_json::json!([{
+                        "n": 1, "document_id": doc, "title": doc_title,
+                        "version": plan.revisions + 1, "excerpt": quote,
+                    }]);
+                    (
+                        "assistant",
+                        format!("From your documents: “{quote}” [1]"),
+                        citations.to_string(),
+                        at,
+                    )
+                });
+            }
+            for chunk in rows.chunks(BATCH) {
+                let sql = format!(
+                    "INSERT INTO messages (conversation_id, role, content, status, citations, assistant, created_at) VALUES {}",
+                    values(chunk.len(), &[None, None, None, Some("'complete'"), None, Some("'retrieval'"), None])
+                );
+                let mut binds = Vec::new();
+                for (role, content, citations, at) in chunk {
+                    binds.extend([
+                        Bind::I(conversation),
+                        Bind::S(role.to_string()),
+                        Bind::S(content.clone()),
+                        Bind::S(citations.clone()),
+                        Bind::T(*at),
+                    ]);
+                }
+                insert(&mut tx, &sql, binds).await?;
+            }
+            let n = rows.len();
+            commit(tx).await?;
+            report.conversations += 1;
+            report.messages += n;
+        }
+    }
+
+    report.audit_events = seed_audit(db, &users, plan.audit_events, &mut rng).await?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// What people do, weighted roughly as a busy workspace would log it.
+const ACTIONS: [(&str, &str, Option<&str>); 10] = [
+    ("auth.login.success", "success", Some("user")),
+    ("auth.login.success", "success", Some("user")),
+    ("auth.login.failure", "failure", Some("user")),
+    ("auth.logout", "success", Some("user")),
+    ("document.create", "success", Some("document")),
+    ("document.update", "success", Some("document")),
+    ("document.update", "success", Some("document")),
+    ("conversation.create", "success", Some("conversation")),
+    ("security.access_denied", "denied", None),
+    ("api_key.create", "success", Some("api_key")),
+];
+
+/// `n` audit events over the last year, chained onto the current head: each batch
+/// reads the head, links its rows and moves the head, in one transaction (the
+/// head's row lock orders it with events the running server writes).
+async fn seed_audit(db: &Db, users: &[i64], n: usize, rng: &mut Rng) -> anyhow::Result<usize> {
+    let begin = Utc::now() - Duration::days(365);
+    let step_us = (365 * 86_400_000_000_i64) / n.max(1) as i64;
+    let mut done = 0;
+    while done < n {
+        let size = (n - done).min(BATCH * 2);
+        let mut tx = db.begin().await?;
+        let (seq, mut prev): (i64, String) = crate::on_tx!(&mut tx, conn => {
+            sqlx::query_as("UPDATE audit_chain_head SET seq = seq + $1 WHERE id = 1 RETURNING seq - $1, last_hash")
+                .bind(size as i64)
+                .fetch_one(&mut *conn)
+                .await?
+        });
+        let mut binds = Vec::with_capacity(size * 14);
+        for i in 0..size {
+            let k = done + i;
+            let (action, outcome, target_type) = ACTIONS[rng.below(ACTIONS.len())];
+            let actor = users.get(rng.below(users.len())).copied();
+            let at = begin + Duration::microseconds(step_us * k as i64);
+            let row = AuditRow {
+                id: seq + 1 + i as i64,
+                occurred_at: DateTime::<Utc>::from_timestamp_micros(at.timestamp_micros())
+                    .unwrap_or(at),
+                actor_user_id: actor,
+                actor_api_key_id: None,
+                action: action.to_string(),
+                target_type: target_type.map(str::to_string),
+                target_id: target_type.map(|_| (1 + rng.below(10_000)).to_string()),
+                outcome: outcome.to_string(),
+                source_ip: Some(format!(
+                    "10.{}.{}.{}",
+                    rng.below(4),
+                    rng.below(256),
+                    1 + rng.below(254)
+                )),
+                user_agent: Some(
+                    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0".into(),
+                ),
+                request_id: Some(format!("seed-{:08x}", rng.next())),
+                details: "{}".into(),
+                hash: String::new(),
+                prev_hash: prev.clone(),
+            };
+            let hash = chain_hash(&prev, &row);
+            prev = hash.clone();
+            binds.extend([
+                Bind::I(row.id),
+                Bind::T(row.occurred_at),
+                Bind::OI(row.actor_user_id),
+                Bind::S(row.action),
+                Bind::OS(row.target_type),
+                Bind::OS(row.target_id),
+                Bind::S(row.outcome),
+                Bind::OS(row.source_ip),
+                Bind::OS(row.user_agent),
+                Bind::OS(row.request_id),
+                Bind::S(row.details),
+                Bind::S(row.prev_hash),
+                Bind::S(hash),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO audit_events (id, occurred_at, actor_user_id, action, target_type, target_id, \
+             outcome, source_ip, user_agent, request_id, details, prev_hash, hash) VALUES {}",
+            values(size, &[None; 13])
+        );
+        insert(&mut tx, &sql, binds).await?;
+        crate::on_tx!(&mut tx, conn => {
+            sqlx::query("UPDATE audit_chain_head SET last_hash = $1 WHERE id = 1")
+                .bind(&prev)
+                .execute(&mut *conn)
+                .await?;
+        });
+        commit(tx).await?;
+        done += size;
+    }
+    Ok(n)
+}
