@@ -248,7 +248,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
     let mailer = Arc::new(services::mail::Mailer::new(&settings)?);
     let limits = security::store::Limits::connect(&settings, &db).await?;
     tracing::info!(store = limits.kind(), "rate limits and login throttling");
-    Ok(AppState {
+    Ok(AppState::new(state::AppStateInner {
         mailer,
         metrics: Arc::default(),
         assistant,
@@ -258,7 +258,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         hasher: auth::password::Hasher::new(),
         security: Arc::new(security::SecurityState::new(limits)),
         db,
-    })
+    }))
 }
 
 /// Open the database, start background jobs and record the start. Shared by

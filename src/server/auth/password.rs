@@ -1,16 +1,18 @@
 //! Password hashing (argon2id, ASVS 11.4.2) and the password policy (ASVS 6.2.x).
 //!
-//! Hashing is CPU-heavy by design, so it runs on the blocking pool behind a
-//! semaphore with one permit per core: a login flood queues up there instead of
-//! starving the async runtime that renders pages.
+//! Hashing is CPU-heavy by design, so it runs on threads of its own, half as many
+//! as there are cores (at least one), at a lower CPU priority (nice 10): a login
+//! flood queues up there and can take at most half the machine, and when hashing
+//! and page rendering compete for a core the kernel favours the pages. A fixed
+//! set of threads also bounds the memory argon2 takes (19 MiB per hash in
+//! flight). bench/RESULTS.md has page latency during a login flood.
 
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, SaltString},
     Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version,
 };
 use secrecy::{ExposeSecret, SecretString};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::{mpsc, Arc, Mutex};
 
 use crate::domain::user::{PASSWORD_MAX, PASSWORD_MIN};
 
@@ -19,9 +21,72 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::DEFAULT)
 }
 
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// The hashing threads. They end when the last [`Hasher`] clone is dropped.
+struct HashThreads {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl HashThreads {
+    fn start(threads: usize) -> HashThreads {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("motto-hash-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        match job {
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password hashing thread");
+            }
+        }
+        HashThreads { jobs }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(f());
+            }))
+            .map_err(|_| anyhow::anyhow!("the password hashing threads have stopped"))?;
+        rx.await
+            .map_err(|_| anyhow::anyhow!("a password hashing job failed"))
+    }
+}
+
+/// Nice 10 for the calling thread (Linux applies nice values per thread).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority only reads its integer arguments; with `who` = 0 it
+        // changes the calling thread's nice value and touches no memory of ours.
+        let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+        if result != 0 {
+            tracing::warn!("could not lower the priority of a password hashing thread");
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Hasher {
-    permits: Arc<Semaphore>,
+    threads: Arc<HashThreads>,
     /// A real hash of a random password, verified when the account does not exist
     /// so that unknown users cost the same time as wrong passwords (ASVS 6.3.8).
     dummy_hash: Arc<String>,
@@ -45,46 +110,45 @@ impl Hasher {
             .expect("hashing a random password works")
             .to_string();
         Hasher {
-            permits: Arc::new(Semaphore::new(cores.max(1))),
+            threads: Arc::new(HashThreads::start((cores / 2).max(1))),
             dummy_hash: Arc::new(dummy),
         }
     }
 
     pub async fn hash(&self, password: &SecretString) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await?;
         let password = password.clone();
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon2()
-                .hash_password(password.expose_secret().as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
-        })
-        .await?
+        self.threads
+            .run(move || {
+                let salt = SaltString::generate(&mut OsRng);
+                argon2()
+                    .hash_password(password.expose_secret().as_bytes(), &salt)
+                    .map(|h| h.to_string())
+                    .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
+            })
+            .await?
     }
 
     /// Verify against `stored`, or against the dummy hash when there is no account.
     /// Returns false for the dummy, whatever the password.
     pub async fn verify(&self, password: &SecretString, stored: Option<&str>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else {
-            return false;
-        };
         let is_real = stored.is_some();
         let hash = stored
             .map(str::to_string)
             .unwrap_or_else(|| self.dummy_hash.as_str().to_string());
         let password = password.clone();
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| {
-                    argon2()
-                        .verify_password(password.expose_secret().as_bytes(), &parsed)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false);
+        let ok = self
+            .threads
+            .run(move || {
+                PasswordHash::new(&hash)
+                    .map(|parsed| {
+                        argon2()
+                            .verify_password(password.expose_secret().as_bytes(), &parsed)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            })
+            .await
+            .unwrap_or(false);
         ok && is_real
     }
 }
