@@ -148,3 +148,27 @@ test('a save over a newer version is refused and the text stays on screen', asyn
   await expect(second.getByLabel('Text (Markdown)')).toHaveValue('typed in the second tab');
   await second.close();
 });
+
+test('choose how many documents a page shows', async ({ page }) => {
+  const errors = collectErrors(page);
+  await signUp(page, 'doc');
+  for (let i = 1; i <= 25; i++) {
+    const res = await page.request.post('/api/documents/create', {
+      form: { title: `Note ${String(i).padStart(2, '0')}`, body: `Body ${i}.` },
+      maxRedirects: 0,
+    });
+    expect(res.status()).toBeLessThan(400);
+  }
+  await page.goto('/documents');
+  await waitForHydration(page);
+  await expect(page.getByText('Page 1 of 2 · 25 documents')).toBeVisible();
+  const notes = page.getByRole('link', { name: /^Note \d\d$/ });
+  await expect(notes).toHaveCount(20);
+  await page.getByLabel('Documents per page').selectOption('50');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(/per_page=50/);
+  await expect(page.getByText('Page 1 of 1 · 25 documents')).toBeVisible();
+  await expect(notes).toHaveCount(25);
+  await expect(page.getByLabel('Documents per page')).toHaveValue('50');
+  expect(errors).toEqual([]);
+});

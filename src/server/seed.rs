@@ -160,10 +160,10 @@ async fn commit(tx: Tx) -> anyhow::Result<()> {
 }
 
 /// The ids of the rows just inserted by a multi-row `INSERT … RETURNING id`.
-async fn insert_returning(tx: &mut Tx, sql: &str, binds: Vec<Bind>) -> anyhow::Result<Vec<i64>> {
+async fn insert_returning(tx: &mut Tx, sql: &str, binds: &[Bind]) -> anyhow::Result<Vec<i64>> {
     let ids = crate::on_tx!(tx, conn => {
         let mut q = sqlx::query_scalar::<_, i64>(sql);
-        for b in &binds {
+        for b in binds {
             q = match b {
                 Bind::I(v) => q.bind(*v),
                 Bind::OI(v) => q.bind(*v),
@@ -177,10 +177,10 @@ async fn insert_returning(tx: &mut Tx, sql: &str, binds: Vec<Bind>) -> anyhow::R
     Ok(ids)
 }
 
-async fn insert(tx: &mut Tx, sql: &str, binds: Vec<Bind>) -> anyhow::Result<()> {
+async fn insert(tx: &mut Tx, sql: &str, binds: &[Bind]) -> anyhow::Result<()> {
     crate::on_tx!(tx, conn => {
         let mut q = sqlx::query(sql);
-        for b in &binds {
+        for b in binds {
             q = match b {
                 Bind::I(v) => q.bind(*v),
                 Bind::OI(v) => q.bind(*v),
@@ -250,7 +250,7 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
             ]);
         }
         let mut tx = db.begin().await?;
-        users.extend(insert_returning(&mut tx, &sql, binds).await?);
+        users.extend(insert_returning(&mut tx, &sql, &binds).await?);
         commit(tx).await?;
     }
     report.users = users.len();
@@ -290,7 +290,7 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
                 titles.push(title);
             }
             let mut tx = db.begin().await?;
-            let ids = insert_returning(&mut tx, &doc_sql(n), binds).await?;
+            let ids = insert_returning(&mut tx, &doc_sql(n), &binds).await?;
             if plan.revisions > 0 {
                 let rows: Vec<(i64, i64)> = ids
                     .iter()
@@ -312,7 +312,7 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
                             Bind::T(now - Duration::days(30) + Duration::minutes(v)),
                         ]);
                     }
-                    insert(&mut tx, &sql, binds).await?;
+                    insert(&mut tx, &sql, &binds).await?;
                     report.revisions += chunk.len();
                 }
             }
@@ -338,7 +338,7 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
                     "INSERT INTO conversations (owner_id, title, created_at, updated_at) VALUES {} RETURNING id",
                     values(1, &[None, None, None, None])
                 ),
-                vec![
+                &[
                     Bind::I(*owner),
                     Bind::S(title),
                     Bind::T(started_at),
@@ -396,7 +396,7 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
                         Bind::T(*at),
                     ]);
                 }
-                insert(&mut tx, &sql, binds).await?;
+                insert(&mut tx, &sql, &binds).await?;
             }
             let n = rows.len();
             commit(tx).await?;
@@ -406,6 +406,16 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
     }
 
     report.audit_events = seed_audit(db, &users, plan.audit_events, &mut rng).await?;
+    // Fresh statistics for the planner after a bulk load (what autovacuum or
+    // `PRAGMA optimize` would soon do), so the first queries get good plans.
+    match db {
+        Db::Postgres(pool) => {
+            sqlx::query("ANALYZE").execute(pool).await?;
+        }
+        Db::Sqlite(pool) => {
+            sqlx::query("PRAGMA optimize").execute(pool).await?;
+        }
+    }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -432,7 +442,8 @@ async fn seed_audit(db: &Db, users: &[i64], n: usize, rng: &mut Rng) -> anyhow::
     let step_us = (365 * 86_400_000_000_i64) / n.max(1) as i64;
     let mut done = 0;
     while done < n {
-        let size = (n - done).min(BATCH * 2);
+        // Many rows per transaction (fewer commits), a few hundred per statement.
+        let size = (n - done).min(BATCH * 20);
         let mut tx = db.begin().await?;
         let (seq, mut prev): (i64, String) = crate::on_tx!(&mut tx, conn => {
             sqlx::query_as("UPDATE audit_chain_head SET seq = seq + $1 WHERE id = 1 RETURNING seq - $1, last_hash")
@@ -488,12 +499,14 @@ async fn seed_audit(db: &Db, users: &[i64], n: usize, rng: &mut Rng) -> anyhow::
                 Bind::S(hash),
             ]);
         }
-        let sql = format!(
-            "INSERT INTO audit_events (id, occurred_at, actor_user_id, action, target_type, target_id, \
-             outcome, source_ip, user_agent, request_id, details, prev_hash, hash) VALUES {}",
-            values(size, &[None; 13])
-        );
-        insert(&mut tx, &sql, binds).await?;
+        for chunk in binds.chunks(BATCH * 2 * 13) {
+            let sql = format!(
+                "INSERT INTO audit_events (id, occurred_at, actor_user_id, action, target_type, target_id, \
+                 outcome, source_ip, user_agent, request_id, details, prev_hash, hash) VALUES {}",
+                values(chunk.len() / 13, &[None; 13])
+            );
+            insert(&mut tx, &sql, chunk).await?;
+        }
         crate::on_tx!(&mut tx, conn => {
             sqlx::query("UPDATE audit_chain_head SET last_hash = $1 WHERE id = 1")
                 .bind(&prev)
