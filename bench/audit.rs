@@ -33,16 +33,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("authz.denied", "denied"),
 ];
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
+use motto::server::seed::Rng;
 
 async fn seed(db: &Db, n: usize, users: i64) -> Duration {
     let start = Instant::now();
@@ -73,9 +64,9 @@ async fn seed(db: &Db, n: usize, users: i64) -> Duration {
             let mut q = sqlx::query(&sql);
             for i in 0..size {
                 let k = done + i;
-                let actor = 1 + (rng.next() as i64 % users);
-                let (action, outcome) = ACTIONS[rng.next() as usize % ACTIONS.len()];
-                let ip = format!("10.{}.{}.{}", rng.next() % 4, rng.next() % 256, rng.next() % 256);
+                let actor = 1 + (rng.next_u64() as i64 % users);
+                let (action, outcome) = ACTIONS[rng.next_u64() as usize % ACTIONS.len()];
+                let ip = format!("10.{}.{}.{}", rng.next_u64() % 4, rng.next_u64() % 256, rng.next_u64() % 256);
                 q = q
                     .bind(first + k as i64)
                     .bind(begin + step * k as i32)

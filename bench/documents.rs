@@ -12,51 +12,18 @@ use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "violet ferry lantern quietly";
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn pick<'a>(&mut self, words: &'a [String]) -> &'a str {
-        // Zipf-like: low indexes are much more common, like real text.
-        let r = (self.next() % 1_000_000) as f64 / 1_000_000.0;
-        let i = ((words.len() as f64).powf(r) as usize).saturating_sub(1);
-        &words[i.min(words.len() - 1)]
-    }
-}
-
-fn vocabulary() -> Vec<String> {
-    let onsets = [
-        "b", "c", "d", "f", "g", "l", "m", "n", "p", "r", "s", "t", "v", "st", "tr", "gr",
-    ];
-    let vowels = ["a", "e", "i", "o", "u", "ai", "ou"];
-    let codas = ["", "n", "r", "s", "t", "l", "nd", "st"];
-    let mut words = Vec::new();
-    for o in onsets {
-        for v in vowels {
-            for c in codas {
-                for v2 in ["", "a", "o", "er"] {
-                    words.push(format!("{o}{v}{c}{v2}"));
-                }
-            }
-        }
-    }
-    words
-}
+// The same generator and made-up vocabulary as `motto seed`.
+use motto::server::seed::{vocabulary, Rng};
 
 fn document(rng: &mut Rng, words: &[String]) -> (String, String) {
-    let title: Vec<&str> = (0..4).map(|_| rng.pick(words)).collect();
+    let title: Vec<&str> = (0..4).map(|_| rng.word(words)).collect();
     let mut body = String::with_capacity(2200);
     while body.len() < 2000 {
-        let n = 8 + (rng.next() % 10) as usize;
-        let sentence: Vec<&str> = (0..n).map(|_| rng.pick(words)).collect();
+        let n = 8 + (rng.next_u64() % 10) as usize;
+        let sentence: Vec<&str> = (0..n).map(|_| rng.word(words)).collect();
         body.push_str(&sentence.join(" "));
         body.push_str(". ");
-        if rng.next().is_multiple_of(6) {
+        if rng.next_u64().is_multiple_of(6) {
             body.push_str("\n\n");
         }
     }
@@ -211,8 +178,8 @@ async fn run(label: &str, url: &str, dir: &std::path::Path, n: usize) {
     // which behave like stop words and match most of the collection).
     let typical = &words[100..1500];
     for _ in 0..200 {
-        let a = &typical[(rng.next() as usize) % typical.len()];
-        let b = &typical[(rng.next() as usize) % typical.len()];
+        let a = &typical[(rng.next_u64() as usize) % typical.len()];
+        let b = &typical[(rng.next_u64() as usize) % typical.len()];
         let q = format!("{a} {b}");
         let t = Instant::now();
         let res = client

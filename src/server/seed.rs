@@ -42,11 +42,12 @@ pub struct Report {
     pub seconds: f64,
 }
 
-/// A small deterministic generator (the same plan gives the same text).
-struct Rng(u64);
+/// A small deterministic generator (the same plan gives the same text). Also
+/// used by the benchmarks in `bench/`.
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -54,19 +55,20 @@ impl Rng {
         self.0 >> 33
     }
 
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 
     /// Zipf-like: a few words are common, most are rare, as in real text.
-    fn word<'a>(&mut self, words: &'a [String]) -> &'a str {
-        let r = (self.next() % 1_000_000) as f64 / 1_000_000.0;
+    pub fn word<'a>(&mut self, words: &'a [String]) -> &'a str {
+        let r = (self.next_u64() % 1_000_000) as f64 / 1_000_000.0;
         let i = ((words.len() as f64).powf(r) as usize).saturating_sub(1);
         &words[i.min(words.len() - 1)]
     }
 }
 
-fn vocabulary() -> Vec<String> {
+/// About 3,500 made-up words, for text that searches like text.
+pub fn vocabulary() -> Vec<String> {
     let onsets = [
         "b", "c", "d", "f", "g", "l", "m", "n", "p", "r", "s", "t", "v", "st", "tr", "gr",
     ];
@@ -159,19 +161,27 @@ async fn commit(tx: Tx) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Bind each value in order (one text for `query` and `query_scalar`, whose
+/// types differ).
+macro_rules! bind_all {
+    ($q:ident, $binds:expr) => {
+        for b in $binds {
+            $q = match b {
+                Bind::I(v) => $q.bind(*v),
+                Bind::OI(v) => $q.bind(*v),
+                Bind::S(v) => $q.bind(v.as_str()),
+                Bind::OS(v) => $q.bind(v.as_deref()),
+                Bind::T(v) => $q.bind(*v),
+            };
+        }
+    };
+}
+
 /// The ids of the rows just inserted by a multi-row `INSERT … RETURNING id`.
 async fn insert_returning(tx: &mut Tx, sql: &str, binds: &[Bind]) -> anyhow::Result<Vec<i64>> {
     let ids = crate::on_tx!(tx, conn => {
         let mut q = sqlx::query_scalar::<_, i64>(sql);
-        for b in binds {
-            q = match b {
-                Bind::I(v) => q.bind(*v),
-                Bind::OI(v) => q.bind(*v),
-                Bind::S(v) => q.bind(v.as_str()),
-                Bind::OS(v) => q.bind(v.as_deref()),
-                Bind::T(v) => q.bind(*v),
-            };
-        }
+        bind_all!(q, binds);
         q.fetch_all(&mut *conn).await?
     });
     Ok(ids)
@@ -180,15 +190,7 @@ async fn insert_returning(tx: &mut Tx, sql: &str, binds: &[Bind]) -> anyhow::Res
 async fn insert(tx: &mut Tx, sql: &str, binds: &[Bind]) -> anyhow::Result<()> {
     crate::on_tx!(tx, conn => {
         let mut q = sqlx::query(sql);
-        for b in binds {
-            q = match b {
-                Bind::I(v) => q.bind(*v),
-                Bind::OI(v) => q.bind(*v),
-                Bind::S(v) => q.bind(v.as_str()),
-                Bind::OS(v) => q.bind(v.as_deref()),
-                Bind::T(v) => q.bind(*v),
-            };
-        }
+        bind_all!(q, binds);
         q.execute(&mut *conn).await?;
     });
     Ok(())
@@ -476,7 +478,7 @@ async fn seed_audit(db: &Db, users: &[i64], n: usize, rng: &mut Rng) -> anyhow::
                 user_agent: Some(
                     "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0".into(),
                 ),
-                request_id: Some(format!("seed-{:08x}", rng.next())),
+                request_id: Some(format!("seed-{:08x}", rng.next_u64())),
                 details: "{}".into(),
                 hash: String::new(),
                 prev_hash: prev.clone(),

@@ -38,6 +38,23 @@ pub fn internal(ctx: &AuditContext, e: impl Into<anyhow::Error>) -> AppError {
     AppError::Internal { request_id }
 }
 
+/// Whether a password or code may be checked for `key` from `ip` now (login
+/// throttling): `RateLimited` with the wait if not.
+pub(crate) async fn throttle(
+    state: &AppState,
+    key: &str,
+    ip: Option<std::net::IpAddr>,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    match state.security.limits.login_check(key, ip).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(wait)) => Err(AppError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        }),
+        Err(e) => Err(internal(ctx, e)),
+    }
+}
+
 fn nfkc(raw: &str) -> String {
     raw.trim().nfkc().collect()
 }
@@ -343,13 +360,7 @@ pub async fn login(
 
     let key = login_key(login);
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    if let Err(wait) = state
-        .security
-        .limits
-        .login_check(&key, ip)
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
+    if let Err(e) = throttle(state, &key, ip, ctx).await {
         crate::server::security::limits::record_rate_limited(
             state,
             ctx,
@@ -357,9 +368,7 @@ pub async fn login(
             &format!("{key}@{}", ctx.source_ip.as_deref().unwrap_or("-")),
         )
         .await;
-        return Err(AppError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
+        return Err(e);
     }
     let too_long = login.len() > EMAIL_MAX * 4 || password.expose_secret().chars().count() > 1024;
     let user = if too_long {
@@ -445,17 +454,7 @@ pub async fn second_factor(
 ) -> Result<(), AppError> {
     let key = login_key(&user.username);
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    if let Err(wait) = state
-        .security
-        .limits
-        .login_check(&key, ip)
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
-        return Err(AppError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
-    }
+    throttle(state, &key, ip, ctx).await?;
     let ctx = AuditContext {
         actor_user_id: Some(user.id),
         ..ctx.clone()

@@ -54,17 +54,7 @@ pub(crate) async fn reauthenticate(
     }
     let key = login_key(&user.username);
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    if let Err(wait) = state
-        .security
-        .limits
-        .login_check(&key, ip)
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
-        return Err(AppError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
-    }
+    super::accounts::throttle(state, &key, ip, ctx).await?;
     if state
         .hasher
         .verify(password, Some(&user.password_hash))
