@@ -271,6 +271,17 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     );
     services::documents::spawn_trash_purge(state.clone(), state.settings.trash_days);
     services::admin::spawn_chain_checks(state.clone(), std::time::Duration::from_secs(3600));
+    // Old rate-limit and throttle rows (PostgreSQL; memory and Redis forget by themselves).
+    {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                state.security.limits.purge().await;
+            }
+        });
+    }
     audit::record_now(
         &state.db,
         &AuditContext::default(),

@@ -381,7 +381,6 @@ pub fn spawn_trash_purge(state: AppState, days: u32) {
                 Err(e) => tracing::warn!(error = %e, "could not list expired trash"),
             }
             super::conversations::purge_expired(&state, days).await;
-            state.security.limits.purge().await;
         }
     });
 }
