@@ -44,18 +44,30 @@ pub fn take_instance_lock(settings: &Settings) -> anyhow::Result<Option<std::fs:
     if file.as_os_str() == ":memory:" {
         return Ok(None);
     }
+    let path = lock_path(&file);
+    let subject = || super::startup_io::absolute(&path).display().to_string();
+    let fix = "Motto keeps this lock file beside its SQLite database: make that directory writable, or set DATA_DIR / DATABASE_URL to a writable place";
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(lock_path(&file))?;
+        .open(&path)
+        .map_err(|e| {
+            super::startup_io::StartupIoError::new(subject(), "create the lock file", &e, fix)
+        })?;
     match lock.try_lock() {
         Ok(()) => Ok(Some(lock)),
         Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
             "another Motto is already using {} (one server per SQLite database; use PostgreSQL for several)",
-            file.display()
+            super::startup_io::absolute(&file).display()
         ),
-        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        Err(std::fs::TryLockError::Error(e)) => Err(super::startup_io::StartupIoError::new(
+            subject(),
+            "lock",
+            &e,
+            fix,
+        )
+        .into()),
     }
 }
 

@@ -3,7 +3,7 @@
 use super::{
     config::{self, Settings},
     db::{audit, Db},
-    telemetry,
+    startup_io, telemetry,
 };
 use clap::{Parser, Subcommand};
 use std::{path::Path, process::ExitCode};
@@ -97,11 +97,26 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    if let Err(e) = load_dotenv(Path::new(".env")) {
-        eprintln!("Motto cannot read .env: {e}. Fix the line it names, or remove the file.");
+    let env_file = startup_io::absolute(Path::new(".env"));
+    if let Err(e) = load_dotenv(&env_file) {
+        match &e {
+            dotenvy::Error::Io(io) => eprintln!(
+                "Motto cannot start: {}",
+                startup_io::StartupIoError::new(
+                    env_file.display().to_string(),
+                    "read",
+                    io,
+                    "make it readable by the user running Motto, or remove it"
+                )
+            ),
+            other => eprintln!(
+                "Motto cannot start: {}: {other} — fix the line it names, or remove the file.",
+                env_file.display()
+            ),
+        }
         return ExitCode::from(EXIT_CONFIG);
     }
-    match config::ensure_dev_secret_key(Path::new(".env")) {
+    match config::ensure_dev_secret_key(&env_file) {
         Ok(true) => eprintln!(
             "No SECRET_KEY was set, so Motto generated one and saved it to .env (mode 0600). \
              Development only: in production set SECRET_KEY yourself (`motto generate-key`)."
@@ -109,8 +124,13 @@ pub fn main() -> ExitCode {
         Ok(false) => {}
         Err(e) => {
             eprintln!(
-                "No SECRET_KEY is set and Motto could not save a generated one to .env ({e}). \
-                 Run `motto generate-key` and set SECRET_KEY."
+                "No SECRET_KEY is set and Motto could not save a generated one: {}",
+                startup_io::StartupIoError::new(
+                    env_file.display().to_string(),
+                    "write",
+                    &e,
+                    "run `motto generate-key` and set SECRET_KEY, or start Motto from a directory it can write in"
+                )
             );
             return ExitCode::from(EXIT_CONFIG);
         }
@@ -124,6 +144,12 @@ pub fn main() -> ExitCode {
         }
     };
     let _sentry = telemetry::init(&settings);
+    // Before anything opens a file there: `serve` takes a lock file beside the
+    // database first thing, and a fresh clone has no `data/` yet.
+    if let Err(e) = prepare_directories(&settings) {
+        eprintln!("Motto cannot start: {e}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -175,6 +201,31 @@ pub fn main() -> ExitCode {
     })
 }
 
+/// Create the directory the SQLite database lives in (by default `DATA_DIR`) and
+/// check that it is writable. PostgreSQL needs no directory today.
+fn prepare_directories(settings: &Settings) -> Result<(), startup_io::StartupIoError> {
+    if !settings.database.is_sqlite() {
+        return Ok(());
+    }
+    let Ok(file) = super::backup::sqlite_file(settings) else {
+        // A malformed URL is reported, with its fix, when the database is opened.
+        return Ok(());
+    };
+    if file.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let setting = if dir == settings.data_dir {
+        "DATA_DIR"
+    } else {
+        "DATABASE_URL"
+    };
+    startup_io::ensure_writable_dir(setting, &dir)
+}
+
 fn load_dotenv(path: &Path) -> Result<(), dotenvy::Error> {
     match dotenvy::from_path(path) {
         Ok(()) => Ok(()),
@@ -202,6 +253,16 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     );
     // One server per SQLite database, and `motto restore` waits for it to stop.
     let _instance_lock = super::backup::take_instance_lock(&settings)?;
+    let pkg = settings.site_root.join("pkg");
+    if !pkg.is_dir() {
+        // Pages still render, but without styles and scripts: say why, once.
+        eprintln!(
+            "warning: {}: the compiled site is not there, so pages will have no styles or \
+             scripts — build it with `cargo leptos build --release` (scripts/run.sh does), \
+             or point LEPTOS_SITE_ROOT at the directory that holds pkg/.",
+            startup_io::setting_subject("LEPTOS_SITE_ROOT", &settings.site_root)
+        );
+    }
     let state = super::prepare(settings).await?;
     match crate::server::services::accounts::issue_setup_code_if_no_admin(&state).await {
         Ok(Some(code)) => println!(

@@ -11,6 +11,7 @@ pub mod routes;
 pub mod security;
 pub mod seed;
 pub mod services;
+pub mod startup_io;
 pub mod state;
 pub mod telemetry;
 

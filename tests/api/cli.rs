@@ -137,10 +137,73 @@ fn unwritable_data_directory_fails_with_a_clear_message() {
             ("SECRET_KEY", TEST_KEY),
         ],
     );
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let msg = text(&out);
-    assert!(msg.contains("data directory"), "{msg}");
-    assert!(msg.contains("DATA_DIR"), "{msg}");
+    // The setting, the absolute path, what went wrong in words, and the fix.
+    let expected = format!(
+        "DATA_DIR={}: cannot create: a part of the path is a file, not a directory — choose a writable directory",
+        data_dir.display()
+    );
+    assert!(msg.contains(&expected), "{msg}");
+    assert!(!msg.contains("os error"), "{msg}");
+}
+
+/// The first thing a new person does: `motto serve` in a directory with no `data/`
+/// and no settings but a key. It used to stop at once with "No such file or
+/// directory (os error 2)": the lock file beside the database was opened before
+/// the directory existed.
+#[tokio::test]
+async fn serve_creates_the_default_data_directory_in_a_fresh_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::helpers::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_motto"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SECRET_KEY", TEST_KEY)
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..150 {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("motto serve exited with {status}: {err}");
+        }
+        if reqwest::get(format!("http://127.0.0.1:{port}/health"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(up, "the server did not answer /health");
+    assert!(dir.path().join("data/motto.db").is_file());
+    assert!(dir.path().join("data/motto.db.lock").is_file());
+}
+
+#[test]
+fn an_unreadable_env_file_is_named_with_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the file should be: reading it fails on any machine, as root too.
+    std::fs::create_dir(dir.path().join(".env")).unwrap();
+    let out = motto_cli(dir.path(), &["init"], &[("SECRET_KEY", TEST_KEY)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let msg = text(&out);
+    let expected = format!(
+        "{}: cannot read: it is a directory, not a file — make it readable",
+        dir.path().join(".env").display()
+    );
+    assert!(msg.contains(&expected), "{msg}");
+    assert!(!msg.contains("os error"), "{msg}");
 }
 
 #[test]

@@ -22,7 +22,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     PgPool, Postgres, Sqlite, SqlitePool, Transaction,
 };
-use std::{fmt, path::PathBuf, str::FromStr};
+use std::{fmt, str::FromStr};
 
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -134,10 +134,8 @@ pub fn is_outage(e: &anyhow::Error) -> bool {
 /// Why the database could not be opened, worded for the operator.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error(
-        "The data directory {path} cannot be created or written ({cause}). Create it and give the user running Motto write access, or point DATA_DIR / DATABASE_URL elsewhere."
-    )]
-    DataDir { path: PathBuf, cause: String },
+    #[error(transparent)]
+    DataDir(#[from] crate::server::startup_io::StartupIoError),
     #[error("DATABASE_URL ({url}) cannot be used: {cause}. Use sqlite://path/to/motto.db or postgres://user:password@host:5432/motto.")]
     BadUrl { url: String, cause: String },
     #[error(
@@ -203,7 +201,7 @@ impl Db {
             let path = options.get_filename().to_path_buf();
             if path.as_os_str() != ":memory:" {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    ensure_writable_dir(dir)?;
+                    crate::server::startup_io::ensure_writable_dir("DATABASE_URL", dir)?;
                 }
             }
             let pool = SqlitePoolOptions::new()
@@ -315,16 +313,4 @@ impl Tx {
             Tx::Postgres(t) => t.rollback().await,
         }
     }
-}
-
-fn ensure_writable_dir(dir: &std::path::Path) -> Result<(), StartError> {
-    let fail = |cause: String| StartError::DataDir {
-        path: dir.to_path_buf(),
-        cause,
-    };
-    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
-    let probe = dir.join(format!(".motto-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"ok").map_err(|e| fail(e.to_string()))?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
 }
