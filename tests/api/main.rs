@@ -10,6 +10,7 @@ mod backup;
 mod cli;
 mod conversations;
 mod documents;
+mod exhaustion;
 mod faults;
 mod observability;
 mod ops;
