@@ -7,7 +7,7 @@ pub mod pages;
 use crate::domain::theme::Theme;
 use components::layout::Layout;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -36,6 +36,7 @@ use pages::{
 /// The HTML document around the app. Runs on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let theme = request_theme();
+    let (asset_root, stylesheet) = site_urls();
     view! {
         <!DOCTYPE html>
         <html lang="en" class=theme.html_class() data-theme=theme.as_str()>
@@ -45,7 +46,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <meta name="description" content="Motto: your documents and conversations, on your own server." />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HydrationScripts options />
+                <link rel="stylesheet" id="leptos" href=stylesheet />
+                <HydrationScripts options root=asset_root />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-white text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
@@ -53,6 +55,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Where the page loads the compiled site from, and its stylesheet: content-hashed
+/// URLs that browsers may cache for good (see `server::site`).
+#[cfg(feature = "ssr")]
+fn site_urls() -> (String, String) {
+    match use_context::<crate::server::state::AppState>() {
+        Some(state) => (state.site.asset_root(), state.site.stylesheet()),
+        None => (String::new(), "/pkg/motto.css".into()),
+    }
+}
+
+/// The shell is rendered on the server only.
+#[cfg(not(feature = "ssr"))]
+fn site_urls() -> (String, String) {
+    (String::new(), "/pkg/motto.css".into())
 }
 
 /// The theme the request's cookie asks for (server side).
@@ -109,7 +127,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/motto.css" />
         <Title formatter=|text: String| {
             title_text(if text.is_empty() { "Motto".to_string() } else { format!("{text} · Motto") })
         } />

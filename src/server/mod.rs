@@ -11,6 +11,7 @@ pub mod routes;
 pub mod security;
 pub mod seed;
 pub mod services;
+pub mod site;
 pub mod startup_io;
 pub mod state;
 pub mod telemetry;
@@ -60,7 +61,6 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         std::sync::OnceLock::new();
     let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     let shell_options = state.leptos_options.clone();
-    let site_root = std::path::PathBuf::from(&*state.leptos_options.site_root);
     let log_bodies = state.settings.log_request_bodies;
     let router = Router::new()
         .route("/health", get(routes::ops::health))
@@ -95,16 +95,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         // under concurrency it found another request's (a 404 or a server function's
         // error status), so a CSS or WASM file now and then came back as 404 with its
         // full content, and the page never hydrated.
-        .nest_service(
-            "/pkg",
-            tower_http::services::ServeDir::new(site_root.join("pkg"))
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
-        .route_service(
-            "/favicon.svg",
-            tower_http::services::ServeFile::new(site_root.join("favicon.svg")),
-        )
+        .merge(site::router(&state.site))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -151,6 +142,8 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         None => router,
     };
     router
+        .layer(site::compression())
+        .layer(middleware::from_fn(site::no_compression_cross_site))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), security::headers))
         .layer(middleware::from_fn_with_state(
@@ -255,6 +248,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         assistant,
         replies: Arc::default(),
         leptos_options: leptos_options(&settings),
+        site: site::Site::open(&settings.site_root),
         settings: Arc::new(settings),
         hasher: auth::password::Hasher::new(),
         security: Arc::new(security::SecurityState::new(limits)),

@@ -28,6 +28,8 @@ pub struct AppStateInner {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
+    /// The compiled site and the version its URLs carry.
+    pub site: super::site::Site,
     pub hasher: Hasher,
     pub security: Arc<super::security::SecurityState>,
     /// Answers messages in conversations (retrieval, or an LLM when configured).

@@ -20,6 +20,7 @@ mod rest;
 mod scale_out;
 mod security;
 mod seed;
+mod site;
 mod two_factor;
 mod upload;
 mod xss;
