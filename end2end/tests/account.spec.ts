@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { createHmac } from 'node:crypto';
 import { collectErrors, PASSWORD, signUp, waitForHydration } from './helpers';
 

@@ -1,4 +1,5 @@
-import { test, expect, Page, TestInfo } from '@playwright/test';
+import { Page, TestInfo } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

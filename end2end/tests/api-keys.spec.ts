@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { collectErrors, signUp, waitForHydration } from './helpers';
 
 test('create a key, use it from a script, see it used, revoke it', async ({ page, request, baseURL }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import * as fs from 'node:fs';
 import { collectErrors, signUp, waitForHydration } from './helpers';
 

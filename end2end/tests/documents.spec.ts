@@ -1,4 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect } from './fixtures';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { collectErrors, signUp, waitForHydration } from './helpers';

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { collectErrors, waitForHydration } from './helpers';
 
 test('the home page content is in the server HTML', async ({ request }) => {
@@ -48,17 +48,20 @@ test('the page hydrates and the theme toggle responds', async ({ page }) => {
   expect(errors).toEqual([]);
 });
 
-test('dark colours follow the system setting', async ({ browser, baseURL }) => {
+test('dark colours follow the system setting', async ({ browser, baseURL, a11y }) => {
   const context = await browser.newContext({ colorScheme: 'dark', baseURL });
   const page = await context.newPage();
   await page.goto('/');
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  // Contrast is checked in both schemes before the contexts close.
+  await a11y.check(page);
   await context.close();
 
   const lightContext = await browser.newContext({ colorScheme: 'light', baseURL });
   const lightPage = await lightContext.newPage();
   await lightPage.goto('/');
   const lightBg = await lightPage.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await a11y.check(lightPage);
   await lightContext.close();
 
   expect(bg).not.toEqual(lightBg);
@@ -74,4 +77,25 @@ test('an unknown address shows the 404 page with a way home', async ({ page }) =
   await expect(
     page.getByRole('heading', { name: 'Your documents and conversations, on your own server.' }),
   ).toBeVisible();
+});
+
+test('the site is sent compressed and cached by content hash', async ({ page }) => {
+  const assets: { url: string; encoding: string; cache: string }[] = [];
+  page.on('response', async (res) => {
+    if (/\/pkg\/motto\.(wasm|js|css)$/.test(res.url())) {
+      const h = await res.allHeaders();
+      assets.push({ url: res.url(), encoding: h['content-encoding'] ?? '', cache: h['cache-control'] ?? '' });
+    }
+  });
+  await page.goto('/');
+  await waitForHydration(page);
+  const wasm = assets.find((a) => a.url.endsWith('.wasm'));
+  expect(wasm, JSON.stringify(assets)).toBeTruthy();
+  // Precompressed at build time (brotli, or gzip for a browser without it).
+  expect(['br', 'gzip']).toContain(wasm!.encoding);
+  for (const a of assets) {
+    expect(a.url).toMatch(/\/assets\/[0-9a-f]{16}\/pkg\//);
+    expect(a.cache).toBe('public, max-age=31536000, immutable');
+  }
+  expect(assets.map((a) => a.url.split('.').pop()).sort()).toEqual(['css', 'js', 'wasm']);
 });

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { collectErrors, signUp, waitForHydration } from './helpers';
 
 test('asvs_3_4_3 no CSP violation while pages hydrate and are used', async ({ page }) => {

@@ -1,4 +1,5 @@
 pub mod form;
 pub mod layout;
+pub mod style;
 pub mod theme_toggle;
 pub mod time;

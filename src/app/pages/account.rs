@@ -1,3 +1,4 @@
+use crate::app::components::style::LINK;
 use crate::{
     api::{
         account::{
@@ -79,7 +80,7 @@ fn Account(
         <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
             {if u.is_admin() { "Administrator" } else { "User" }}
             " · "
-            <a href="/account/api-keys" class="text-indigo-700 hover:underline dark:text-indigo-300">"API keys"</a>
+            <a href="/account/api-keys" class=LINK>"API keys"</a>
             " for the REST API"
         </p>
 
@@ -126,7 +127,7 @@ fn Account(
             <h2 id="two-factor-heading" class="text-lg font-semibold">"Two-factor authentication"</h2>
             <p class="mt-1 text-sm">
                 {if u.two_factor { "On: logging in needs a code from your authenticator app. " } else { "Off. " }}
-                <a href="/account/two-factor" class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+                <a href="/account/two-factor" class=LINK>
                     {if u.two_factor { "Manage two-factor authentication" } else { "Set up two-factor authentication" }}
                 </a>
             </p>
@@ -142,12 +143,12 @@ fn Account(
                 {move || Suspend::new(async move {
                     usage.await.ok().map(|t| view! {
                         <dl class="mt-3 grid grid-cols-3 gap-4 text-sm">
-                            <div><dt class="text-slate-500">"Answers"</dt><dd class="text-lg font-semibold">{t.assistant_messages}</dd></div>
-                            <div><dt class="text-slate-500">"Prompt tokens"</dt><dd class="text-lg font-semibold">{t.prompt_tokens}</dd></div>
-                            <div><dt class="text-slate-500">"Completion tokens"</dt><dd class="text-lg font-semibold">{t.completion_tokens}</dd></div>
+                            <div><dt class="text-slate-600 dark:text-slate-400">"Answers"</dt><dd class="text-lg font-semibold">{t.assistant_messages}</dd></div>
+                            <div><dt class="text-slate-600 dark:text-slate-400">"Prompt tokens"</dt><dd class="text-lg font-semibold">{t.prompt_tokens}</dd></div>
+                            <div><dt class="text-slate-600 dark:text-slate-400">"Completion tokens"</dt><dd class="text-lg font-semibold">{t.completion_tokens}</dd></div>
                         </dl>
                         {(t.estimated_messages > 0).then(|| view! {
-                            <p class="mt-2 text-xs text-slate-500">{format!("{} of these answers came from the retrieval assistant, whose counts are estimates (about one token per four bytes of text).", t.estimated_messages)}</p>
+                            <p class="mt-2 text-xs text-slate-600 dark:text-slate-400">{format!("{} of these answers came from the retrieval assistant, whose counts are estimates (about one token per four bytes of text).", t.estimated_messages)}</p>
                         })}
                     })
                 })}

@@ -3,6 +3,7 @@
 //! is not an administrator.
 
 use super::documents::{param_id, set_status, BUTTON, DANGER, INPUT, SECONDARY};
+use crate::app::components::style::LINK;
 use crate::{
     api::admin::{
         admin_user, admin_users, audit_event, audit_events, audit_integrity, AdminUserAction,
@@ -17,8 +18,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-const LINK: &str = "text-indigo-700 hover:underline dark:text-indigo-300";
-const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase text-slate-500";
+const TH: &str =
+    "px-3 py-2 text-left text-xs font-semibold uppercase text-slate-600 dark:text-slate-400";
 const TD: &str = "px-3 py-2 align-top";
 
 #[component]
@@ -229,7 +230,8 @@ fn Actor(e: AuditEventView) -> impl IntoView {
             view! { <a class=LINK href=format!("/admin/users/{id}")>{name}</a> }.into_any()
         }
         (Some(id), None) => view! { <span>{format!("#{id} (deleted)")}</span> }.into_any(),
-        _ => view! { <span class="text-slate-500">"system / anonymous"</span> }.into_any(),
+        _ => view! { <span class="text-slate-600 dark:text-slate-400">"system / anonymous"</span> }
+            .into_any(),
     }
 }
 
@@ -295,7 +297,7 @@ pub fn AdminAuditEventPage() -> impl IntoView {
                             let target = format!("{} {}", e.target_type.clone().unwrap_or_default(), e.target_id.clone().unwrap_or_default());
                             let row = |label: &'static str, value: AnyView| view! {
                                 <div class="grid grid-cols-3 gap-4 px-4 py-2">
-                                    <dt class="text-sm font-medium text-slate-500">{label}</dt>
+                                    <dt class="text-sm font-medium text-slate-600 dark:text-slate-400">{label}</dt>
                                     <dd class="col-span-2 break-all text-sm">{value}</dd>
                                 </div>
                             };
@@ -492,12 +494,12 @@ pub fn AdminUserPage() -> impl IntoView {
                                 <h1 class="text-2xl font-semibold tracking-tight">{u.username.clone()}</h1>
                                 <AdminNav />
                                 <dl class="mt-6 grid grid-cols-2 gap-4 text-sm sm:grid-cols-4">
-                                    <div><dt class="text-slate-500">"Email"</dt><dd>{u.email.clone()}</dd></div>
-                                    <div><dt class="text-slate-500">"Role"</dt><dd>{if u.role == Role::Admin { "admin" } else { "user" }}</dd></div>
-                                    <div><dt class="text-slate-500">"Status"</dt><dd>{if u.disabled { "disabled" } else { "active" }}</dd></div>
-                                    <div><dt class="text-slate-500">"Active sessions"</dt><dd>{u.active_sessions}</dd></div>
-                                    <div><dt class="text-slate-500">"Created"</dt><dd><LocalTime at=u.created_at /></dd></div>
-                                    <div><dt class="text-slate-500">"Last login"</dt><dd>{match u.last_login_at { Some(t) => view! { <LocalTime at=t /> }.into_any(), None => "never".into_any() }}</dd></div>
+                                    <div><dt class="text-slate-600 dark:text-slate-400">"Email"</dt><dd>{u.email.clone()}</dd></div>
+                                    <div><dt class="text-slate-600 dark:text-slate-400">"Role"</dt><dd>{if u.role == Role::Admin { "admin" } else { "user" }}</dd></div>
+                                    <div><dt class="text-slate-600 dark:text-slate-400">"Status"</dt><dd>{if u.disabled { "disabled" } else { "active" }}</dd></div>
+                                    <div><dt class="text-slate-600 dark:text-slate-400">"Active sessions"</dt><dd>{u.active_sessions}</dd></div>
+                                    <div><dt class="text-slate-600 dark:text-slate-400">"Created"</dt><dd><LocalTime at=u.created_at /></dd></div>
+                                    <div><dt class="text-slate-600 dark:text-slate-400">"Last login"</dt><dd>{match u.last_login_at { Some(t) => view! { <LocalTime at=t /> }.into_any(), None => "never".into_any() }}</dd></div>
                                 </dl>
                                 <p class="mt-4"><a class=LINK href=format!("/admin/audit?actor=%23{uid}")>"Events by this user"</a></p>
                                 <div class="mt-6 flex flex-wrap gap-2">
@@ -530,7 +532,7 @@ pub fn AdminUserPage() -> impl IntoView {
                                 })}
                                 <h2 class="mt-8 text-lg font-semibold">"Active sessions"</h2>
                                 {if d.sessions.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-slate-500">"No active session."</p> }.into_any()
+                                    view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"No active session."</p> }.into_any()
                                 } else {
                                     view! {
                                         <ul class="mt-2 divide-y divide-slate-200 text-sm dark:divide-slate-800">

@@ -1,6 +1,7 @@
 //! The REST API reference, rendered on the server from the OpenAPI document the
 //! handlers generate: readable without JavaScript, no third-party assets.
 
+use crate::app::components::style::LINK;
 use crate::{
     api::api_docs::get_api_reference,
     domain::api_docs::{ApiField, ApiOperation, ApiReference, ApiSchema},
@@ -8,7 +9,8 @@ use crate::{
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase text-slate-500";
+const TH: &str =
+    "px-3 py-2 text-left text-xs font-semibold uppercase text-slate-600 dark:text-slate-400";
 const TD: &str = "px-3 py-2 align-top";
 const CODE: &str = "rounded bg-slate-100 px-1 py-0.5 font-mono text-sm dark:bg-slate-800";
 
@@ -61,13 +63,13 @@ fn Reference(r: ApiReference) -> impl IntoView {
         .collect_view();
     view! {
         <h1 class="text-2xl font-semibold tracking-tight">{format!("{} reference", r.title)}</h1>
-        <p class="mt-1 text-sm text-slate-500">{format!("Version {}", r.version)}</p>
+        <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{format!("Version {}", r.version)}</p>
         <p class="mt-4 text-sm leading-6">{rich(r.description.clone())}</p>
         <p class="mt-4 text-sm">
             "The machine-readable description (OpenAPI 3.1): "
-            <a href="/api/v1/openapi.json" class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">"/api/v1/openapi.json"</a>
+            <a href="/api/v1/openapi.json" class=LINK>"/api/v1/openapi.json"</a>
             ". Make a key under "
-            <a href="/account/api-keys" class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">"Account → API keys"</a>
+            <a href="/account/api-keys" class=LINK>"Account → API keys"</a>
             ", then for example:"
         </p>
         <pre class="mt-2 overflow-x-auto rounded-md bg-slate-100 p-3 text-xs dark:bg-slate-900"><code>"curl -H \"Authorization: Bearer $MOTTO_KEY\" \\\n     "{move || origin()}"/api/v1/documents"</code></pre>

@@ -1,6 +1,7 @@
 //! API keys: create one (shown once, with a copy button), see them all, revoke.
 
 use super::documents::{BUTTON, DANGER, INPUT, SECONDARY};
+use crate::app::components::style::LINK;
 use crate::{
     api::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey},
     app::components::{
@@ -12,7 +13,8 @@ use crate::{
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase text-slate-500";
+const TH: &str =
+    "px-3 py-2 text-left text-xs font-semibold uppercase text-slate-600 dark:text-slate-400";
 const TD: &str = "px-3 py-2 align-top";
 
 #[component]
@@ -39,7 +41,7 @@ pub fn ApiKeysPage() -> impl IntoView {
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
                 "Keys let scripts use the REST API under /api/v1 as you, limited to the scopes you choose. Send one as "
                 <code>"Authorization: Bearer <key>"</code>". See the "
-                <a href="/docs/api" class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">"API reference"</a>"."
+                <a href="/docs/api" class=LINK>"API reference"</a>"."
             </p>
             {move || created.get().map(|c| {
                 let key = c.key.clone();
@@ -98,7 +100,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="mt-2 text-sm">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match keys.await {
-                            Ok(list) if list.is_empty() => view! { <p class="mt-2 text-sm text-slate-500">"No keys yet."</p> }.into_any(),
+                            Ok(list) if list.is_empty() => view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"No keys yet."</p> }.into_any(),
                             Ok(list) => view! {
                                 <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200 dark:border-slate-800">
                                     <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">

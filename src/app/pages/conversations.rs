@@ -3,6 +3,7 @@
 //! trash.
 
 use super::documents::{param_id, set_status, when, BUTTON, DANGER, INPUT, SECONDARY};
+use crate::app::components::style::LINK;
 use crate::{
     api::conversations::{
         document_choices, get_conversation, list_conversations, stop_reply, CreateConversation,
@@ -18,8 +19,6 @@ use crate::{
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-
-const LINK: &str = "text-indigo-700 hover:underline dark:text-indigo-300";
 
 #[component]
 pub fn ConversationsPage() -> impl IntoView {
@@ -101,7 +100,7 @@ fn ConversationList(page: ConversationPage, q: String) -> impl IntoView {
             {page.items.into_iter().map(|c| view! {
                 <li class="flex flex-wrap items-baseline justify-between gap-2 p-4">
                     <a href=format!("/conversations/{}", c.id) class=format!("font-medium {LINK}")>{c.title}</a>
-                    <span class="text-xs text-slate-500">
+                    <span class="text-xs text-slate-600 dark:text-slate-400">
                         {format!("{} message{} · last {}", c.message_count, if c.message_count == 1 { "" } else { "s" }, when(c.updated_at))}
                     </span>
                 </li>
@@ -153,7 +152,7 @@ pub fn NewConversationPage() -> impl IntoView {
                 </div>
                 <fieldset class="space-y-2">
                     <legend class="text-sm font-medium">"Limit to these documents (optional)"</legend>
-                    <p class="text-xs text-slate-500">"Choose none to let the assistant use all your documents."</p>
+                    <p class="text-xs text-slate-600 dark:text-slate-400">"Choose none to let the assistant use all your documents."</p>
                     <Suspense fallback=|| view! { <p class="text-sm">"Loading your documents…"</p> }>
                         {move || Suspend::new(async move {
                             match docs.await {
@@ -335,11 +334,11 @@ pub fn ConversationPage() -> impl IntoView {
                                     {c.messages.into_iter().map(|m| view! { <Message m=m /> }).collect_view()}
                                     {move || live.get().filter(|l| l.reply_id.is_none_or(|r| !stored.contains(&r))).map(|l| view! {
                                         <article aria-label="You" class="rounded-lg bg-slate-100 p-4 dark:bg-slate-800">
-                                            <p class="text-xs font-semibold uppercase text-slate-500">"You"</p>
+                                            <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"You"</p>
                                             <p class="mt-1 whitespace-pre-wrap text-sm">{l.question}</p>
                                         </article>
                                         <article aria-label="Assistant" aria-busy="true" class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
-                                            <p class="text-xs font-semibold uppercase text-slate-500">"Assistant"</p>
+                                            <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"Assistant"</p>
                                             <p class="mt-1 whitespace-pre-wrap text-sm">{l.text}</p>
                                         </article>
                                     })}
@@ -424,7 +423,7 @@ fn Header(
         <div class="flex flex-wrap items-start justify-between gap-4">
             <div>
                 <h1 class="text-2xl font-semibold tracking-tight">{c.title.clone()}</h1>
-                <p class="mt-1 text-xs text-slate-500">{format!("{scope} · {assistant}")}</p>
+                <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{format!("{scope} · {assistant}")}</p>
             </div>
             <div class="flex flex-wrap gap-2">
                 <a href=format!("/conversations/{id}/export?format=md") class=SECONDARY download="">"Export Markdown"</a>
@@ -453,7 +452,7 @@ fn Message(m: MessageView) -> impl IntoView {
     match m.role {
         Role::User => view! {
             <article id=anchor aria-label="You" class="rounded-lg bg-slate-100 p-4 dark:bg-slate-800">
-                <p class="text-xs font-semibold uppercase text-slate-500">"You · " {when(m.created_at)}</p>
+                <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"You · " {when(m.created_at)}</p>
                 <p class="mt-1 whitespace-pre-wrap text-sm">{m.content}</p>
             </article>
         }
@@ -477,13 +476,13 @@ fn Message(m: MessageView) -> impl IntoView {
             );
             view! {
                 <article id=anchor aria-label="Assistant" class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
-                    <p class="text-xs font-semibold uppercase text-slate-500">"Assistant · " {when(m.created_at)}</p>
+                    <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"Assistant · " {when(m.created_at)}</p>
                     <div class="markdown mt-1 text-sm" inner_html=m.html></div>
                     {note.map(|n| view! {
-                        <p class=if failed { "mt-2 text-sm text-red-600 dark:text-red-400" } else { "mt-2 text-sm italic text-slate-500" }>{n}</p>
+                        <p class=if failed { "mt-2 text-sm text-red-600 dark:text-red-400" } else { "mt-2 text-sm italic text-slate-600 dark:text-slate-400" }>{n}</p>
                     })}
                     {(!m.citations.is_empty()).then(|| view! {
-                        <h3 class="mt-3 text-xs font-semibold uppercase text-slate-500">"Sources"</h3>
+                        <h3 class="mt-3 text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"Sources"</h3>
                         <ol class="mt-1 space-y-1 text-sm">
                             {m.citations.into_iter().map(|c| {
                                 let href = c.href();
@@ -497,15 +496,15 @@ fn Message(m: MessageView) -> impl IntoView {
                                     <li>
                                         {match href {
                                             Some(h) => view! { <a href=h class=LINK>{label}</a> }.into_any(),
-                                            None => view! { <span class="text-slate-500 line-through">{label}</span> }.into_any(),
+                                            None => view! { <span class="text-slate-600 dark:text-slate-400 line-through">{label}</span> }.into_any(),
                                         }}
-                                        <span class="text-xs text-slate-500">{state}</span>
+                                        <span class="text-xs text-slate-600 dark:text-slate-400">{state}</span>
                                     </li>
                                 }
                             }).collect_view()}
                         </ol>
                     })}
-                    <p class="mt-2 text-xs text-slate-400">{usage}</p>
+                    <p class="mt-2 text-xs text-slate-600 dark:text-slate-400">{usage}</p>
                 </article>
             }
             .into_any()
@@ -539,7 +538,7 @@ pub fn ConversationTrashPage() -> impl IntoView {
                                         <li class="flex flex-wrap items-center justify-between gap-2 p-4">
                                             <span>
                                                 <span class="font-medium">{c.title.clone()}</span>
-                                                <span class="ml-2 text-xs text-slate-500">{c.deleted_at.map(|d| format!("deleted {}", when(d)))}</span>
+                                                <span class="ml-2 text-xs text-slate-600 dark:text-slate-400">{c.deleted_at.map(|d| format!("deleted {}", when(d)))}</span>
                                             </span>
                                             <span class="flex gap-2">
                                                 <ActionForm action=restore>

@@ -1,6 +1,7 @@
 //! Documents: list and search, view, write and edit with a live preview,
 //! revisions, and the trash.
 
+use crate::app::components::style::LINK;
 use crate::{
     api::documents::{
         get_document, get_revision, list_documents, list_revisions, preview_markdown,
@@ -118,7 +119,7 @@ fn SearchResults(hits: Vec<crate::domain::document::SearchHit>, q: String) -> im
         <section aria-label="Search results" class="mt-6">
             <p class="text-sm text-slate-600 dark:text-slate-400">
                 {format!("{count} result{} for “{q}”. ", if count == 1 { "" } else { "s" })}
-                <a href="/documents" class="text-indigo-600 hover:underline dark:text-indigo-400">"Show all documents"</a>
+                <a href="/documents" class=LINK>"Show all documents"</a>
             </p>
             <ul class="mt-4 space-y-3">
                 {hits
@@ -126,7 +127,7 @@ fn SearchResults(hits: Vec<crate::domain::document::SearchHit>, q: String) -> im
                     .map(|h| {
                         view! {
                             <li class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
-                                <a href=format!("/documents/{}", h.id) class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+                                <a href=format!("/documents/{}", h.id) class=LINK>
                                     {h.title}
                                 </a>
                                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
@@ -187,9 +188,9 @@ fn DocumentList(
                             <ul class="mt-4 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
                                 {page.items.into_iter().map(|d| view! {
                                     <li class="p-4">
-                                        <a href=format!("/documents/{}", d.id) class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">{d.title}</a>
+                                        <a href=format!("/documents/{}", d.id) class=LINK>{d.title}</a>
                                         <p class="mt-1 line-clamp-2 text-sm text-slate-600 dark:text-slate-400">{d.excerpt}</p>
-                                        <p class="mt-1 text-xs text-slate-500">"Updated " {when(d.updated_at)}</p>
+                                        <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">"Updated " {when(d.updated_at)}</p>
                                     </li>
                                 }).collect_view()}
                             </ul>
@@ -376,7 +377,7 @@ pub fn DocumentPage() -> impl IntoView {
                                 <div class="flex flex-wrap items-start justify-between gap-4">
                                     <div>
                                         <h1 class="text-3xl font-semibold tracking-tight">{d.title.clone()}</h1>
-                                        <p class="mt-1 text-xs text-slate-500">{format!("Version {} · updated {}", d.version, when(d.updated_at))}</p>
+                                        <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{format!("Version {} · updated {}", d.version, when(d.updated_at))}</p>
                                     </div>
                                     <div class="flex gap-2">
                                         <a href=format!("/documents/{id}/edit") class=SECONDARY>"Edit"</a>
@@ -402,7 +403,7 @@ pub fn DocumentPage() -> impl IntoView {
                                         {move || Suspend::new(async move {
                                             let revs = revisions.await.unwrap_or_default();
                                             if revs.is_empty() {
-                                                view! { <p class="mt-2 text-sm text-slate-500">"No earlier versions yet: each save keeps the one it replaces."</p> }.into_any()
+                                                view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"No earlier versions yet: each save keeps the one it replaces."</p> }.into_any()
                                             } else {
                                                 view! {
                                                     <ul class="mt-2 divide-y divide-slate-200 text-sm dark:divide-slate-800">
@@ -434,7 +435,7 @@ pub fn DocumentPage() -> impl IntoView {
                             view! {
                             <Title text="Document not found" />
                             <h1 class="text-2xl font-semibold">"Document not found"</h1>
-                            <p class="mt-2 text-sm">{e.to_string()} " " <a href="/documents" class="text-indigo-600 hover:underline">"Back to your documents"</a></p>
+                            <p class="mt-2 text-sm">{e.to_string()} " " <a href="/documents" class=LINK>"Back to your documents"</a></p>
                         }.into_any()
                         }
                     }
@@ -466,9 +467,9 @@ pub fn RevisionPage() -> impl IntoView {
                     match rev.await {
                         Ok(r) => view! {
                             <Title text=format!("{} (version {})", r.title, r.version) />
-                            <p class="text-sm"><a href=format!("/documents/{}", r.id) class="text-indigo-600 hover:underline">"← Current version"</a></p>
+                            <p class="text-sm"><a href=format!("/documents/{}", r.id) class=LINK>"← Current version"</a></p>
                             <h1 class="mt-2 text-3xl font-semibold tracking-tight">{r.title.clone()}</h1>
-                            <p class="mt-1 text-xs text-slate-500">{format!("Version {} · saved {}", r.version, when(r.updated_at))}</p>
+                            <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{format!("Version {} · saved {}", r.version, when(r.updated_at))}</p>
                             <Rendered doc=r />
                         }.into_any(),
                         Err(e) => {
@@ -525,7 +526,7 @@ pub fn TrashPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <p class="mt-6 text-sm"><a href="/documents" class="text-indigo-600 hover:underline">"← Back to your documents"</a></p>
+            <p class="mt-6 text-sm"><a href="/documents" class=LINK>"← Back to your documents"</a></p>
         </div>
     }
 }
@@ -557,7 +558,7 @@ pub fn UploadPage() -> impl IntoView {
                 <div class="space-y-1">
                     <label for="upload-title" class="block text-sm font-medium">"Title (optional)"</label>
                     <input id="upload-title" name="title" class=INPUT />
-                    <p class="text-xs text-slate-500">"Without one, the file name is used."</p>
+                    <p class="text-xs text-slate-600 dark:text-slate-400">"Without one, the file name is used."</p>
                 </div>
                 <div class="flex gap-2">
                     <button type="submit" class=BUTTON>"Upload"</button>

@@ -1,3 +1,4 @@
+use crate::app::components::style::LINK;
 use crate::app::{
     auth::use_auth,
     components::form::{field_error, form_error, Field, FormError, SubmitButton},
@@ -32,7 +33,7 @@ pub fn LoginPage() -> impl IntoView {
                         error=field_error(value, "password")
                     />
                     <p class="text-sm">
-                        <a href="/forgot-password" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">"Forgot password?"</a>
+                        <a href="/forgot-password" class=LINK>"Forgot password?"</a>
                     </p>
                     <FormError error=form_error(value) />
                     <SubmitButton label="Log in" pending_label="Logging in…" pending=action.pending() />
@@ -40,7 +41,7 @@ pub fn LoginPage() -> impl IntoView {
             </ActionForm>
             <p class="mt-6 text-sm text-slate-600 dark:text-slate-400">
                 "New to Motto? "
-                <a href="/register" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+                <a href="/register" class=LINK>
                     "Create an account"
                 </a>
             </p>

@@ -1,5 +1,6 @@
 //! "Forgot password?", "Reset your password", and the development outbox.
 
+use crate::app::components::style::LINK;
 use crate::{
     api::password_reset::{dev_outbox, RequestPasswordReset, ResetPassword},
     app::components::{
@@ -10,8 +11,6 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-const LINK: &str = "font-medium text-indigo-600 hover:underline dark:text-indigo-400";
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {

@@ -1,3 +1,4 @@
+use crate::app::components::style::LINK;
 use crate::{
     api::auth::registration_open,
     app::{
@@ -46,7 +47,7 @@ pub fn RegisterPage() -> impl IntoView {
             </Suspense>
             <p class="mt-6 text-sm text-slate-600 dark:text-slate-400">
                 "Already have an account? "
-                <a href="/login" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+                <a href="/login" class=LINK>
                     "Log in"
                 </a>
             </p>

@@ -1,5 +1,6 @@
 //! Two-factor authentication: the second step of a login, and setting it up.
 
+use crate::app::components::style::LINK;
 use crate::{
     api::two_factor::{get_two_factor_status, BeginTwoFactor, ConfirmTwoFactor, DisableTwoFactor},
     app::{
@@ -38,7 +39,7 @@ pub fn TwoFactorLoginPage() -> impl IntoView {
                     <SubmitButton label="Verify" pending_label="Checking…" pending=action.pending() />
                 </div>
             </ActionForm>
-            <p class="mt-6 text-sm"><a href="/login" class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">"Start again"</a></p>
+            <p class="mt-6 text-sm"><a href="/login" class=LINK>"Start again"</a></p>
         </div>
     }
 }
@@ -76,7 +77,7 @@ pub fn TwoFactorPage() -> impl IntoView {
     view! {
         <Title text="Two-factor authentication" />
         <div class="mx-auto max-w-2xl py-12">
-            <p class="text-sm"><a href="/account" class="text-indigo-700 hover:underline dark:text-indigo-300">"← Your account"</a></p>
+            <p class="text-sm"><a href="/account" class=LINK>"← Your account"</a></p>
             <h1 class="mt-2 text-2xl font-semibold tracking-tight">"Two-factor authentication"</h1>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
                 "With it on, logging in needs a code from an authenticator app on your phone (any TOTP app) after your password."

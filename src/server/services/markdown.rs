@@ -12,7 +12,7 @@ pub fn render(markdown: &str) -> String {
         | Options::ENABLE_STRIKETHROUGH;
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options));
-    ammonia::Builder::default()
+    let clean = ammonia::Builder::default()
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("noopener noreferrer"))
         .add_tags(["input"])
@@ -28,7 +28,49 @@ pub fn render(markdown: &str) -> String {
             ],
         )
         .clean(&unsafe_html)
-        .to_string()
+        .to_string();
+    with_alt_on_every_image(&clean)
+}
+
+/// An image written as raw HTML may come without `alt`; screen readers then read
+/// out its address. Such images get `alt=""` (decorative); Markdown images keep the
+/// text they were given. Works on ammonia's output, whose attribute values are
+/// always double-quoted.
+fn with_alt_on_every_image(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<img") {
+        out.push_str(&rest[..start]);
+        let tag = &rest[start..];
+        let mut quoted = false;
+        let end = tag
+            .char_indices()
+            .find(|&(_, c)| {
+                if c == '"' {
+                    quoted = !quoted;
+                }
+                c == '>' && !quoted
+            })
+            .map(|(i, _)| i)
+            .unwrap_or(tag.len() - 1);
+        let (open, after) = tag.split_at(end);
+        let mut in_value = false;
+        let mut has_alt = false;
+        for (i, c) in open.char_indices() {
+            if c == '"' {
+                in_value = !in_value;
+            } else if !in_value && c == ' ' && open[i + 1..].starts_with("alt=") {
+                has_alt = true;
+            }
+        }
+        out.push_str(open);
+        if !has_alt && open.len() >= 4 {
+            out.push_str(" alt=\"\"");
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -43,6 +85,17 @@ mod tests {
         assert!(html.contains("type=\"checkbox\""), "{html}");
         assert!(html.contains("<sup>") && html.contains("note"), "{html}");
         assert!(html.contains("<code class=\"language-rust\">"), "{html}");
+    }
+
+    #[test]
+    fn every_image_has_alternative_text() {
+        assert_eq!(render("<img src=\"x\">"), "<img src=\"x\" alt=\"\">");
+        let md = render(
+            "![A cat on a mat](https://example.com/c.png) and <img title=\"a>b\" src=\"y\">",
+        );
+        assert!(md.contains("alt=\"A cat on a mat\""), "{md}");
+        assert!(md.contains("title=\"a>b\" src=\"y\" alt=\"\">"), "{md}");
+        assert_eq!(md.matches("alt=").count(), 2, "{md}");
     }
 
     #[test]
