@@ -35,9 +35,24 @@ pub async fn reset_password(
 }
 
 /// The mails Motto would have sent, in development without `SMTP_URL`; 404 otherwise.
+/// They hold password-reset links, so only the person at this machine (a loopback
+/// client of a server listening on loopback only) or an administrator sees them.
 #[server(prefix = "/api", endpoint = "dev/outbox")]
 pub async fn dev_outbox() -> Result<Vec<OutboxMail>, AppError> {
+    use crate::{domain::user::Role, server::security::ClientIp};
     let call = ctx::call().await?;
+    let from_this_machine = call.state.settings.listen_addr.ip().is_loopback()
+        && use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<ClientIp>().map(|c| c.0))
+            .is_some_and(|ip| ip.is_loopback());
+    let admin = call
+        .auth
+        .user
+        .as_ref()
+        .is_some_and(|u| u.role == Role::Admin);
+    if !(from_this_machine || admin) {
+        return Err(ctx::fail(AppError::NotFound));
+    }
     call.state
         .mailer
         .outbox()

@@ -111,6 +111,9 @@ pub struct Settings {
     pub session_absolute_timeout: Duration,
     /// Peers whose `X-Forwarded-For` is believed (ASVS 2.4.1).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Host names answered besides `PUBLIC_URL`'s (lower case, no port): requests
+    /// naming any other host get 400, which closes DNS rebinding.
+    pub allowed_hosts: Vec<String>,
     pub rate_limits: RateLimits,
     pub login_throttle: LoginThrottleSettings,
     pub request_timeout: Duration,
@@ -645,10 +648,28 @@ impl Settings {
                     .parse::<ipnet::IpNet>()
                     .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
                 match parsed {
+                    // Every address on the internet as a "proxy" lets any client
+                    // choose its own address for rate limits and the audit log.
+                    Ok(net) if prod && net.prefix_len() == 0 => r.error(
+                        "TRUSTED_PROXIES",
+                        format!("{item:?} trusts every address on the internet to name the client; list your proxies' addresses or ranges (refused in production)"),
+                    ),
                     Ok(net) => trusted_proxies.push(net),
                     Err(_) => r.error(
                         "TRUSTED_PROXIES",
                         format!("{item:?} is not an IP address or CIDR range such as 10.0.0.0/8"),
+                    ),
+                }
+            }
+        }
+        let mut allowed_hosts = Vec::new();
+        if let Some(v) = r.raw("ALLOWED_HOSTS") {
+            for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                match host_name(item) {
+                    Some(host) => allowed_hosts.push(host),
+                    None => r.error(
+                        "ALLOWED_HOSTS",
+                        format!("{item:?} is not a host name such as wiki.example.com"),
                     ),
                 }
             }
@@ -923,6 +944,7 @@ impl Settings {
             session_idle_timeout,
             session_absolute_timeout,
             trusted_proxies,
+            allowed_hosts,
             rate_limits,
             login_throttle,
             request_timeout,
@@ -938,6 +960,50 @@ impl Settings {
             redis_key_prefix,
             sentry_dsn,
         })
+    }
+}
+
+/// The host name of a `Host` header value or an `ALLOWED_HOSTS` entry: lower case,
+/// without the port; `None` when it is not a host name or IP address.
+pub fn host_name(value: &str) -> Option<String> {
+    let value = value.trim();
+    let host = if let Some(rest) = value.strip_prefix('[') {
+        // [v6]:port
+        let end = rest.find(']')?;
+        let inner = &rest[..end];
+        inner.parse::<std::net::Ipv6Addr>().ok()?;
+        return Some(format!("[{}]", inner.to_ascii_lowercase()));
+    } else {
+        match value.rsplit_once(':') {
+            Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => value,
+        }
+    };
+    let ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    ok.then(|| host.trim_end_matches('.').to_ascii_lowercase())
+}
+
+impl Settings {
+    /// Whether a request's `Host` names this server: `PUBLIC_URL`'s host, one of
+    /// `ALLOWED_HOSTS`, or — for a server listening on loopback only — a loopback
+    /// name. The port is not compared (a proxy may address us on another one).
+    pub fn host_allowed(&self, host: &str) -> bool {
+        let Some(name) = host_name(host) else {
+            return false;
+        };
+        let public = self
+            .public_url
+            .host_str()
+            .map(|h| h.trim_end_matches('.').to_ascii_lowercase());
+        if public.as_deref() == Some(name.as_str()) || self.allowed_hosts.contains(&name) {
+            return true;
+        }
+        self.listen_addr.ip().is_loopback()
+            && matches!(name.as_str(), "localhost" | "127.0.0.1" | "[::1]")
     }
 }
 
@@ -1446,6 +1512,58 @@ mod tests {
         let err =
             settings(&[("SECRET_KEY", GOOD_KEY), ("TRUSTED_PROXIES", "proxy.local")]).unwrap_err();
         assert!(err.mentions("TRUSTED_PROXIES"));
+    }
+
+    #[test]
+    fn asvs_2_4_1_production_refuses_to_trust_every_address_as_a_proxy() {
+        for everything in ["0.0.0.0/0", "::/0", "10.0.0.1, 0.0.0.0/0"] {
+            let err = prod(&[("TRUSTED_PROXIES", everything)]).unwrap_err();
+            assert!(err.mentions("TRUSTED_PROXIES"), "{everything}");
+        }
+        assert!(prod(&[("TRUSTED_PROXIES", "10.0.0.0/8")]).is_ok());
+        // Development may (a test rig, a container network).
+        assert!(settings(&[("SECRET_KEY", GOOD_KEY), ("TRUSTED_PROXIES", "0.0.0.0/0")]).is_ok());
+    }
+
+    #[test]
+    fn allowed_hosts_and_the_host_check() {
+        let s = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("PUBLIC_URL", "https://Motto.Example.com"),
+            ("ALLOWED_HOSTS", "wiki.internal, [2001:db8::1]"),
+        ])
+        .unwrap();
+        for ok in [
+            "motto.example.com",
+            "MOTTO.example.com:8443",
+            "wiki.internal",
+            "[2001:DB8::1]:3000",
+            "localhost:3000",
+            "127.0.0.1",
+            "[::1]:3000",
+        ] {
+            assert!(s.host_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "motto.example.com.evil.example",
+            "",
+            "a b",
+            "[::1",
+        ] {
+            assert!(!s.host_allowed(bad), "{bad:?}");
+        }
+        // Loopback names only for a server that listens on loopback only.
+        let s = settings(&[
+            ("SECRET_KEY", GOOD_KEY),
+            ("LISTEN_ADDR", "0.0.0.0:3000"),
+            ("PUBLIC_URL", "https://motto.example.com"),
+        ])
+        .unwrap();
+        assert!(!s.host_allowed("localhost:3000"));
+        assert!(!s.host_allowed("127.0.0.1"));
+        let err = settings(&[("SECRET_KEY", GOOD_KEY), ("ALLOWED_HOSTS", "bad host")]).unwrap_err();
+        assert!(err.mentions("ALLOWED_HOSTS"));
     }
 
     #[test]

@@ -150,6 +150,10 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
             state.clone(),
             security::client_ip,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::allowed_host,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {

@@ -11,6 +11,7 @@ mod cli;
 mod conversations;
 mod documents;
 mod exhaustion;
+mod exposure;
 mod faults;
 mod observability;
 mod ops;

@@ -134,6 +134,45 @@ db_test!(
     }
 );
 
+db_test!(
+    asvs_3_5_1_cors_origins_do_not_open_cookie_routes_to_cross_site_posts,
+    |backend| {
+        // An origin allowed to call the bearer-only REST API is not trusted with
+        // the person's cookies: a page there must not log them out or act as them.
+        let app =
+            TestApp::spawn_with_vars(backend, &[("CORS_ORIGINS", "https://app.example.com")]).await;
+        app.register("hana", "hana@example.com", GOOD_PASSWORD)
+            .await;
+        for path in ["/api/logout", "/api/documents/create"] {
+            let res = app
+                .client
+                .post(format!("{}{path}", app.url))
+                .header("origin", "https://app.example.com")
+                .header("sec-fetch-site", "cross-site")
+                .form(&[("title", "planted"), ("body", "x")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 403, "POST {path}");
+        }
+        assert_eq!(app.get("/account").await.status(), 200, "still signed in");
+        assert_eq!(app.count("documents").await, 0);
+        // The REST API, which reads only the Authorization header, is open to it.
+        let res = app
+            .new_client()
+            .post(format!("{}/api/v1/documents", app.url))
+            .header("origin", "https://app.example.com")
+            .header("sec-fetch-site", "cross-site")
+            .bearer_auth("motto_not_a_real_key")
+            .json(&serde_json::json!({"title": "t", "body": "b"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "reached the API's own authentication");
+        app.stop().await;
+    }
+);
+
 db_test!(asvs_3_5_3_no_state_change_on_get, |backend| {
     let app = TestApp::spawn(backend).await;
     app.register("gail", "gail@example.com", GOOD_PASSWORD)

@@ -175,7 +175,7 @@ pub async fn rate_limit(
     let key = match (class, bearer, user, ip) {
         (Class::Api, Some(b), _, _) => b,
         (Class::ServerFn | Class::Api, _, Some(id), _) => format!("user:{id}"),
-        (_, _, _, Some(ip)) => format!("ip:{ip}"),
+        (_, _, _, Some(ip)) => format!("ip:{}", super::limit_address(ip)),
         _ => "unknown".to_string(),
     };
     if let Err(retry_after) = state.security.limits.hit(class, &key, rate).await {
@@ -441,6 +441,27 @@ mod tests {
         assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(58));
         assert!(r.hit(Class::Login, "ip:2", rate).is_ok());
         assert!(r.hit(Class::Register, "ip:1", rate).is_ok());
+    }
+
+    #[test]
+    fn ipv6_clients_count_per_64_and_mapped_ipv4_as_ipv4() {
+        use super::super::limit_address;
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(limit_address(a), limit_address(b));
+        assert_eq!(
+            limit_address(a),
+            "2001:db8:1:2::".parse::<IpAddr>().unwrap()
+        );
+        assert_ne!(limit_address(a), limit_address(other));
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        assert_eq!(
+            limit_address(mapped),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        let v4: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(limit_address(v4), v4);
     }
 
     #[test]

@@ -29,6 +29,23 @@ pub struct CspNonce(pub String);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
+/// The address limits and throttling count a client under. One IPv6 customer
+/// usually holds a whole /64 (2^64 addresses), so IPv6 clients count per /64;
+/// IPv4-mapped IPv6 addresses count as the IPv4 address. The audit log keeps the
+/// exact address.
+pub fn limit_address(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
 pub fn resolve_client_ip(
     peer: Option<IpAddr>,
     forwarded_for: Option<&str>,
@@ -58,17 +75,47 @@ pub fn resolve_client_ip(
     Some(client)
 }
 
+/// Refuse requests that name another host (400): a web page that re-points its
+/// own domain at this server's address (DNS rebinding) then reaches it under that
+/// domain, with the browser's same-origin rules on its side. HTTP/2 carries the
+/// name in the URI's authority; a request with neither is not from a browser.
+pub async fn allowed_host(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_string()));
+    if let Some(host) = host {
+        if !state.settings.host_allowed(&host) {
+            tracing::warn!(host = ?host, "refused a request for another host name");
+            return (
+                StatusCode::BAD_REQUEST,
+                "This server does not answer to that host name. Use the address in PUBLIC_URL, or add the name to ALLOWED_HOSTS.",
+            )
+                .into_response();
+        }
+    }
+    next.run(req).await
+}
+
 /// First middleware after the request id: work out the client address.
 pub async fn client_ip(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ci| ci.0.ip());
-    let xff = req
+    // Every X-Forwarded-For header, in order, as one list: a proxy that adds its
+    // own header instead of appending to the client's must not let the client's
+    // (first) header decide.
+    let headers: Vec<&str> = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    if let Some(ip) = resolve_client_ip(peer, xff, &state.settings.trusted_proxies) {
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let xff = (!headers.is_empty()).then(|| headers.join(","));
+    if let Some(ip) = resolve_client_ip(peer, xff.as_deref(), &state.settings.trusted_proxies) {
         req.extensions_mut().insert(ClientIp(ip));
     }
     next.run(req).await
@@ -192,9 +239,13 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         };
         (header("sec-fetch-site"), header("origin"), header("host"))
     };
+    // CORS_ORIGINS may call the REST API, which reads only the Authorization
+    // header. Everything else acts with the person's cookies: no other origin is
+    // trusted there, however it is configured.
+    let bearer_only = req.uri().path().starts_with("/api/v1/");
     let trusted = match &state.settings.cors_origins {
-        super::config::CorsOrigins::List(list) => list.clone(),
-        super::config::CorsOrigins::Any => Vec::new(),
+        super::config::CorsOrigins::List(list) if bearer_only => list.clone(),
+        _ => Vec::new(),
     };
     let verdict = csrf_verdict(
         req.method(),

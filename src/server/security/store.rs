@@ -83,8 +83,9 @@ fn digest(s: &str) -> String {
     hex::encode(&sha2::Sha256::digest(s.as_bytes())[..16])
 }
 
+/// The address a login is throttled under (per /64 for IPv6).
 fn ip_or_unknown(ip: Option<IpAddr>) -> IpAddr {
-    ip.unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    super::limit_address(ip.unwrap_or(IpAddr::from([0, 0, 0, 0])))
 }
 
 /// The start of the fixed window `now` falls in, and the time left in it.
