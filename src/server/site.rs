@@ -150,8 +150,9 @@ pub fn router(site: &Site) -> Router<AppState> {
 
 /// What is worth compressing on the fly: text that is not tiny. Not the WASM
 /// (precompressed at build time; a debug build's is tens of megabytes), images,
-/// archives, or the assistant's live reply stream (`application/x-ndjson`),
-/// which must reach the reader a line at a time.
+/// archives, or a live stream that must reach the reader a piece at a time (the
+/// assistant's reply), which says so with `X-Accel-Buffering: no` as it does to
+/// nginx.
 #[derive(Clone, Copy, Debug)]
 pub struct Compressible;
 
@@ -165,6 +166,7 @@ const COMPRESSIBLE_TYPES: &[&str] = &[
     "application/javascript",
     "application/json",
     "application/problem+json",
+    "application/x-ndjson",
     "image/svg+xml",
 ];
 
@@ -185,7 +187,11 @@ impl Predicate for Compressible {
                     .to_ascii_lowercase()
             });
         let text = essence.is_some_and(|t| COMPRESSIBLE_TYPES.contains(&t.as_str()));
-        text && SizeAbove::new(1024).should_compress(response)
+        let live = response
+            .headers()
+            .get("x-accel-buffering")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"no"));
+        text && !live && SizeAbove::new(1024).should_compress(response)
     }
 }
 
@@ -252,7 +258,11 @@ mod tests {
         assert!(Compressible.should_compress(&res("text/html; charset=utf-8", 5000)));
         assert!(Compressible.should_compress(&res("application/json", 5000)));
         assert!(!Compressible.should_compress(&res("application/json", 100)));
-        assert!(!Compressible.should_compress(&res("application/x-ndjson", 5000)));
+        assert!(Compressible.should_compress(&res("application/x-ndjson", 5000)));
+        let mut live = res("application/x-ndjson", 5000);
+        live.headers_mut()
+            .insert("x-accel-buffering", HeaderValue::from_static("no"));
+        assert!(!Compressible.should_compress(&live));
         assert!(!Compressible.should_compress(&res("application/wasm", 5000)));
         assert!(!Compressible.should_compress(&res("application/zip", 5000)));
         assert!(!Compressible.should_compress(&res("image/png", 5000)));

@@ -53,10 +53,12 @@ pub async fn export(
         Ok(rx) => rx,
         Err(e) => return e.into_response(),
     };
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
+    // Fused: a body may be polled again after its end (the compression layer
+    // does), and a bare `unfold` panics then.
+    let stream = futures::StreamExt::fuse(futures::stream::unfold(rx, |mut rx| async move {
         let piece = rx.recv().await?;
         Some((piece, rx))
-    });
+    }));
     let mut res = Body::from_stream(stream).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

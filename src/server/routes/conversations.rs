@@ -89,12 +89,15 @@ pub async fn send(
         Err(e) => return e.into_response(),
     };
     if stream {
-        let lines = futures::stream::unfold(sending.events, |mut rx| async move {
-            let event = rx.recv().await?;
-            let mut line = serde_json::to_vec(&event).unwrap_or_default();
-            line.push(b'\n');
-            Some((Ok::<_, std::convert::Infallible>(line), rx))
-        });
+        let lines = futures::StreamExt::fuse(futures::stream::unfold(
+            sending.events,
+            |mut rx| async move {
+                let event = rx.recv().await?;
+                let mut line = serde_json::to_vec(&event).unwrap_or_default();
+                line.push(b'\n');
+                Some((Ok::<_, std::convert::Infallible>(line), rx))
+            },
+        ));
         let mut res = Body::from_stream(lines).into_response();
         let h = res.headers_mut();
         h.insert(
