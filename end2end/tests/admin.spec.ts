@@ -84,10 +84,11 @@ test('an admin finds exactly what a user did, opens it and exports it', async ({
     page.getByRole('link', { name: 'Export CSV' }).click(),
   ]);
   const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
-  expect(csv[0]).toMatch(/^id,occurred_at,actor_user_id,actor_username/);
+  // Every cell quoted, so no spreadsheet can split one into a formula.
+  expect(csv[0]).toMatch(/^"id","occurred_at","actor_user_id","actor_username"/);
   expect(csv).toHaveLength(2);
-  expect(csv[1]).toContain(`,${username},`);
-  expect(csv[1]).toContain(',document.create,');
+  expect(csv[1]).toContain(`,"${username}",`);
+  expect(csv[1]).toContain(',"document.create",');
 
   // Open the event.
   await page.getByRole('link', { name: 'document.create' }).click();

@@ -190,20 +190,31 @@ impl UserAction {
     }
 }
 
-/// A CSV cell: quoted when it holds a comma, quote or line break, and with a
-/// leading `'` when a spreadsheet would read it as a formula (`=`, `+`, `-`, `@`,
-/// tab or carriage return first).
+/// A CSV cell, always quoted: a spreadsheet that splits on `;` (or tabs) would
+/// otherwise cut an unquoted `a;=HYPERLINK(...)` into two cells, the second a
+/// formula. A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab
+/// or carriage return first) also gets a leading `'`.
 pub fn csv_cell(value: &str) -> String {
-    let mut v = String::with_capacity(value.len() + 2);
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let mut v = String::with_capacity(value.len() + 4);
+    v.push('"');
+    if formula {
         v.push('\'');
     }
-    v.push_str(value);
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
+    v.push_str(&value.replace('"', "\"\""));
+    v.push('"');
+    v
+}
+
+/// A CSV record from its cells, every one quoted, ending in a newline.
+pub fn csv_record<S: AsRef<str>>(cells: &[S]) -> String {
+    let mut line = cells
+        .iter()
+        .map(|c| csv_cell(c.as_ref()))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
 }
 
 #[cfg(test)]
@@ -212,15 +223,18 @@ mod tests {
 
     #[test]
     fn csv_cells_are_quoted_and_formulas_neutralised() {
-        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("plain"), "\"plain\"");
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("+1"), "'+1");
-        assert_eq!(csv_cell("-1"), "'-1");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell(""), "");
+        assert_eq!(csv_cell("+1"), "\"'+1\"");
+        assert_eq!(csv_cell("-1"), "\"'-1\"");
+        assert_eq!(csv_cell("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(csv_cell(""), "\"\"");
+        // A spreadsheet splitting on ';' keeps this one cell.
+        assert_eq!(csv_cell("a;=HYPERLINK(1)"), "\"a;=HYPERLINK(1)\"");
+        assert_eq!(csv_record(&["1", "x,y"]), "\"1\",\"x,y\"\n");
     }
 
     #[test]

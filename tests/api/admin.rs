@@ -247,6 +247,27 @@ db_test!(keyset_pages_never_repeat_or_skip, |backend| {
     assert_eq!(sorted, seen, "strictly newest first, no repeats");
 });
 
+db_test!(exports_arrive_whole_when_compressed, |backend| {
+    // The compression layer polls a body once more after its last chunk; the
+    // export's stream panicked when polled again, cutting the download short.
+    let app = TestApp::spawn(backend).await;
+    let (root, _) = admin(&app, "root").await;
+    for format in ["csv", "jsonl"] {
+        let res = root
+            .get(format!("{}/admin/audit/export?format={format}", app.url))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-encoding"], "gzip", "{format}");
+        let body = res.bytes().await.expect("the whole body arrives");
+        // gzip's trailer: the stream was finished, not cut.
+        assert!(body.len() > 18 && body[..2] == [0x1f, 0x8b], "{format}");
+    }
+    app.stop().await;
+});
+
 db_test!(csv_export_matches_the_filter_and_is_safe, |backend| {
     let app = TestApp::spawn(backend).await;
     let (root, _) = admin(&app, "root").await;
@@ -316,10 +337,15 @@ db_test!(csv_export_matches_the_filter_and_is_safe, |backend| {
             current.push(c);
         }
     }
-    assert!(records[0].starts_with("id,occurred_at,actor_user_id,actor_username"));
+    assert!(records[0].starts_with("\"id\",\"occurred_at\",\"actor_user_id\",\"actor_username\""));
+    // Every cell is quoted (a spreadsheet splitting on ';' cannot cut one in two).
     let exported: Vec<i64> = records[1..]
         .iter()
-        .map(|r| r.split(',').next().unwrap().parse().unwrap())
+        .map(|r| {
+            let first = r.split(',').next().unwrap();
+            assert!(first.starts_with('"') && first.ends_with('"'), "{r}");
+            first.trim_matches('"').parse().unwrap()
+        })
         .collect();
     assert_eq!(exported, expected);
     // Commas, quotes and newlines are quoted; formulas start with a quote mark.
@@ -329,8 +355,8 @@ db_test!(csv_export_matches_the_filter_and_is_safe, |backend| {
         ),
         "{csv}"
     );
-    assert!(csv.contains(",'@SUM(1+1),"), "{csv}");
-    assert!(!csv.contains(",@SUM"), "{csv}");
+    assert!(csv.contains(",\"'@SUM(1+1)\","), "{csv}");
+    assert!(!csv.contains("\"@SUM"), "{csv}");
 
     // JSON lines carry the same events.
     let res = root

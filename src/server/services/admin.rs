@@ -6,7 +6,7 @@ use super::accounts::internal;
 use crate::{
     domain::{
         admin::{
-            csv_cell, AuditEventView, AuditPage, AuditQuery, IntegrityCheck, UserAction,
+            csv_record, AuditEventView, AuditPage, AuditQuery, IntegrityCheck, UserAction,
             UserDetail, UserPage, UserSummary, AUDIT_PAGE_SIZE, USER_PAGE_SIZE,
         },
         user::Role,
@@ -248,32 +248,45 @@ pub enum ExportFormat {
     JsonLines,
 }
 
-const CSV_HEADER: &str = "id,occurred_at,actor_user_id,actor_username,actor_api_key_id,action,target_type,target_id,outcome,source_ip,user_agent,request_id,details\n";
+const CSV_COLUMNS: [&str; 13] = [
+    "id",
+    "occurred_at",
+    "actor_user_id",
+    "actor_username",
+    "actor_api_key_id",
+    "action",
+    "target_type",
+    "target_id",
+    "outcome",
+    "source_ip",
+    "user_agent",
+    "request_id",
+    "details",
+];
 
 fn csv_line(e: &AuditEventView) -> String {
-    let opt = |v: &Option<String>| csv_cell(v.as_deref().unwrap_or(""));
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     // Details on one line: the JSON as stored, compact.
     let details = serde_json::from_str::<serde_json::Value>(&e.details)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| e.details.clone());
-    format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-        e.id,
+    csv_record(&[
+        e.id.to_string(),
         e.occurred_at
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         num(e.actor_user_id),
         opt(&e.actor_username),
         num(e.actor_api_key_id),
-        csv_cell(&e.action),
+        e.action.clone(),
         opt(&e.target_type),
         opt(&e.target_id),
-        csv_cell(&e.outcome),
+        e.outcome.clone(),
         opt(&e.source_ip),
         opt(&e.user_agent),
         opt(&e.request_id),
-        csv_cell(&details),
-    )
+        details,
+    ])
 }
 
 fn json_line(e: &AuditEventView) -> String {
@@ -322,7 +335,7 @@ pub async fn export(
     let (tx, rx) = mpsc::channel(4);
     let state = state.clone();
     tokio::spawn(async move {
-        if format == ExportFormat::Csv && tx.send(Ok(CSV_HEADER.to_string())).await.is_err() {
+        if format == ExportFormat::Csv && tx.send(Ok(csv_record(&CSV_COLUMNS))).await.is_err() {
             return;
         }
         let mut before = None;
