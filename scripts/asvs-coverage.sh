@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Counts which ASVS requirements listed in SECURITY.md have an automated test named
+# Counts which ASVS requirements listed in docs/security.md have an automated test named
 # after them (asvs_<chapter>_<section>_<item>_...), in Rust or Playwright tests.
-# Usage: scripts/asvs-coverage.sh [path/to/SECURITY.md]   (exit 0; prints the figures)
+# Usage: scripts/asvs-coverage.sh [path/to/security.md]   (exit 0; prints the figures)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SPEC="${1:-$ROOT/../shared/SECURITY.md}"
+SPEC="${1:-$ROOT/docs/security.md}"
 if [[ ! -f "$SPEC" ]]; then
-  echo "SECURITY.md not found at $SPEC" >&2
+  echo "the security requirements are not at $SPEC" >&2
   exit 1
 fi
 # Listed ids, expanding ranges such as 3.4.1-3.4.6 and 7.4.1, 7.4.2.
@@ -38,5 +38,5 @@ while read -r id; do
   total=$((total + 1))
   if grep -qx "$id" <<<"$covered"; then hit=$((hit + 1)); else missing+=("$id"); fi
 done <<<"$listed"
-echo "ASVS requirements in SECURITY.md with a named test: $hit of $total"
+echo "ASVS requirements in docs/security.md with a named test: $hit of $total"
 if ((${#missing[@]})); then echo "not yet covered: ${missing[*]}"; fi

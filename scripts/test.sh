@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing, finds (or
 # starts) PostgreSQL, then runs the gates (fmt, clippy for ssr and hydrate), the
-# unit and integration tests on SQLite and PostgreSQL, and the end-to-end tests in
-# Chromium against a debug build on both databases, then sqlmap against the forms.
+# unit and integration tests on SQLite and PostgreSQL, the end-to-end tests in
+# Chromium (with axe-core) against the release build on both databases, the
+# README's run command on a fresh clone, then sqlmap and schemathesis.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,8 +38,10 @@ cargo "$TOOLCHAIN" clippy --features hydrate --lib --target wasm32-unknown-unkno
 step "unit and integration tests (SQLite + PostgreSQL)"
 RUSTFLAGS="$LEPTOS_FLAGS" cargo "$TOOLCHAIN" test --features ssr
 
-step "build the site for end-to-end tests (cargo leptos build)"
-cargo "$TOOLCHAIN" leptos build
+# The end-to-end tests run the release build a new person runs (precompressed,
+# optimised WASM); the fresh-clone test below reuses it (same sources, same build).
+step "build Motto for the end-to-end tests (scripts/build.sh release)"
+BUILD="$(scripts/build.sh release)"
 
 step "end-to-end tests in Chromium"
 E2E_DIR="$(mktemp -d /tmp/motto-e2e.XXXXXX)"
@@ -52,8 +55,8 @@ cleanup_e2e() {
   if declare -F stop_throwaway_redis >/dev/null; then stop_throwaway_redis; fi
 }
 trap cleanup_e2e EXIT
-export MOTTO_BIN="$CARGO_TARGET_DIR/debug/motto"
-export MOTTO_SITE_ROOT="$ROOT/target/site"
+export MOTTO_BIN="$BUILD/motto"
+export MOTTO_SITE_ROOT="$BUILD/site"
 export MOTTO_E2E_DIR="$E2E_DIR"
 export MOTTO_E2E_SQLITE_PORT="$(free_port)"
 export MOTTO_E2E_PG_PORT="$(free_port)"
@@ -65,6 +68,9 @@ else
   echo "psql not found: end-to-end tests run on SQLite only" >&2
 fi
 (cd end2end && npx playwright test)
+
+step "fresh clone: the README's run command, as a new person runs it"
+scripts/fresh-clone-test.sh
 
 step "sqlmap against the login and registration forms"
 scripts/security.sh

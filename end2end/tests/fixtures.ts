@@ -12,11 +12,20 @@ type Finding = { url: string; rule: string; impact: string; help: string; target
 
 const FAILING = new Set(['serious', 'critical']);
 
+/**
+ * Whether an error only says the page moved on while axe ran: it navigated (the
+ * injected axe went with the old document), closed, or the test step ended.
+ * That state is checked when the test comes back to it, or at the end.
+ */
+function moved(e: unknown): boolean {
+  return /closed|destroyed|navigat|detached|Target|Test ended|reading 'run'|axe is not defined/i.test(String(e));
+}
+
 class A11yWatcher {
   findings: Finding[] = [];
   checks = 0;
   visits = 0;
-  /** Per page: the URLs checked, and whether its scripts run (no hydration otherwise). */
+  /** Per page: the URLs checked, and whether its scripts run. */
   private pages = new Map<Page, { checked: Set<string>; js: boolean }>();
   private queue: Promise<void> = Promise.resolve();
 
@@ -41,20 +50,18 @@ class A11yWatcher {
   async check(page: Page, url: string = page.url()) {
     const state = this.pages.get(page) ?? { checked: new Set<string>(), js: true };
     if (page.isClosed() || state.checked.has(url) || !url.startsWith('http')) return;
+    // axe runs as a script in the page: a page whose scripts are off cannot run it
+    // (the same pages are checked by the tests that use them with scripts on).
+    if (!state.js) return;
     try {
       await page.waitForLoadState('load', { timeout: 15_000 });
-      if (state.js) {
-        await page
-          .locator('body[data-hydrated="true"]')
-          .waitFor({ state: 'attached', timeout: 15_000 })
-          .catch(() => {});
-      }
+      await page
+        .locator('body[data-hydrated="true"]')
+        .waitFor({ state: 'attached', timeout: 15_000 })
+        .catch(() => {});
       if (page.isClosed() || page.url() !== url) return;
-      // Legacy mode runs axe inside the page itself: the default opens a blank page
-      // in the test's context to merge results, which fails for pages made with
-      // browser.newPage() and adds a page of its own to every context.
-      const results = await new AxeBuilder({ page }).setLegacyMode(true).analyze();
-      if (page.url() !== url) return;
+      const results = await this.analyze(page);
+      if (!results || page.url() !== url) return;
       state.checked.add(url);
       this.checks += 1;
       for (const v of results.violations) {
@@ -68,11 +75,23 @@ class A11yWatcher {
         });
       }
     } catch (e) {
-      // The test moved on (navigated, closed the page) while the check ran:
-      // that page is checked when it is visited again, or not at all.
-      const msg = String(e);
-      if (!/closed|destroyed|navigat|detached|Target/i.test(msg)) throw e;
+      if (!moved(e)) throw e;
     }
+  }
+
+  /** axe's results, or null when the page moved on while axe ran (tried twice). */
+  private async analyze(page: Page) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        // Legacy mode runs axe inside the page itself: the default opens a blank
+        // page in the test's context to merge results, which fails for pages made
+        // with browser.newPage() and adds a page of its own to every context.
+        return await new AxeBuilder({ page }).setLegacyMode(true).analyze();
+      } catch (e) {
+        if (!moved(e) || page.isClosed()) throw e;
+      }
+    }
+    return null;
   }
 
   async finish() {
@@ -85,9 +104,11 @@ class A11yWatcher {
 
 export const test = base.extend<{ a11y: A11yWatcher }>({
   a11y: [
-    async ({ browser, context, javaScriptEnabled }, use, testInfo) => {
+    // Depends on `page`, so the default page is still open for the last check.
+    async ({ browser, context, page, javaScriptEnabled }, use, testInfo) => {
       const watcher = new A11yWatcher();
       watcher.watchContext(context, javaScriptEnabled !== false);
+      watcher.watch(page, javaScriptEnabled !== false);
       // Contexts and pages a test opens itself are watched too.
       const b = browser as Browser & Record<string, unknown>;
       const newContext = browser.newContext.bind(browser);
