@@ -9,7 +9,7 @@ test('a new person registers on a freshly cloned Motto', async ({ page }) => {
     if (res.url().endsWith('.wasm')) wasm.push((await res.allHeaders())['content-encoding'] ?? '');
   });
   const name = await signUp(page, 'fresh');
-  await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Your account' })).toBeVisible();
   await expect(page.getByText(name).first()).toBeVisible();
   // The release build is precompressed: the WASM never goes out raw.
   expect(wasm.length).toBeGreaterThan(0);
