@@ -60,6 +60,12 @@ if [[ -f "$OUT/complete" && -x "$OUT/motto" && -d "$OUT/site/pkg" ]]; then
   exit 0
 fi
 
+# Cargo names the crate's outputs by its path relative to the workspace, so
+# another checkout (the fresh-clone test's) builds into the same files; its
+# sources being newer, cargo would then take this tree's older ones for built.
+# A fresh timestamp on one source makes cargo look at this tree's crate again.
+touch src/lib.rs
+
 if [[ "$PROFILE" == release ]]; then
   log "building Motto (release; the first build takes several minutes)"
   cargo "$TOOLCHAIN" leptos build --release --precompress >&2

@@ -22,6 +22,7 @@ mod scale_out;
 mod security;
 mod seed;
 mod site;
+mod throttling;
 mod two_factor;
 mod upload;
 mod xss;

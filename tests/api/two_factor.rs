@@ -17,7 +17,7 @@ fn code(secret: &[u8], step: i64) -> String {
 
 /// Turn two-factor on for this client's user: (secret, recovery codes, the time
 /// step whose code confirmed it).
-async fn enrol(app: &TestApp, c: &reqwest::Client) -> (Vec<u8>, Vec<String>, i64) {
+pub(crate) async fn enrol(app: &TestApp, c: &reqwest::Client) -> (Vec<u8>, Vec<String>, i64) {
     let e = json(app.call(c, "two_factor/begin", &[]).await).await;
     assert!(
         e["qr_svg"].as_str().unwrap().starts_with("<?xml")

@@ -23,9 +23,22 @@ fn argon2() -> Argon2<'static> {
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
+/// Hashes that may wait per hashing thread. Past that a new one is refused at
+/// once (the caller answers 503 with `Retry-After`) instead of queueing without
+/// end: at ~50 ms a hash, 32 waiting is under two seconds.
+const QUEUE_PER_THREAD: usize = 32;
+
+/// The hashing queue is full: try again shortly.
+#[derive(Debug, thiserror::Error)]
+#[error("the password hashing queue is full")]
+pub struct Busy;
+
 /// The hashing threads. They end when the last [`Hasher`] clone is dropped.
 struct HashThreads {
     jobs: mpsc::Sender<Job>,
+    /// Jobs queued or running, and how many may be.
+    pending: Arc<std::sync::atomic::AtomicUsize>,
+    capacity: usize,
 }
 
 impl HashThreads {
@@ -53,19 +66,40 @@ impl HashThreads {
                 tracing::error!(error = %e, "could not start a password hashing thread");
             }
         }
-        HashThreads { jobs }
+        HashThreads {
+            jobs,
+            pending: Arc::default(),
+            capacity: threads * QUEUE_PER_THREAD,
+        }
     }
 
+    /// Run `f` on a hashing thread. A job once queued runs to its end even if
+    /// the caller stops waiting (a request cut by its time limit still gets its
+    /// attempt recorded by whoever awaits the result).
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> anyhow::Result<T> {
+        use std::sync::atomic::Ordering;
+        let claimed = self
+            .pending
+            .try_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.capacity).then_some(n + 1)
+            });
+        if claimed.is_err() {
+            return Err(Busy.into());
+        }
+        let pending = self.pending.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move || {
-                let _ = tx.send(f());
-            }))
-            .map_err(|_| anyhow::anyhow!("the password hashing threads have stopped"))?;
+        let sent = self.jobs.send(Box::new(move || {
+            let result = f();
+            pending.fetch_sub(1, Ordering::AcqRel);
+            let _ = tx.send(result);
+        }));
+        if sent.is_err() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            anyhow::bail!("the password hashing threads have stopped");
+        }
         rx.await
             .map_err(|_| anyhow::anyhow!("a password hashing job failed"))
     }
@@ -129,14 +163,15 @@ impl Hasher {
     }
 
     /// Verify against `stored`, or against the dummy hash when there is no account.
-    /// Returns false for the dummy, whatever the password.
-    pub async fn verify(&self, password: &SecretString, stored: Option<&str>) -> bool {
+    /// Returns false for the dummy, whatever the password; [`Busy`] (in the error's
+    /// chain) when the hashing queue is full.
+    pub async fn check(&self, password: &SecretString, stored: Option<&str>) -> Result<bool, Busy> {
         let is_real = stored.is_some();
         let hash = stored
             .map(str::to_string)
             .unwrap_or_else(|| self.dummy_hash.as_str().to_string());
         let password = password.clone();
-        let ok = self
+        let ok = match self
             .threads
             .run(move || {
                 PasswordHash::new(&hash)
@@ -148,8 +183,12 @@ impl Hasher {
                     .unwrap_or(false)
             })
             .await
-            .unwrap_or(false);
-        ok && is_real
+        {
+            Ok(ok) => ok,
+            Err(e) if e.is::<Busy>() => return Err(Busy),
+            Err(_) => false,
+        };
+        Ok(ok && is_real)
     }
 }
 
@@ -204,6 +243,36 @@ pub fn check_policy(password: &str, username: &str, email: &str) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_full_hashing_queue_refuses_at_once_and_frees_up_again() {
+        let threads = Arc::new(HashThreads::start(1));
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(Mutex::new(gate));
+        // Fill every place: one job running (held at the gate), the rest waiting.
+        let mut waiting = Vec::new();
+        for _ in 0..QUEUE_PER_THREAD {
+            let (threads, gate) = (threads.clone(), gate.clone());
+            waiting.push(tokio::spawn(async move {
+                threads
+                    .run(move || {
+                        let _ = gate.lock().unwrap().recv();
+                    })
+                    .await
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let refused = threads.run(|| ()).await.unwrap_err();
+        assert!(refused.is::<Busy>(), "{refused}");
+        for _ in 0..QUEUE_PER_THREAD {
+            release.send(()).unwrap();
+        }
+        for job in waiting {
+            job.await.unwrap().unwrap();
+        }
+        // Every place is free again.
+        threads.run(|| ()).await.unwrap();
+    }
 
     #[test]
     fn asvs_6_2_1_short_password_rejected() {
@@ -269,10 +338,10 @@ mod tests {
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
-        assert!(h.verify(&pw, Some(&hash)).await);
+        assert!(h.check(&pw, Some(&hash)).await.unwrap());
         let wrong = SecretString::from("violet ferry lantern quietlY".to_string());
-        assert!(!h.verify(&wrong, Some(&hash)).await);
+        assert!(!h.check(&wrong, Some(&hash)).await.unwrap());
         // The dummy never verifies.
-        assert!(!h.verify(&pw, None).await);
+        assert!(!h.check(&pw, None).await.unwrap());
     }
 }

@@ -282,6 +282,11 @@ impl FromRequestParts<AppState> for Principal {
         let mut audit = ctx;
         audit.actor_user_id = Some(user_id);
         audit.actor_api_key_id = key_id;
+        let credential = match key_id {
+            Some(id) => format!("key:{id}"),
+            None => format!("user:{user_id}"),
+        };
+        crate::server::security::limits::count_api_credential(state, &credential, &audit).await?;
         Ok(Principal {
             user_id,
             key_id,

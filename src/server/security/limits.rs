@@ -50,6 +50,16 @@ impl Class {
 
     /// Which class a request belongs to; `None` for pages and static assets.
     pub fn of(method: &Method, path: &str) -> Option<Class> {
+        // The REST token endpoints check passwords and refresh tokens: they are
+        // logins, limited per client address before anything is authenticated.
+        if *method == Method::POST
+            && matches!(
+                path,
+                "/api/v1/auth/token" | "/api/v1/auth/refresh" | "/api/v1/auth/revoke"
+            )
+        {
+            return Some(Class::Login);
+        }
         if path.starts_with("/api/v1/") || path == "/api/v1" {
             return Some(Class::Api);
         }
@@ -77,6 +87,15 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// How many (class, key) counters are kept.
+    pub fn len(&self) -> usize {
+        self.windows.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Count one request; `Err(retry_after)` when over the limit.
     pub fn hit(&self, class: Class, key: &str, rate: Rate) -> Result<(), Duration> {
         let now = Instant::now();
@@ -156,26 +175,12 @@ pub async fn rate_limit(
     };
     let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
     let user = auth.user.as_ref().map(|u| u.id);
-    // The REST API is limited per credential (a digest of it: the key itself
-    // never lands in memory maps or logs).
-    let bearer = (class == Class::Api)
-        .then(|| {
-            req.headers()
-                .get(axum::http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| {
-                    use sha2::Digest;
-                    format!(
-                        "key:{}",
-                        &hex::encode(sha2::Sha256::digest(v.as_bytes()))[..16]
-                    )
-                })
-        })
-        .flatten();
-    let key = match (class, bearer, user, ip) {
-        (Class::Api, Some(b), _, _) => b,
-        (Class::ServerFn | Class::Api, _, Some(id), _) => format!("user:{id}"),
-        (_, _, _, Some(ip)) => format!("ip:{}", super::limit_address(ip)),
+    // The REST API is counted here per client address (whatever credential it
+    // sends: made-up bearers must not each get a counter of their own), and per
+    // credential once that is authenticated (`count_api_credential`).
+    let key = match (class, user, ip) {
+        (Class::ServerFn, Some(id), _) => format!("user:{id}"),
+        (_, _, Some(ip)) => format!("ip:{}", super::limit_address(ip)),
         _ => "unknown".to_string(),
     };
     if let Err(retry_after) = state.security.limits.hit(class, &key, rate).await {
@@ -186,6 +191,33 @@ pub async fn rate_limit(
         return too_many(retry_after);
     }
     next.run(req).await
+}
+
+/// The REST API's per-credential limit (`RATE_LIMIT_API`), counted once the
+/// credential is known to be real: `key:<id>` for an API key, `user:<id>` for an
+/// access token.
+pub async fn count_api_credential(
+    state: &AppState,
+    credential: &str,
+    ctx: &crate::server::db::audit::AuditContext,
+) -> Result<(), AppError> {
+    let Some(rate) = state.settings.rate_limits.api else {
+        return Ok(());
+    };
+    match state
+        .security
+        .limits
+        .hit(Class::Api, credential, rate)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(retry_after) => {
+            record_rate_limited(state, ctx, Class::Api.as_str(), credential).await;
+            Err(AppError::RateLimited {
+                retry_after_secs: retry_after.as_secs().max(1),
+            })
+        }
+    }
 }
 
 #[derive(Default)]
@@ -477,6 +509,13 @@ mod tests {
             Some(Class::Api)
         );
         assert_eq!(Class::of(&Method::GET, "/pkg/motto.js"), None);
+        for path in [
+            "/api/v1/auth/token",
+            "/api/v1/auth/refresh",
+            "/api/v1/auth/revoke",
+        ] {
+            assert_eq!(Class::of(&Method::POST, path), Some(Class::Login), "{path}");
+        }
         assert_eq!(Class::of(&Method::GET, "/"), None);
     }
 }

@@ -373,6 +373,43 @@ pub struct SecurityState {
             crate::domain::two_factor::TwoFactorPolicy,
         )>,
     >,
+    /// Throttle keys with a password or code check running on this instance.
+    verifying: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+/// Held while one password or code check runs for a throttle key; dropped when it
+/// has been checked and recorded (see `accounts::throttled_check`).
+pub struct VerificationGuard {
+    security: std::sync::Arc<SecurityState>,
+    key: String,
+}
+
+impl Drop for VerificationGuard {
+    fn drop(&mut self) {
+        self.security
+            .verifying
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.key);
+    }
+}
+
+/// Claim the right to check a secret for `key` now: `None` while another check
+/// for the same key runs here, so a burst of attempts cannot all pass the
+/// throttle before the first failure is recorded.
+pub fn claim_verification(
+    security: &std::sync::Arc<SecurityState>,
+    key: &str,
+) -> Option<VerificationGuard> {
+    let fresh = security
+        .verifying
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key.to_string());
+    fresh.then(|| VerificationGuard {
+        security: security.clone(),
+        key: key.to_string(),
+    })
 }
 
 impl SecurityState {
@@ -381,6 +418,7 @@ impl SecurityState {
             limits,
             dedupe: Dedupe::default(),
             two_factor_policy: std::sync::Mutex::new(None),
+            verifying: Default::default(),
         }
     }
 }

@@ -158,6 +158,15 @@ impl Limits {
     }
 
     /// Where the counts are kept, for `/health` and the start-up log.
+    /// The number of rate-limit counters kept in memory (`None` for the shared
+    /// stores, whose rows or keys expire by themselves).
+    pub fn memory_counters(&self) -> Option<usize> {
+        match self {
+            Limits::Memory { limiter, .. } => Some(limiter.len()),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Limits::Memory { .. } => "memory",

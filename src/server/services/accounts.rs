@@ -34,6 +34,10 @@ pub fn internal(ctx: &AuditContext, e: impl Into<anyhow::Error>) -> AppError {
         tracing::error!(request_id = %request_id, error = %e, "database unavailable");
         return AppError::Unavailable { request_id };
     }
+    if e.is::<crate::server::auth::password::Busy>() {
+        tracing::warn!(request_id = %request_id, "password hashing queue full");
+        return AppError::Unavailable { request_id };
+    }
     tracing::error!(request_id = %request_id, error = ?e, "internal error");
     AppError::Internal { request_id }
 }
@@ -52,6 +56,109 @@ pub(crate) async fn throttle(
             retry_after_secs: wait.as_secs().max(1),
         }),
         Err(e) => Err(internal(ctx, e)),
+    }
+}
+
+/// The throttle key of an account: its id, so its username and its email address
+/// share one budget. A login that matches no account is keyed by the text typed.
+pub fn account_key(user_id: i64) -> String {
+    format!("user:{user_id}")
+}
+
+/// The throttle key of an account's second factor: a counter of its own, which a
+/// right password never clears.
+fn second_factor_key(user_id: i64) -> String {
+    format!("2fa:user:{user_id}")
+}
+
+/// One check of a secret (a password, a second-factor code) under login
+/// throttling, safe against bursts and abandoned requests:
+/// - one check per key at a time on this instance (the others answer 429 at
+///   once), so concurrent attempts cannot all pass the throttle before the first
+///   failure is recorded;
+/// - the throttle is asked first (a refusal is audited at most once a minute per
+///   address, whatever the login typed);
+/// - the check runs in a task of its own, so a request cut off by its time limit
+///   still has its failure recorded.
+///
+/// `failed` says which outcomes count as a failure, recorded here. Successes are
+/// the caller's to record: a right password is not yet a login when a second
+/// factor follows.
+pub(crate) async fn throttled_check<T, F>(
+    state: &AppState,
+    key: &str,
+    ctx: &AuditContext,
+    check: F,
+    failed: fn(&Result<T, AppError>) -> bool,
+) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
+    let refused = |state: &AppState, ctx: &AuditContext, e: AppError| {
+        let state = state.clone();
+        let ctx = ctx.clone();
+        async move {
+            crate::server::security::limits::record_rate_limited(
+                &state,
+                &ctx,
+                "login_throttle",
+                ctx.source_ip.as_deref().unwrap_or("-"),
+            )
+            .await;
+            e
+        }
+    };
+    let Some(guard) = crate::server::security::claim_verification(&state.security, key) else {
+        return Err(refused(
+            state,
+            ctx,
+            AppError::RateLimited {
+                retry_after_secs: 1,
+            },
+        )
+        .await);
+    };
+    if let Err(e) = throttle(state, key, ip, ctx).await {
+        return Err(match e {
+            AppError::RateLimited { .. } => refused(state, ctx, e).await,
+            other => other,
+        });
+    }
+    let (task_state, task_key) = (state.clone(), key.to_string());
+    let task = tokio::spawn(async move {
+        let _guard = guard;
+        let outcome = check.await;
+        if failed(&outcome) {
+            task_state
+                .security
+                .limits
+                .login_failure(&task_key, ip)
+                .await;
+            task_state.metrics.login_failure();
+        }
+        outcome
+    });
+    task.await.map_err(|e| internal(ctx, e))?
+}
+
+/// A password check to hand to [`throttled_check`]: true when `password` matches
+/// `stored` (a dummy hash is checked when there is no account, so both cost the
+/// same); 503 when the hashing queue is full.
+pub(crate) fn password_check(
+    state: &AppState,
+    password: &SecretString,
+    stored: Option<String>,
+    ctx: &AuditContext,
+) -> impl std::future::Future<Output = Result<bool, AppError>> + Send + 'static {
+    let (hasher, secret) = (state.hasher.clone(), password.clone());
+    let request_id = ctx.request_id.clone().unwrap_or_else(|| "-".into());
+    async move {
+        hasher.check(&secret, stored.as_deref()).await.map_err(|_| {
+            tracing::warn!(request_id = %request_id, "password hashing queue full");
+            AppError::Unavailable { request_id }
+        })
     }
 }
 
@@ -358,34 +465,34 @@ pub async fn login(
         return Err(AppError::Validation(errors));
     }
 
-    let key = login_key(login);
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    if let Err(e) = throttle(state, &key, ip, ctx).await {
-        crate::server::security::limits::record_rate_limited(
-            state,
-            ctx,
-            "login_throttle",
-            &format!("{key}@{}", ctx.source_ip.as_deref().unwrap_or("-")),
-        )
-        .await;
-        return Err(e);
-    }
     let too_long = login.len() > EMAIL_MAX * 4 || password.expose_secret().chars().count() > 1024;
     let user = if too_long {
         None
     } else {
-        users::find_by_login(&state.db, &key)
+        users::find_by_login(&state.db, &login_key(login))
             .await
             .map_err(|e| internal(ctx, e))?
     };
-    let verified = if too_long {
-        false
-    } else {
-        state
-            .hasher
-            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
-            .await
+    let key = match &user {
+        Some(u) => account_key(u.id),
+        None => login_key(login),
     };
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let check = password_check(state, password, stored, ctx);
+    let verified = throttled_check(
+        state,
+        &key,
+        ctx,
+        async move {
+            if too_long {
+                return Ok(false);
+            }
+            check.await
+        },
+        |outcome| matches!(outcome, Ok(false)),
+    )
+    .await?;
 
     let failure = match (&user, verified) {
         (Some(u), true) if !u.disabled => None,
@@ -393,12 +500,16 @@ pub async fn login(
         (Some(u), false) => Some(("bad_password", Some(u.id))),
         (None, _) => Some(("unknown_user", None)),
     };
-    match failure {
-        None => state.security.limits.login_success(&key, ip).await,
-        Some(_) => {
+    match (&failure, &user) {
+        // A right password for a disabled account still counts against it.
+        (Some(("disabled", _)), _) => {
             state.security.limits.login_failure(&key, ip).await;
             state.metrics.login_failure();
         }
+        // With a second factor to come, the password is not yet a login: the
+        // address becomes known to the account only after the last factor.
+        (None, Some(u)) if !u.two_factor => state.security.limits.login_success(&key, ip).await,
+        _ => {}
     }
     let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
     let result = match (failure, user) {
@@ -452,16 +563,35 @@ pub async fn second_factor(
     code: &str,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    let key = login_key(&user.username);
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    throttle(state, &key, ip, ctx).await?;
     let ctx = AuditContext {
         actor_user_id: Some(user.id),
         ..ctx.clone()
     };
-    match super::two_factor::verify(state, user, code, &ctx).await {
+    let key = second_factor_key(user.id);
+    let (task_state, task_user, task_code, task_ctx) =
+        (state.clone(), user.clone(), code.to_string(), ctx.clone());
+    let outcome =
+        throttled_check(
+            state,
+            &key,
+            &ctx,
+            async move {
+                super::two_factor::verify(&task_state, &task_user, &task_code, &task_ctx).await
+            },
+            |outcome| matches!(outcome, Err(AppError::Validation(_))),
+        )
+        .await;
+    match outcome {
         Ok(method) => {
+            // The last factor: now the address is known to the account, and the
+            // password's own delay ends.
             state.security.limits.login_success(&key, ip).await;
+            state
+                .security
+                .limits
+                .login_success(&account_key(user.id), ip)
+                .await;
             let mut tx = state.db.begin().await.map_err(|e| internal(&ctx, e))?;
             users::touch_last_login(&mut tx, user.id)
                 .await
@@ -479,8 +609,6 @@ pub async fn second_factor(
             Ok(())
         }
         Err(e @ AppError::Validation(_)) => {
-            state.security.limits.login_failure(&key, ip).await;
-            state.metrics.login_failure();
             let event = NewEvent::new("auth.login.failure", Outcome::Failure)
                 .target("user", user.id)
                 .details(serde_json::json!({ "reason": "bad_second_factor" }));

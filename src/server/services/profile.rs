@@ -2,7 +2,10 @@
 //! Every change asks for the current password first (throttled like logins) and
 //! writes its audit event in the same transaction.
 
-use super::accounts::{internal, login_key, normalize_email, normalize_username, USERNAME_TAKEN};
+use super::accounts::{
+    account_key, internal, normalize_email, normalize_username, password_check, throttled_check,
+    USERNAME_TAKEN,
+};
 use crate::{
     domain::account::{describe_user_agent, SessionView},
     error::{AppError, FieldError},
@@ -52,18 +55,17 @@ pub(crate) async fn reauthenticate(
     if password.expose_secret().is_empty() {
         return Err(AppError::field(field, "Enter your current password."));
     }
-    let key = login_key(&user.username);
+    let key = account_key(user.id);
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    super::accounts::throttle(state, &key, ip, ctx).await?;
-    if state
-        .hasher
-        .verify(password, Some(&user.password_hash))
-        .await
-    {
+    let check = password_check(state, password, Some(user.password_hash.clone()), ctx);
+    let right = throttled_check(state, &key, ctx, check, |outcome| {
+        matches!(outcome, Ok(false))
+    })
+    .await?;
+    if right {
         state.security.limits.login_success(&key, ip).await;
         return Ok(());
     }
-    state.security.limits.login_failure(&key, ip).await;
     let event = NewEvent::new("account.reauth.failure", Outcome::Failure).target("user", user.id);
     audit::record_now(&state.db, ctx, event)
         .await
