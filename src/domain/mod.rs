@@ -6,6 +6,7 @@ pub mod api_docs;
 pub mod api_key;
 pub mod conversation;
 pub mod document;
+pub mod notice;
 pub mod theme;
 pub mod two_factor;
 pub mod user;

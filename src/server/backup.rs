@@ -122,13 +122,41 @@ pub async fn backup(settings: &Settings, dest: &Path) -> anyhow::Result<ExitCode
         eprintln!("motto backup works on SQLite. {PG_HINT}");
         return Ok(ExitCode::from(2));
     }
-    if dest.exists() {
-        anyhow::bail!(
-            "{} already exists: choose a new file name (a backup never overwrites)",
-            dest.display()
-        );
+    // Claimed empty and private before SQLite writes into it (VACUUM INTO takes
+    // an empty file): a backup holds every account's data and is readable by its
+    // owner only, from the first byte.
+    let claimed = {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        options.open(dest)
+    };
+    if let Err(e) = claimed {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::bail!(
+                "{} already exists: choose a new file name (a backup never overwrites)",
+                dest.display()
+            );
+        }
+        return Err(super::startup_io::StartupIoError::new(
+            super::startup_io::absolute(dest).display().to_string(),
+            "create the backup",
+            &e,
+            "choose a directory you can write in",
+        )
+        .into());
     }
-    let db = Db::connect(&settings.database).await?;
+    let db = match Db::connect(&settings.database).await {
+        Ok(db) => db,
+        Err(e) => {
+            let _ = std::fs::remove_file(dest);
+            return Err(e.into());
+        }
+    };
     let Db::Sqlite(pool) = &db else {
         anyhow::bail!("motto backup works on SQLite. {PG_HINT}");
     };
@@ -141,6 +169,7 @@ pub async fn backup(settings: &Settings, dest: &Path) -> anyhow::Result<ExitCode
         .execute(pool)
         .await
         .map_err(|e| {
+            let _ = std::fs::remove_file(dest);
             anyhow::anyhow!("the backup could not be written to {}: {e}", dest.display())
         })?;
     let events = match check(dest).await {

@@ -103,6 +103,13 @@ db_test!(
             .audit_actions()
             .await
             .contains(&"system.backup".to_string()));
+        // It holds everyone's data: readable by its owner only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "backup mode {mode:o}");
+        }
         // Never overwrites.
         let out = cli(&dir, vec!["backup".into(), dest_arg.clone()], vars.clone()).await;
         assert!(!out.status.success());

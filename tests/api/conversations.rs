@@ -466,11 +466,31 @@ db_test!(empty_and_oversized_messages_are_refused, |backend| {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let to = res.headers()["location"].to_str().unwrap();
-    assert!(
-        to.starts_with(&format!("/conversations/{id}?error=")),
-        "{to}"
-    );
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    // A code, not text: the page says what the code means.
+    assert_eq!(to, format!("/conversations/{id}?error=message_empty"));
+    let page = alice
+        .get(format!("{}{to}", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Write a message first."), "{page}");
+    // Words of someone else's in the URL are not shown.
+    let page = alice
+        .get(format!(
+            "{}/conversations/{id}?error=Your+account+is+locked.+Call+555-0100",
+            app.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Call 555-0100"), "{page}");
 });
 
 // --- The OpenAI-compatible assistant, against a server on loopback ---------------
@@ -557,7 +577,8 @@ async fn completions(
         }
         Mode::Fail => (
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            axum::Json(serde_json::json!({ "error": { "message": "the model crashed", "type": "server_error" } })),
+            // Providers' messages can quote the (masked) key or the request.
+            axum::Json(serde_json::json!({ "error": { "message": "Incorrect API key provided: sk-te****4f1d", "type": "invalid_request_error" } })),
         )
             .into_response(),
         Mode::Leak => sse_response(vec![
@@ -768,31 +789,38 @@ db_test!(llm_slow_stream_stopped_keeps_both_messages, |backend| {
     assert!(rows[3].1.starts_with("word0"), "{rows:?}");
 });
 
-db_test!(llm_server_error_keeps_the_message, |backend| {
-    let (app, _fake) = llm_app(backend, Mode::Fail).await;
-    let alice = user(&app, "alice").await;
-    let id = conversation(&app, &alice, "", &[]).await;
-    let (status, body) = ask(&app, &alice, id, "Are you there?").await;
-    assert_eq!(status, 502);
-    let reply = &body["reply"];
-    assert_eq!(reply["status"], "failed");
-    let error = reply["error"].as_str().unwrap();
-    assert!(error.contains("refused the request (500)"), "{error}");
-    assert!(error.contains("the model crashed"), "{error}");
-    let rows = stored(&app, id).await;
-    assert_eq!(rows[0].1, "Are you there?");
-    // The page shows the failure next to the kept message.
-    let page = alice
-        .get(format!("{}/conversations/{id}", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("Are you there?"));
-    assert!(page.contains("The assistant could not answer"));
-});
+db_test!(
+    asvs_16_5_1_llm_server_error_keeps_the_message_and_shows_no_provider_text,
+    |backend| {
+        let (app, _fake) = llm_app(backend, Mode::Fail).await;
+        let alice = user(&app, "alice").await;
+        let id = conversation(&app, &alice, "", &[]).await;
+        let (status, body) = ask(&app, &alice, id, "Are you there?").await;
+        assert_eq!(status, 502);
+        let reply = &body["reply"];
+        assert_eq!(reply["status"], "failed");
+        let error = reply["error"].as_str().unwrap();
+        assert!(error.contains("refused the request (500)"), "{error}");
+        // The provider's words stay in the log (ASVS 16.5.1).
+        assert!(
+            !error.contains("sk-te") && !error.contains("API key"),
+            "{error}"
+        );
+        let rows = stored(&app, id).await;
+        assert_eq!(rows[0].1, "Are you there?");
+        // The page shows the failure next to the kept message.
+        let page = alice
+            .get(format!("{}/conversations/{id}", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Are you there?"));
+        assert!(page.contains("The assistant could not answer"));
+    }
+);
 
 db_test!(llm_timeout_keeps_the_message, |backend| {
     let (app, _fake) = llm_app(backend, Mode::Hang).await;

@@ -159,3 +159,40 @@ db_test!(anonymous_uploads_are_refused, |backend| {
     assert_eq!(app.count("documents").await, 0);
     app.stop().await;
 });
+
+db_test!(
+    a_refused_upload_without_javascript_comes_back_with_a_code_not_text,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        signed_in(&app).await;
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"MZ\x90\x00".to_vec()).file_name("tool.exe"),
+        );
+        let res = app
+            .client
+            .post(format!("{}/documents/upload", app.url))
+            .header("accept", "text/html")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(to, "/documents/upload?error=file_type");
+        let page = app.get(&to).await.text().await.unwrap();
+        assert!(
+            page.contains("Motto takes Markdown (.md), text (.txt) and PDF (.pdf) files."),
+            "{page}"
+        );
+        // A link with words of its own puts nothing on the page.
+        let page = app
+            .get("/documents/upload?error=Your+files+were+deleted.+Log+in+at+evil.example")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!page.contains("evil.example"), "{page}");
+        app.stop().await;
+    }
+);

@@ -210,7 +210,14 @@ pub fn ConversationPage() -> impl IntoView {
     let live = RwSignal::new(None::<Live>);
     let busy = RwSignal::new(false);
     // An error from the server redirect (no JavaScript) or from the stream.
-    let error = RwSignal::new(query.get_untracked().get("error"));
+    // A code from the server's redirect (no JavaScript), never text from the URL.
+    let error = RwSignal::new(
+        query
+            .get_untracked()
+            .get("error")
+            .and_then(|code| crate::domain::notice::FormNotice::parse(&code))
+            .map(|n| n.message().to_string()),
+    );
     let draft_ref = NodeRef::<leptos::html::Textarea>::new();
     let confirm = RwSignal::new(false);
     let rename_value = Signal::derive(move || rename.value().get());

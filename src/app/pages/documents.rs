@@ -536,7 +536,14 @@ pub fn TrashPage() -> impl IntoView {
 #[component]
 pub fn UploadPage() -> impl IntoView {
     let query = use_query_map();
-    let error = Signal::derive(move || query.read().get("error"));
+    // A code from the server's redirect, never text from the URL itself.
+    let error = Signal::derive(move || {
+        query
+            .read()
+            .get("error")
+            .and_then(|code| crate::domain::notice::FormNotice::parse(&code))
+            .map(|n| n.message().to_string())
+    });
     view! {
         <Title text="Upload a document" />
         <div class="mx-auto max-w-xl py-8">

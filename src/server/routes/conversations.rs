@@ -9,6 +9,7 @@
 //!   reply, then redirects back to the conversation;
 //! - otherwise JSON: waits, then returns the stored reply.
 
+use crate::domain::notice::FormNotice;
 use crate::{
     domain::conversation::{MessageStatus, StreamEvent},
     error::AppError,
@@ -43,12 +44,8 @@ fn accepts(headers: &HeaderMap, what: &str) -> bool {
 }
 
 fn back_with_error(id: i64, e: &AppError) -> Response {
-    let message = e
-        .for_field("content")
-        .or_else(|| e.for_form())
-        .unwrap_or_else(|| e.to_string());
-    let q: String = url::form_urlencoded::byte_serialize(message.as_bytes()).collect();
-    Redirect::to(&format!("/conversations/{id}?error={q}")).into_response()
+    let notice = FormNotice::for_app_error(e, "content");
+    Redirect::to(&format!("/conversations/{id}?error={}", notice.code())).into_response()
 }
 
 pub async fn send(

@@ -2,6 +2,7 @@
 //! The type is decided by the content, not only the extension; PDF text is
 //! extracted on the server. A plain multipart form, so it works without JavaScript.
 
+use crate::domain::notice::FormNotice;
 use crate::{
     error::AppError,
     server::{
@@ -62,13 +63,11 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 fn fail(html: bool, e: AppError) -> Response {
     if html {
-        let message = e
-            .for_field("file")
-            .or_else(|| e.for_field("title"))
-            .or_else(|| e.for_form())
-            .unwrap_or_else(|| e.to_string());
-        let q: String = url::form_urlencoded::byte_serialize(message.as_bytes()).collect();
-        Redirect::to(&format!("/documents/upload?error={q}")).into_response()
+        let notice = match e.for_field("title") {
+            Some(_) => FormNotice::Title,
+            None => FormNotice::for_app_error(&e, "file"),
+        };
+        Redirect::to(&format!("/documents/upload?error={}", notice.code())).into_response()
     } else {
         e.into_response()
     }
@@ -167,7 +166,7 @@ pub async fn upload(State(state): State<AppState>, auth: AuthSession, req: Reque
                 Ok(Err(_)) | Err(_) => {
                     return fail(
                         html,
-                        AppError::field("file", "Motto could not read the text of this PDF."),
+                        AppError::field("file", FormNotice::PdfUnreadable.message()),
                     )
                 }
             }

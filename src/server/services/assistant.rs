@@ -53,7 +53,9 @@ pub enum AssistantError {
     Timeout(Duration),
     #[error("The language model server could not be reached. Try again later.")]
     Unreachable(String),
-    #[error("The language model server refused the request ({status}). {detail}")]
+    /// `detail` (the provider's own words, which can quote a masked key or the
+    /// request) goes to the log only.
+    #[error("The language model server refused the request ({status}). Try again later; if it keeps happening, an administrator can find the reason in Motto's log.")]
     Upstream { status: u16, detail: String },
     #[error("The language model server sent an answer Motto could not read.")]
     Protocol(String),

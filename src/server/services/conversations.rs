@@ -700,6 +700,9 @@ impl Job {
                     AssistantError::Unreachable(d) | AssistantError::Protocol(d) => {
                         tracing::warn!(request_id = ?self.request_id, detail = %d, "the assistant failed")
                     }
+                    AssistantError::Upstream { status, detail } => {
+                        tracing::warn!(request_id = ?self.request_id, status, detail = ?detail, "the language model server refused the request")
+                    }
                     other => {
                         tracing::warn!(request_id = ?self.request_id, error = %other, "the assistant failed")
                     }
