@@ -126,6 +126,9 @@ pub struct Settings {
     pub llm: Option<LlmSettings>,
     /// The longest lifetime an API key may be given (days, at most 365).
     pub api_key_max_days: u32,
+    /// How long a chain of refresh tokens may go on from its login, however often
+    /// it is rotated (days): then the client logs in again.
+    pub refresh_family_max_days: u32,
     /// Where mail goes (`SMTP_URL`); without it, development keeps mail in an
     /// outbox page and production sends none.
     pub smtp: Option<SmtpSettings>,
@@ -815,6 +818,14 @@ impl Settings {
 
         let api_key_max_days: u32 =
             r.parse("API_KEY_MAX_DAYS", 365, "a whole number of days, e.g. 365");
+        let refresh_family_max_days: u32 = r.parse(
+            "REFRESH_TOKEN_MAX_DAYS",
+            30,
+            "a whole number of days, e.g. 30",
+        );
+        if refresh_family_max_days == 0 || refresh_family_max_days > 365 {
+            r.error("REFRESH_TOKEN_MAX_DAYS", "must be between 1 and 365");
+        }
         if api_key_max_days == 0 || api_key_max_days > 365 {
             r.error("API_KEY_MAX_DAYS", "must be between 1 and 365");
         }
@@ -953,6 +964,7 @@ impl Settings {
             upload_max_bytes,
             llm,
             api_key_max_days,
+            refresh_family_max_days,
             smtp,
             mail_from,
             metrics_token,

@@ -897,3 +897,54 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    asvs_7_3_2_rotating_refresh_tokens_does_not_make_a_login_last_for_ever,
+    |backend| {
+        let app = TestApp::spawn_with_vars(backend, &[("REFRESH_TOKEN_MAX_DAYS", "2")]).await;
+        user(&app, "alice").await;
+        let pair = json_of(tokens(&app, "alice").await).await;
+        // Never beyond the family's end, even though a token alone lasts 7 days.
+        let lasts = pair["refresh_expires_in"].as_i64().unwrap();
+        assert!(lasts <= 2 * 86_400 && lasts > 2 * 86_400 - 60, "{lasts}");
+        let next = json_of(refresh(&app, pair["refresh_token"].as_str().unwrap()).await).await;
+        let token = next["refresh_token"].as_str().unwrap().to_string();
+        // Two days later (the family's login moved back), rotation ends.
+        let sql = "UPDATE refresh_tokens SET created_at = $1";
+        let long_ago = chrono::Utc::now() - chrono::Duration::days(3);
+        motto::on_pool!(&app.state.db, pool => {
+            sqlx::query(sql).bind(long_ago).execute(pool).await.unwrap();
+        });
+        assert_eq!(refresh(&app, &token).await.status(), 401);
+        assert!(app
+            .audit_actions()
+            .await
+            .contains(&"auth.token.refresh_refused".to_string()));
+        app.stop().await;
+    }
+);
+
+db_test!(refresh_follows_a_newly_required_second_factor, |backend| {
+    let app = TestApp::spawn(backend).await;
+    user(&app, "bob").await;
+    let pair = json_of(tokens(&app, "bob").await).await;
+    // An administrator now requires two-factor authentication for everyone.
+    let (admin, _) = crate::admin::admin(&app, "root").await;
+    let res = app
+        .call(
+            &admin,
+            "admin/settings/two_factor/set",
+            &[("required_for", "everyone")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // Bob has not set it up: no new tokens by rotation, and the family ends.
+    let res = refresh(&app, pair["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(res.status(), 422);
+    let spent_family = "SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL";
+    let live: i64 = motto::on_pool!(&app.state.db, pool => {
+        sqlx::query_scalar(spent_family).fetch_one(pool).await.unwrap()
+    });
+    assert_eq!(live, 0);
+    app.stop().await;
+});

@@ -46,6 +46,12 @@ pub async fn by_hash(db: &Db, hash: &str) -> Result<Option<RefreshRow>, DbError>
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(hash).fetch_optional(pool).await)?)
 }
 
+/// When the family's first token was issued (its login).
+pub async fn family_started(db: &Db, family: &str) -> Result<Option<DateTime<Utc>>, DbError> {
+    let sql = "SELECT MIN(created_at) FROM refresh_tokens WHERE family = $1";
+    Ok(on_pool!(db, pool => sqlx::query_scalar(sql).bind(family).fetch_one(pool).await)?)
+}
+
 /// Mark a token used; false when it already was (or is revoked): one statement,
 /// so two refreshes racing with the same token cannot both win.
 pub async fn spend(db: &Db, id: i64) -> Result<bool, DbError> {

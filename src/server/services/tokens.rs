@@ -21,7 +21,7 @@ use crate::{
         state::AppState,
     },
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -97,14 +97,23 @@ fn access_token(state: &AppState, user: i64, epoch: i64) -> Result<String, anyho
     )?)
 }
 
-/// A new pair; the refresh token joins `family` (a new family when None).
+/// A new pair; the refresh token joins `family` (a new family when None) and never
+/// outlives the family's last day (`family_ends`).
 async fn issue(
     state: &AppState,
     user: i64,
     epoch: i64,
-    family: Option<String>,
+    family: Option<(String, DateTime<Utc>)>,
     ctx: &AuditContext,
 ) -> Result<TokenPair, AppError> {
+    let (family, family_ends) = match family {
+        Some((f, ends)) => (Some(f), ends),
+        None => (
+            None,
+            Utc::now() + chrono::Duration::days(state.settings.refresh_family_max_days.into()),
+        ),
+    };
+    let expires_at = (Utc::now() + chrono::Duration::days(REFRESH_DAYS)).min(family_ends);
     let access = access_token(state, user, epoch).map_err(|e| internal(ctx, e))?;
     let refresh = format!("{REFRESH_PREFIX}{}", random_token());
     let family = family.unwrap_or_else(|| random_token()[..24].to_string());
@@ -115,7 +124,7 @@ async fn issue(
             family: &family,
             token_hash: &hash(&refresh),
             epoch,
-            expires_at: Utc::now() + chrono::Duration::days(REFRESH_DAYS),
+            expires_at,
         },
     )
     .await
@@ -125,7 +134,7 @@ async fn issue(
         token_type: "Bearer".into(),
         expires_in: ACCESS_SECS,
         refresh_token: refresh,
-        refresh_expires_in: REFRESH_DAYS * 86_400,
+        refresh_expires_in: (expires_at - Utc::now()).num_seconds().max(0),
     })
 }
 
@@ -207,7 +216,47 @@ pub async fn refresh(
         .map_err(|e| internal(&ctx, e))?
         .filter(|u| !u.disabled && u.session_epoch == row.epoch)
         .ok_or(AppError::Unauthorized)?;
-    issue(state, user.id, user.session_epoch, Some(row.family), &ctx).await
+    // Rotation does not make a login last for ever: the family ends a fixed time
+    // after its login, and a person who must now use two-factor authentication
+    // and has not set it up gets no more tokens than a login would give them.
+    let started = db::family_started(&state.db, &row.family)
+        .await
+        .map_err(|e| internal(&ctx, e))?
+        .unwrap_or_else(Utc::now);
+    let ends = started + chrono::Duration::days(state.settings.refresh_family_max_days.into());
+    let two_factor_missing =
+        !user.two_factor && super::two_factor::policy(state).await.requires(user.role());
+    if ends <= Utc::now() || two_factor_missing {
+        db::revoke_family(&state.db, &row.family)
+            .await
+            .map_err(|e| internal(&ctx, e))?;
+        let reason = if two_factor_missing {
+            "two_factor_required"
+        } else {
+            "family_expired"
+        };
+        let event = NewEvent::new("auth.token.refresh_refused", Outcome::Denied)
+            .target("user", user.id)
+            .details(serde_json::json!({ "reason": reason }));
+        audit::record_now(&state.db, &ctx, event)
+            .await
+            .map_err(|e| internal(&ctx, e))?;
+        return Err(if two_factor_missing {
+            AppError::form(
+                "Set up two-factor authentication in Motto first: an administrator requires it for your account.",
+            )
+        } else {
+            AppError::Unauthorized
+        });
+    }
+    issue(
+        state,
+        user.id,
+        user.session_epoch,
+        Some((row.family, ends)),
+        &ctx,
+    )
+    .await
 }
 
 /// Revoke a refresh token's family (logout for API clients). Unknown tokens are
