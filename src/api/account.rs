@@ -34,6 +34,9 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
     new_password_confirm: String,
+    /// A checkbox: also revoke every API key.
+    #[server(default)]
+    revoke_keys: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::{auth::session_ref, services::profile};
     let mut call = ctx::call().await?;
@@ -44,9 +47,16 @@ pub async fn change_password(
         new: new_password.into(),
         confirm: new_password_confirm.into(),
     };
-    let row = profile::change_password(&call.state, user, &change, keep.as_deref(), &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    let row = profile::change_password(
+        &call.state,
+        user,
+        &change,
+        keep.as_deref(),
+        revoke_keys.is_some(),
+        &call.audit,
+    )
+    .await
+    .map_err(ctx::fail)?;
     // This session moves to the new epoch with a new id; the others are dead.
     call.auth
         .session
@@ -78,20 +88,39 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
         .map_err(ctx::fail)
 }
 
-/// End every session but this one; how many were ended.
+/// Sign out everywhere else: every other session and every REST token (and the
+/// API keys when `revoke_keys` is ticked); how many sessions were ended.
 #[server(prefix = "/api", endpoint = "account/sessions/end_others")]
-pub async fn end_other_sessions() -> Result<u64, AppError> {
+pub async fn end_other_sessions(
+    #[server(default)] revoke_keys: Option<String>,
+) -> Result<u64, AppError> {
     use crate::server::{auth::session_ref, services::profile};
-    let call = ctx::call().await?;
+    let mut call = ctx::call().await?;
     let user = ctx::user(&call)?;
     let Some(current) = session_ref(&call.auth.session).await else {
         return Err(ctx::fail(AppError::form(
             "Log out and in again first: this session predates the session list.",
         )));
     };
-    profile::end_other_sessions(&call.state, user, &current, &call.audit)
+    let done = profile::end_other_sessions(
+        &call.state,
+        user,
+        &current,
+        revoke_keys.is_some(),
+        &call.audit,
+    )
+    .await
+    .map_err(ctx::fail)?;
+    // This session follows the new epoch, under a new id; everything else is dead.
+    call.auth
+        .session
+        .cycle_id()
         .await
-        .map_err(ctx::fail)
+        .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
+    ctx::refresh_user(&mut call, &done.user)
+        .await
+        .map_err(ctx::fail)?;
+    Ok(done.sessions)
 }
 
 /// Delete the account for good (password and username as confirmation); signs out.

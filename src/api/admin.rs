@@ -85,17 +85,29 @@ pub async fn admin_user(id: i64) -> Result<UserDetail, AppError> {
         .map_err(ctx::fail)
 }
 
-/// `action`: disable, enable, promote, demote or end_sessions.
+/// `action`: disable, enable, promote, demote or end_sessions; `revoke_keys`
+/// (a checkbox) also revokes the person's API keys when ending their sessions.
 #[server(prefix = "/api", endpoint = "admin/user/act")]
-pub async fn admin_user_action(id: i64, action: String) -> Result<(), AppError> {
+pub async fn admin_user_action(
+    id: i64,
+    action: String,
+    #[server(default)] revoke_keys: Option<String>,
+) -> Result<(), AppError> {
     use crate::{domain::admin::UserAction, server::services::admin as svc};
     let call = ctx::call().await?;
     let me = admin(&call, "admin/user/act").await?;
     let action = UserAction::parse(&action)
         .ok_or_else(|| ctx::fail(AppError::field("action", "Unknown action.")))?;
-    svc::act(&call.state, me, id, action, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    svc::act(
+        &call.state,
+        me,
+        id,
+        action,
+        revoke_keys.is_some(),
+        &call.audit,
+    )
+    .await
+    .map_err(ctx::fail)
 }
 
 /// Who must use two-factor authentication.

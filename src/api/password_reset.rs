@@ -21,6 +21,9 @@ pub async fn reset_password(
     token: String,
     new_password: String,
     new_password_confirm: String,
+    /// A checkbox (ticked on the page): also revoke every API key.
+    #[server(default)]
+    revoke_keys: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::services::password_reset::{self, Reset};
     let call = ctx::call().await?;
@@ -28,6 +31,7 @@ pub async fn reset_password(
         token: token.into(),
         new: new_password.into(),
         confirm: new_password_confirm.into(),
+        revoke_keys: revoke_keys.is_some(),
     };
     password_reset::complete(&call.state, &reset, &call.audit)
         .await

@@ -9,6 +9,7 @@ mod audit;
 mod backup;
 mod cli;
 mod conversations;
+mod credentials;
 mod documents;
 mod exhaustion;
 mod exposure;

@@ -6,7 +6,12 @@ use crate::helpers::{json as json_of, signed_up as user, TestApp, GOOD_PASSWORD}
 use serde_json::{json, Value};
 
 /// A new key with these scopes: (secret, id).
-async fn key(app: &TestApp, c: &reqwest::Client, name: &str, scopes: &[&str]) -> (String, i64) {
+pub(crate) async fn key(
+    app: &TestApp,
+    c: &reqwest::Client,
+    name: &str,
+    scopes: &[&str],
+) -> (String, i64) {
     let mut form = vec![("name", name), ("days", "90")];
     for s in scopes {
         form.push(("scopes[]", s));
@@ -626,7 +631,7 @@ db_test!(the_api_reference_page_renders_the_spec, |backend| {
 
 // --- Access and refresh tokens ---------------------------------------------------
 
-async fn tokens(app: &TestApp, login: &str) -> reqwest::Response {
+pub(crate) async fn tokens(app: &TestApp, login: &str) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{}/api/v1/auth/token", app.url))
         .json(&json!({ "username": login, "password": GOOD_PASSWORD }))
@@ -635,7 +640,7 @@ async fn tokens(app: &TestApp, login: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
+pub(crate) async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{}/api/v1/auth/refresh", app.url))
         .json(&json!({ "refresh_token": token }))

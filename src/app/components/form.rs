@@ -153,3 +153,25 @@ pub fn AccountFields(value: Signal<Option<Result<(), AppError>>>) -> impl IntoVi
         />
     }
 }
+
+/// A labelled checkbox sending `name=on` when ticked, with an optional hint tied
+/// to it. `id` must be unique on the page.
+#[component]
+pub fn Checkbox(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] checked: bool,
+) -> impl IntoView {
+    let hint_id = hint.map(|_| format!("{id}-hint"));
+    view! {
+        <div class="flex items-start gap-2 text-sm">
+            <input type="checkbox" id=id name=name checked=checked aria-describedby=hint_id.clone() class="mt-0.5 h-4 w-4" />
+            <div>
+                <label for=id class="font-medium">{label}</label>
+                {hint.map(|h| view! { <p id=hint_id.clone() class="text-slate-600 dark:text-slate-400">{h}</p> })}
+            </div>
+        </div>
+    }
+}

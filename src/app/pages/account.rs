@@ -10,7 +10,7 @@ use crate::{
     app::{
         auth::use_auth,
         components::{
-            form::{field_error, form_error, Field, FormError, PASSWORD_HINT},
+            form::{field_error, form_error, Checkbox, Field, FormError, PASSWORD_HINT},
             time::LocalTime,
         },
     },
@@ -109,13 +109,14 @@ fn Account(
         <section aria-labelledby="password-heading" class=SECTION>
             <h2 id="password-heading" class="text-lg font-semibold">"Password"</h2>
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
-                "Changing it signs you out everywhere else and ends your access tokens; this browser stays signed in. API keys keep working."
+                "Changing it signs you out everywhere else and ends your REST access and refresh tokens; this browser stays signed in. API keys keep working unless you tick the box."
             </p>
             <ActionForm action=password attr:class="mt-4 space-y-4">
                 <FormError error=form_error(password_value) />
                 <Field label="Current password" name="current_password" input_type="password" autocomplete="current-password" error=field_error(password_value, "current_password") />
                 <Field label="New password" name="new_password" input_type="password" autocomplete="new-password" hint=PASSWORD_HINT error=field_error(password_value, "new_password") />
                 <Field label="Repeat the new password" name="new_password_confirm" input_type="password" autocomplete="new-password" error=field_error(password_value, "new_password_confirm") />
+                <Checkbox id="password-revoke-keys" name="revoke_keys" label="Also revoke my API keys" />
                 <div class="flex items-center gap-4">
                     <button type="submit" class=SAVE>"Change password"</button>
                     {saved(password_value, "Password changed. Other sessions were signed out.")}
@@ -214,11 +215,14 @@ fn Sessions(password_version: RwSignal<usize>) -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
-                        {(others > 0).then(|| view! {
-                            <ActionForm action=end_others attr:class="mt-3">
-                                <button type="submit" class=QUIET>"Sign out all other sessions"</button>
-                            </ActionForm>
-                        })}
+                        <ActionForm action=end_others attr:class="mt-4 space-y-3">
+                            <p class="text-sm text-slate-600 dark:text-slate-400">
+                                {if others > 0 { "Signing out everywhere else ends the other sessions above" } else { "Signing out everywhere else ends" }}
+                                " and every REST access and refresh token; this browser stays signed in. API keys keep working unless you tick the box."
+                            </p>
+                            <Checkbox id="sessions-revoke-keys" name="revoke_keys" label="Also revoke my API keys" />
+                            <button type="submit" class=QUIET>"Sign out everywhere else"</button>
+                        </ActionForm>
                     }
                 })}
             </Transition>

@@ -9,7 +9,10 @@ use crate::{
         admin_user, admin_users, audit_event, audit_events, audit_integrity, AdminUserAction,
         VerifyAuditChain,
     },
-    app::components::{form::FormError, time::LocalTime},
+    app::components::{
+        form::{Checkbox, FormError},
+        time::LocalTime,
+    },
     domain::admin::{encode, AuditEventView, AuditQuery, IntegrityCheck, UserAction},
     domain::user::Role,
     error::AppError,
@@ -510,19 +513,22 @@ pub fn AdminUserPage() -> impl IntoView {
                                 <FormError error=error />
                                 {move || pending.get().map(|a| {
                                     let question = match a {
-                                        UserAction::Disable => format!("Disable {name}? They are signed out everywhere at once and cannot log in until enabled."),
+                                        UserAction::Disable => format!("Disable {name}? They are signed out everywhere at once, their REST tokens end and their API keys are revoked (enabling the account later does not bring the keys back). They cannot log in until enabled."),
                                         UserAction::Enable => format!("Enable {name}? They can log in again."),
                                         UserAction::Promote => format!("Make {name} an administrator? They will see the audit log and manage users."),
                                         UserAction::Demote => format!("Remove the admin role from {name}?"),
-                                        UserAction::EndSessions => format!("End every session of {name}? They must log in again."),
+                                        UserAction::EndSessions => format!("End every session and REST token of {name}? They must log in again. Their API keys keep working unless you tick the box."),
                                     };
                                     view! {
                                         <div role="alertdialog" aria-labelledby="confirm-action" class="mt-4 rounded-md border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">
                                             <p id="confirm-action" class="text-sm">{question}</p>
                                             <div class="mt-3 flex gap-2">
-                                                <ActionForm action=act>
+                                                <ActionForm action=act attr:class="flex flex-wrap items-center gap-3">
                                                     <input type="hidden" name="id" value=uid />
                                                     <input type="hidden" name="action" value=a.as_str() />
+                                                    {(a == UserAction::EndSessions).then(|| view! {
+                                                        <Checkbox id="admin-revoke-keys" name="revoke_keys" label="Also revoke their API keys" />
+                                                    })}
                                                     <button type="submit" class=DANGER>"Confirm"</button>
                                                 </ActionForm>
                                                 <button type="button" class=SECONDARY on:click=move |_| pending.set(None)>"Cancel"</button>

@@ -4,7 +4,7 @@ use crate::app::components::style::LINK;
 use crate::{
     api::password_reset::{dev_outbox, RequestPasswordReset, ResetPassword},
     app::components::{
-        form::{field_error, form_error, Field, FormError, SubmitButton, PASSWORD_HINT},
+        form::{field_error, form_error, Checkbox, Field, FormError, SubmitButton, PASSWORD_HINT},
         time::LocalTime,
     },
     domain::account::RESET_MINUTES,
@@ -89,6 +89,9 @@ pub fn ResetPasswordPage() -> impl IntoView {
                             </div>
                             <Field label="New password" name="new_password" input_type="password" autocomplete="new-password" hint=PASSWORD_HINT error=field_error(value, "new_password") />
                             <Field label="Repeat the new password" name="new_password_confirm" input_type="password" autocomplete="new-password" error=field_error(value, "new_password_confirm") />
+                            <Checkbox id="reset-revoke-keys" name="revoke_keys" checked=true
+                                label="Also revoke my API keys"
+                                hint="Every session and REST token of your account ends in any case. Keep this ticked if someone else may have used your account." />
                             <FormError error=form_error(value) />
                             <SubmitButton label="Set the new password" pending_label="Saving…" pending=action.pending() />
                         </div>

@@ -70,6 +70,17 @@ pub async fn revoke(tx: &mut Tx, user: i64, id: i64) -> Result<bool, DbError> {
     Ok(n == 1)
 }
 
+/// Revoke every live key of `user`; how many.
+pub async fn revoke_all(tx: &mut Tx, user: i64) -> Result<u64, DbError> {
+    let sql = "UPDATE api_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL";
+    Ok(on_tx!(tx, conn => sqlx::query(sql)
+        .bind(Utc::now())
+        .bind(user)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected()))?)
+}
+
 pub async fn touch(db: &Db, id: i64) -> Result<(), DbError> {
     let sql = "UPDATE api_keys SET last_used_at = $1 WHERE id = $2";
     on_pool!(db, pool => sqlx::query(sql).bind(Utc::now()).bind(id).execute(pool).await.map(|_| ()))?;

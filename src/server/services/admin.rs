@@ -460,8 +460,10 @@ pub async fn act(
     admin: i64,
     target: i64,
     action: UserAction,
+    revoke_keys: bool,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
+    let mut keys_revoked = 0;
     if admin == target && matches!(action, UserAction::Disable | UserAction::Demote) {
         return Err(AppError::Conflict(
             "You cannot disable or demote your own account; ask another administrator.".into(),
@@ -494,6 +496,11 @@ pub async fn act(
             db::end_user_sessions(&mut tx, target)
                 .await
                 .map_err(internal_err)?;
+            // Enabling the account later must not bring old keys back to life
+            // without anyone deciding so: they are revoked now.
+            keys_revoked = crate::server::db::api_keys::revoke_all(&mut tx, target)
+                .await
+                .map_err(internal_err)?;
         }
         UserAction::Enable => {
             db::set_disabled(&mut tx, target, false)
@@ -517,14 +524,22 @@ pub async fn act(
             db::end_user_sessions(&mut tx, target)
                 .await
                 .map_err(internal_err)?;
+            if revoke_keys {
+                keys_revoked = crate::server::db::api_keys::revoke_all(&mut tx, target)
+                    .await
+                    .map_err(internal_err)?;
+            }
         }
     }
+    let mut event = NewEvent::new(action.audit_action(), Outcome::Success).target("user", target);
+    if matches!(action, UserAction::Disable | UserAction::EndSessions) {
+        event = event.details(serde_json::json!({ "sessions_and_tokens_ended": true, "api_keys_revoked": keys_revoked }));
+    }
     audit::record(
-        &mut tx,
-        ctx,
+        &mut tx, ctx,
         // The target by number only: the log must not keep a name after the
         // account is deleted (the page shows the current name beside the number).
-        NewEvent::new(action.audit_action(), Outcome::Success).target("user", target),
+        event,
     )
     .await
     .map_err(internal_err)?;

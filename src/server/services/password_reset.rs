@@ -96,6 +96,8 @@ pub struct Reset {
     pub token: SecretString,
     pub new: SecretString,
     pub confirm: SecretString,
+    /// Also revoke every API key (someone else may have had the account).
+    pub revoke_keys: bool,
 }
 
 /// Set a new password with a reset token. Every session and access token of the
@@ -156,6 +158,13 @@ pub async fn complete(state: &AppState, reset: &Reset, ctx: &AuditContext) -> Re
     crate::server::db::admin::end_user_sessions(&mut tx, user.id)
         .await
         .map_err(|e| internal(ctx, e))?;
+    let keys_revoked = if reset.revoke_keys {
+        crate::server::db::api_keys::revoke_all(&mut tx, user.id)
+            .await
+            .map_err(|e| internal(ctx, e))?
+    } else {
+        0
+    };
     let ctx = AuditContext {
         actor_user_id: Some(user.id),
         ..ctx.clone()
@@ -163,7 +172,9 @@ pub async fn complete(state: &AppState, reset: &Reset, ctx: &AuditContext) -> Re
     audit::record(
         &mut tx,
         &ctx,
-        NewEvent::new("auth.password_reset.complete", Outcome::Success).target("user", user.id),
+        NewEvent::new("auth.password_reset.complete", Outcome::Success)
+            .target("user", user.id)
+            .details(serde_json::json!({ "sessions_and_tokens_ended": true, "api_keys_revoked": keys_revoked })),
     )
     .await
     .map_err(|e| internal(&ctx, e))?;

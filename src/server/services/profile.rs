@@ -185,6 +185,7 @@ pub async fn change_password(
     user_id: i64,
     change: &PasswordChange,
     keep: Option<&str>,
+    revoke_keys: bool,
     ctx: &AuditContext,
 ) -> Result<UserRow, AppError> {
     let user = load(state, user_id, ctx).await?;
@@ -226,12 +227,23 @@ pub async fn change_password(
         }
         None => 0,
     };
+    let keys_revoked = if revoke_keys {
+        crate::server::db::api_keys::revoke_all(&mut tx, user.id)
+            .await
+            .map_err(|e| internal(ctx, e))?
+    } else {
+        0
+    };
     audit::record(
         &mut tx,
         ctx,
         NewEvent::new("account.password.change", Outcome::Success)
             .target("user", user.id)
-            .details(serde_json::json!({ "other_sessions_ended": ended })),
+            .details(serde_json::json!({
+                "other_sessions_ended": ended,
+                "tokens_ended": true,
+                "api_keys_revoked": keys_revoked,
+            })),
     )
     .await
     .map_err(|e| internal(ctx, e))?;
@@ -284,28 +296,59 @@ pub async fn end_session(
     Ok(())
 }
 
-/// End every session but the current one; how many were ended.
+/// What "sign out everywhere else" ended.
+pub struct SignedOutElsewhere {
+    pub sessions: u64,
+    pub api_keys: u64,
+    /// The user after the change (a new session epoch).
+    pub user: UserRow,
+}
+
+/// Sign out everywhere but here: every other browser session and every REST
+/// access and refresh token (the session epoch moves on; this session moves
+/// with it), and the API keys too when asked.
 pub async fn end_other_sessions(
     state: &AppState,
-    user: i64,
+    user_id: i64,
     current: &str,
+    revoke_keys: bool,
     ctx: &AuditContext,
-) -> Result<u64, AppError> {
+) -> Result<SignedOutElsewhere, AppError> {
+    let user = load(state, user_id, ctx).await?;
     let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    let n = sessions::end_sessions_except(&mut tx, user, current)
+    users::bump_session_epoch(&mut tx, user.id)
         .await
         .map_err(|e| internal(ctx, e))?;
+    sessions::move_session_to_epoch(&mut tx, current, user.session_epoch + 1)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    let n = sessions::end_sessions_except(&mut tx, user.id, current)
+        .await
+        .map_err(|e| internal(ctx, e))?;
+    let keys = if revoke_keys {
+        crate::server::db::api_keys::revoke_all(&mut tx, user.id)
+            .await
+            .map_err(|e| internal(ctx, e))?
+    } else {
+        0
+    };
     audit::record(
         &mut tx,
         ctx,
         NewEvent::new("account.session.end_others", Outcome::Success)
-            .target("user", user)
-            .details(serde_json::json!({ "ended": n })),
+            .target("user", user.id)
+            .details(
+                serde_json::json!({ "ended": n, "tokens_ended": true, "api_keys_revoked": keys }),
+            ),
     )
     .await
     .map_err(|e| internal(ctx, e))?;
     tx.commit().await.map_err(|e| internal(ctx, e))?;
-    Ok(n)
+    Ok(SignedOutElsewhere {
+        sessions: n,
+        api_keys: keys,
+        user: load(state, user.id, ctx).await?,
+    })
 }
 
 /// The person's preferences, with the zones they can choose from.
