@@ -213,3 +213,87 @@ db_test!(verify_audit_cli_reports_ok_with_the_count, |backend| {
     );
     app.stop().await;
 });
+
+/// SQL run as someone holding the database credentials, on one connection.
+async fn as_owner(app: &TestApp, statements: &[&str]) {
+    motto::on_pool!(&app.state.db, pool => {
+        let mut conn = pool.acquire().await.unwrap();
+        for sql in statements {
+            sqlx::query(sql)
+                .execute(&mut *conn)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    });
+}
+
+db_test!(
+    asvs_16_4_2_a_cut_tail_with_a_rewritten_head_is_caught_by_the_last_check,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        for i in 0..10 {
+            audit::record_now(
+                &app.state.db,
+                &ctx(i),
+                NewEvent::new("test.append", Outcome::Success),
+            )
+            .await
+            .unwrap();
+        }
+        // A verification (the hourly one, the admin page's or the command's) runs.
+        let vars = [
+            ("DATABASE_URL", app.db.url.as_str()),
+            ("SECRET_KEY", TEST_KEY),
+        ];
+        let dir = app.db.dir.path().to_path_buf();
+        let out = motto_cli(&dir, &["verify-audit"], &vars);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+
+        // Then someone with the credentials removes the last three events and
+        // makes the chain head agree, with the guards switched off meanwhile.
+        let head = "UPDATE audit_chain_head SET seq = 8, \
+                    last_hash = (SELECT hash FROM audit_events WHERE id = 8) WHERE id = 1";
+        if backend == Backend::Postgres {
+            as_owner(
+                &app,
+                &[
+                    "ALTER TABLE audit_events DISABLE TRIGGER USER",
+                    "DELETE FROM audit_events WHERE id > 8",
+                    head,
+                    "ALTER TABLE audit_events ENABLE TRIGGER USER",
+                ],
+            )
+            .await;
+        } else {
+            as_owner(
+                &app,
+                &[
+                    "DROP TRIGGER audit_events_no_delete",
+                    "DELETE FROM audit_events WHERE id > 8",
+                    head,
+                    "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events \
+                     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+                ],
+            )
+            .await;
+        }
+        // The chain alone still looks whole...
+        let out = motto_cli(&dir, &["verify-audit"], &vars);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // ...but the last check saw 11 events (system.start and ten more).
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains("saw 11 events, but only 8 are stored"),
+            "{text}"
+        );
+        app.stop().await;
+    }
+);

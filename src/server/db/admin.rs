@@ -162,6 +162,9 @@ pub struct CheckRow {
     pub intact: bool,
     pub first_broken_id: Option<i64>,
     pub reason: Option<String>,
+    /// Where an intact chain ended: the next check must still reach it.
+    pub last_id: Option<i64>,
+    pub last_hash: Option<String>,
 }
 
 impl CheckRow {
@@ -172,19 +175,23 @@ impl CheckRow {
             intact: report.is_intact(),
             first_broken_id: report.first_broken.as_ref().map(|b| b.id),
             reason: report.first_broken.as_ref().map(|b| b.reason.clone()),
+            last_id: report.last_hash.as_ref().map(|_| report.rows),
+            last_hash: report.last_hash.clone(),
         }
     }
 }
 
 pub async fn insert_check(db: &Db, check: &CheckRow) -> Result<(), DbError> {
-    let sql = "INSERT INTO audit_checks (checked_at, events, intact, first_broken_id, reason) \
-               VALUES ($1, $2, $3, $4, $5)";
+    let sql = "INSERT INTO audit_checks (checked_at, events, intact, first_broken_id, reason, last_id, last_hash) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7)";
     on_pool!(db, pool => sqlx::query(sql)
         .bind(check.checked_at)
         .bind(check.events)
         .bind(check.intact)
         .bind(check.first_broken_id)
         .bind(&check.reason)
+        .bind(check.last_id)
+        .bind(&check.last_hash)
         .execute(pool)
         .await
         .map(|_| ()))?;
@@ -192,8 +199,8 @@ pub async fn insert_check(db: &Db, check: &CheckRow) -> Result<(), DbError> {
 }
 
 pub async fn latest_check(db: &Db) -> Result<Option<CheckRow>, DbError> {
-    let sql = "SELECT checked_at, events, intact, first_broken_id, reason FROM audit_checks \
-               ORDER BY id DESC LIMIT 1";
+    let sql = "SELECT checked_at, events, intact, first_broken_id, reason, last_id, last_hash \
+               FROM audit_checks ORDER BY id DESC LIMIT 1";
     Ok(on_pool!(db, pool => sqlx::query_as(sql).fetch_optional(pool).await)?)
 }
 

@@ -213,6 +213,9 @@ pub struct ChainReport {
     pub rows: i64,
     /// The first event whose link does not hold, with the reason.
     pub first_broken: Option<BrokenLink>,
+    /// The hash of the last event (when there is one), recorded with the check so
+    /// the next one can tell whether the chain still reaches it.
+    pub last_hash: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -249,11 +252,13 @@ pub async fn verify(db: &Db) -> Result<ChainReport, DbError> {
                 Ok(ChainReport {
                     rows,
                     first_broken: Some(BrokenLink { id: row.id, reason }),
+                    last_hash: None,
                 })
             };
             if row.id != expected_id {
                 return Ok(ChainReport {
                     rows,
+                    last_hash: None,
                     first_broken: Some(BrokenLink {
                         id: expected_id,
                         reason: format!(
@@ -285,6 +290,7 @@ pub async fn verify(db: &Db) -> Result<ChainReport, DbError> {
     if head_seq != rows || head_hash != prev_hash {
         return Ok(ChainReport {
             rows,
+            last_hash: None,
             first_broken: Some(BrokenLink {
                 id: rows + 1,
                 reason: format!(
@@ -293,10 +299,64 @@ pub async fn verify(db: &Db) -> Result<ChainReport, DbError> {
             }),
         });
     }
-    Ok(ChainReport {
+    let report = ChainReport {
         rows,
         first_broken: None,
-    })
+        last_hash: (rows > 0).then_some(prev_hash),
+    };
+    compare_with_last_check(db, report).await
+}
+
+/// The chain verifies by itself; does it still reach where the last intact check
+/// saw it end? Someone holding the database credentials can cut the tail and
+/// rewrite `audit_chain_head` to match (or rewrite every hash after an edit), and
+/// the chain alone would look whole; the check's record of the last event's id
+/// and hash says otherwise. (Signed checkpoints kept outside the database, which
+/// survive an edit of this table too, are the next step.)
+async fn compare_with_last_check(db: &Db, report: ChainReport) -> Result<ChainReport, DbError> {
+    let last: Option<(DateTime<Utc>, i64, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT checked_at, last_id, last_hash FROM audit_checks \
+         WHERE intact AND last_id IS NOT NULL AND last_hash IS NOT NULL \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await)?;
+    let Some((when, last_id, last_hash)) = last else {
+        return Ok(report);
+    };
+    let when = when.format("%Y-%m-%d %H:%M UTC");
+    if report.rows < last_id {
+        return Ok(ChainReport {
+            first_broken: Some(BrokenLink {
+                id: report.rows + 1,
+                reason: format!(
+                    "the verification of {when} saw {last_id} events, but only {} are stored: events at the end were removed (and the chain head rewritten to hide it)",
+                    report.rows
+                ),
+            }),
+            last_hash: None,
+            ..report
+        });
+    }
+    let hash: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT hash FROM audit_events WHERE id = $1",
+    )
+    .bind(last_id)
+    .fetch_optional(pool)
+    .await)?;
+    if hash.as_deref() != Some(last_hash.as_str()) {
+        return Ok(ChainReport {
+            first_broken: Some(BrokenLink {
+                id: last_id,
+                reason: format!(
+                    "it is not the event the verification of {when} saw there: the chain was rewritten from here or earlier"
+                ),
+            }),
+            last_hash: None,
+            ..report
+        });
+    }
+    Ok(report)
 }
 
 #[cfg(test)]
