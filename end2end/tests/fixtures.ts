@@ -18,7 +18,7 @@ const FAILING = new Set(['serious', 'critical']);
  * That state is checked when the test comes back to it, or at the end.
  */
 function moved(e: unknown): boolean {
-  return /closed|destroyed|navigat|detached|Target|Test ended|reading 'run'|axe is not defined/i.test(String(e));
+  return /closed|destroyed|navigat|detached|Target|Test ended|reading 'run|axe is not defined/i.test(String(e));
 }
 
 class A11yWatcher {

@@ -13,6 +13,7 @@ pub enum FormNotice {
     FileType,
     NotAPdf,
     PdfNotNamedPdf,
+    NotUtf8,
     BinaryFile,
     PdfNoText,
     PdfUnreadable,
@@ -26,7 +27,7 @@ pub enum FormNotice {
     Failed,
 }
 
-const ALL: [FormNotice; 18] = [
+const ALL: [FormNotice; 19] = [
     FormNotice::NoFile,
     FormNotice::EmptyFile,
     FormNotice::FileTooLarge,
@@ -34,6 +35,7 @@ const ALL: [FormNotice; 18] = [
     FormNotice::FileType,
     FormNotice::NotAPdf,
     FormNotice::PdfNotNamedPdf,
+    FormNotice::NotUtf8,
     FormNotice::BinaryFile,
     FormNotice::PdfNoText,
     FormNotice::PdfUnreadable,
@@ -57,6 +59,7 @@ impl FormNotice {
             FormNotice::FileType => "file_type",
             FormNotice::NotAPdf => "not_a_pdf",
             FormNotice::PdfNotNamedPdf => "pdf_not_named_pdf",
+            FormNotice::NotUtf8 => "not_utf8",
             FormNotice::BinaryFile => "binary_file",
             FormNotice::PdfNoText => "pdf_no_text",
             FormNotice::PdfUnreadable => "pdf_unreadable",
@@ -86,6 +89,7 @@ impl FormNotice {
             FormNotice::FileType => "Motto takes Markdown (.md), text (.txt) and PDF (.pdf) files.",
             FormNotice::NotAPdf => "This file is named .pdf but is not a PDF.",
             FormNotice::PdfNotNamedPdf => "This file is a PDF: rename it to .pdf to upload it.",
+            FormNotice::NotUtf8 => "This file is not UTF-8 text.",
             FormNotice::BinaryFile => "This file is binary, not text.",
             FormNotice::PdfNoText => {
                 "This PDF has no text to extract (scanned pages are not supported)."

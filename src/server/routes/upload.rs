@@ -25,7 +25,7 @@ pub enum Kind {
 }
 
 /// What the file really is, or why it is refused.
-pub fn sniff(filename: &str, bytes: &[u8]) -> Result<Kind, String> {
+pub fn sniff(filename: &str, bytes: &[u8]) -> Result<Kind, FormNotice> {
     let ext = filename
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
@@ -34,20 +34,17 @@ pub fn sniff(filename: &str, bytes: &[u8]) -> Result<Kind, String> {
         "md" | "markdown" => Kind::Markdown,
         "txt" => Kind::Text,
         "pdf" => Kind::Pdf,
-        _ => {
-            return Err("Motto takes Markdown (.md), text (.txt) and PDF (.pdf) files.".to_string())
-        }
+        _ => return Err(FormNotice::FileType),
     };
     let is_pdf = bytes.starts_with(b"%PDF-");
     match claimed {
         Kind::Pdf if is_pdf => Ok(Kind::Pdf),
-        Kind::Pdf => Err("This file is named .pdf but is not a PDF.".to_string()),
-        _ if is_pdf => Err("This file is a PDF: rename it to .pdf to upload it.".to_string()),
+        Kind::Pdf => Err(FormNotice::NotAPdf),
+        _ if is_pdf => Err(FormNotice::PdfNotNamedPdf),
         kind => {
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| "This file is not UTF-8 text.".to_string())?;
+            let text = std::str::from_utf8(bytes).map_err(|_| FormNotice::NotUtf8)?;
             if text.contains('\0') {
-                return Err("This file is binary, not text.".to_string());
+                return Err(FormNotice::BinaryFile);
             }
             Ok(kind)
         }
@@ -145,7 +142,7 @@ pub async fn upload(State(state): State<AppState>, auth: AuthSession, req: Reque
     }
     let kind = match sniff(&name, &bytes) {
         Ok(k) => k,
-        Err(m) => return fail(html, AppError::field("file", m)),
+        Err(n) => return fail(html, AppError::field("file", n.message())),
     };
     let body = match kind {
         Kind::Pdf => {
