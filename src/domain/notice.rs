@@ -17,6 +17,7 @@ pub enum FormNotice {
     BinaryFile,
     PdfNoText,
     PdfUnreadable,
+    PdfTooLong,
     Title,
     MessageEmpty,
     MessageTooLong,
@@ -27,7 +28,7 @@ pub enum FormNotice {
     Failed,
 }
 
-const ALL: [FormNotice; 19] = [
+const ALL: [FormNotice; 20] = [
     FormNotice::NoFile,
     FormNotice::EmptyFile,
     FormNotice::FileTooLarge,
@@ -39,6 +40,7 @@ const ALL: [FormNotice; 19] = [
     FormNotice::BinaryFile,
     FormNotice::PdfNoText,
     FormNotice::PdfUnreadable,
+    FormNotice::PdfTooLong,
     FormNotice::Title,
     FormNotice::MessageEmpty,
     FormNotice::MessageTooLong,
@@ -63,6 +65,7 @@ impl FormNotice {
             FormNotice::BinaryFile => "binary_file",
             FormNotice::PdfNoText => "pdf_no_text",
             FormNotice::PdfUnreadable => "pdf_unreadable",
+            FormNotice::PdfTooLong => "pdf_too_long",
             FormNotice::Title => "title",
             FormNotice::MessageEmpty => "message_empty",
             FormNotice::MessageTooLong => "message_too_long",
@@ -95,6 +98,7 @@ impl FormNotice {
                 "This PDF has no text to extract (scanned pages are not supported)."
             }
             FormNotice::PdfUnreadable => "This PDF could not be read.",
+            FormNotice::PdfTooLong => "This PDF holds more text than a document can.",
             FormNotice::Title => "Check the title: one line of at most 200 characters, not empty.",
             FormNotice::MessageEmpty => "Write a message first.",
             FormNotice::MessageTooLong => "This message is too long.",

@@ -76,6 +76,14 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         audit_events: usize,
     },
+    /// Internal: read a PDF on standard input and write its text to standard
+    /// output, within hard limits (the server runs this for uploads).
+    #[command(hide = true)]
+    ExtractPdf {
+        /// The most text to write; longer ends with exit code 3.
+        #[arg(long)]
+        max_bytes: usize,
+    },
     /// Create an administrator. The password is read from a prompt, or from standard
     /// input when it is not a terminal (never from the command line).
     CreateAdmin {
@@ -92,6 +100,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
 
+    // The PDF extractor needs no configuration: it must not read .env or settings.
+    if let Command::ExtractPdf { max_bytes } = command {
+        return super::pdf::child_main(max_bytes);
+    }
     if matches!(command, Command::GenerateKey) {
         println!("{}", config::generate_secret_key());
         return ExitCode::SUCCESS;
@@ -189,7 +201,7 @@ pub fn main() -> ExitCode {
             Command::CreateAdmin { username, email } => {
                 create_admin(settings, &username, &email).await
             }
-            Command::GenerateKey => unreachable!("handled above"),
+            Command::GenerateKey | Command::ExtractPdf { .. } => unreachable!("handled above"),
         };
         match result {
             Ok(code) => code,

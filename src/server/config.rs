@@ -126,6 +126,9 @@ pub struct Settings {
     pub llm: Option<LlmSettings>,
     /// The longest lifetime an API key may be given (days, at most 365).
     pub api_key_max_days: u32,
+    /// The program that extracts text from PDFs in a child process: this `motto`
+    /// binary (`PDF_EXTRACTOR` overrides it, e.g. for tests).
+    pub pdf_extractor: PathBuf,
     /// How long a chain of refresh tokens may go on from its login, however often
     /// it is rotated (days): then the client logs in again.
     pub refresh_family_max_days: u32,
@@ -818,6 +821,11 @@ impl Settings {
 
         let api_key_max_days: u32 =
             r.parse("API_KEY_MAX_DAYS", 365, "a whole number of days, e.g. 365");
+        let pdf_extractor = r
+            .raw("PDF_EXTRACTOR")
+            .map(PathBuf::from)
+            .or_else(|| std::env::current_exe().ok())
+            .unwrap_or_else(|| PathBuf::from("motto"));
         let refresh_family_max_days: u32 = r.parse(
             "REFRESH_TOKEN_MAX_DAYS",
             30,
@@ -965,6 +973,7 @@ impl Settings {
             llm,
             api_key_max_days,
             refresh_family_max_days,
+            pdf_extractor,
             smtp,
             mail_from,
             metrics_token,

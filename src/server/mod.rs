@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod metrics;
+pub mod pdf;
 pub mod request_id;
 pub mod routes;
 pub mod security;

@@ -188,9 +188,11 @@ impl TestApp {
 
     pub async fn spawn_full(
         db: TestDb,
-        settings: Settings,
+        mut settings: Settings,
         extra: axum::Router<AppState>,
     ) -> TestApp {
+        // PDFs are read by `motto extract-pdf`; this process is the test runner.
+        settings.pdf_extractor = env!("CARGO_BIN_EXE_motto").into();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");

@@ -196,3 +196,205 @@ db_test!(
         app.stop().await;
     }
 );
+
+// --- Hostile PDFs --------------------------------------------------------------
+
+/// A PDF made of these objects (numbered from 1; object 1 is the catalog).
+fn pdf_of(objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, obj) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(obj);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        pdf.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+fn stream(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut s = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
+    s.extend_from_slice(data);
+    s.extend_from_slice(b"\nendstream");
+    s
+}
+
+fn page_drawing(content: &[u8], resources: &str) -> Vec<Vec<u8>> {
+    vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources {resources} >>").into_bytes(),
+        stream("", content),
+    ]
+}
+
+/// A Form XObject that draws itself: pdf-extract recurses until the stack ends.
+fn cyclic_xobject() -> Vec<u8> {
+    let mut objects = page_drawing(b"/X1 Do", "<< /XObject << /X1 5 0 R >> >>");
+    objects.push(stream(
+        "/Type /XObject /Subtype /Form /BBox [0 0 10 10] /Resources << /XObject << /X1 5 0 R >> >>",
+        b"/X1 Do",
+    ));
+    pdf_of(&objects)
+}
+
+/// Arrays nested 200,000 deep.
+fn deep_nesting() -> Vec<u8> {
+    let depth = 200_000;
+    let mut nested = "[".repeat(depth).into_bytes();
+    nested.extend_from_slice("]".repeat(depth).as_bytes());
+    let mut objects = page_drawing(b"BT ET", "<< >>");
+    objects.push(nested);
+    pdf_of(&objects)
+}
+
+/// A zlib stream of about 6 MB that inflates to more than 1 GB of zeros: one
+/// fixed-Huffman deflate block of a literal 0, then (length 258, distance 1)
+/// over and over (13 bits for 258 bytes).
+fn flate_bomb() -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u32,
+        n: u32,
+    }
+    impl Bits {
+        // Deflate packs bits from the least significant end.
+        fn put(&mut self, value: u32, count: u32) {
+            self.acc |= value << self.n;
+            self.n += count;
+            while self.n >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.n -= 8;
+            }
+        }
+        // Huffman codes go most significant bit first.
+        fn code(&mut self, code: u32, len: u32) {
+            let reversed = (0..len).fold(0, |r, i| (r << 1) | ((code >> i) & 1));
+            self.put(reversed, len);
+        }
+    }
+    let mut b = Bits {
+        out: vec![0x78, 0x01],
+        acc: 0,
+        n: 0,
+    };
+    b.put(1, 1); // last block
+    b.put(1, 2); // fixed Huffman
+    b.code(0b0011_0000, 8); // literal 0
+    let repeats = (1u64 << 30) / 258 + 1;
+    for _ in 0..repeats {
+        b.code(0b1100_0101, 8); // length code 285: 258 bytes
+        b.code(0, 5); // distance code 0: distance 1
+    }
+    b.code(0, 7); // end of block (code 256)
+    b.put(0, 7);
+    b.out.extend_from_slice(&[0, 0, 0, 1]); // an Adler-32 that is not even right
+    let mut objects = page_drawing(b"BT ET", "<< >>");
+    objects[3] = stream("/Filter /FlateDecode", &b.out);
+    pdf_of(&objects)
+}
+
+/// A real `motto serve`: the server process's memory can be read from outside.
+async fn serve_with_user(dir: &std::path::Path) -> (std::process::Child, u16, reqwest::Client) {
+    let port = crate::helpers::free_port();
+    let url = format!("sqlite://{}/motto.db", dir.display());
+    let child = crate::helpers::serve_process(dir, &url, port, &[]).await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let res = client
+        .post(format!("http://127.0.0.1:{port}/api/register"))
+        .form(&[
+            ("username", "vera"),
+            ("email", "vera@example.com"),
+            ("password", GOOD_PASSWORD),
+            ("password_confirm", GOOD_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    (child, port, client)
+}
+
+fn rss_mb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap()
+        / 1024
+}
+
+#[tokio::test]
+async fn hostile_pdfs_are_refused_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, port, client) = serve_with_user(dir.path()).await;
+    let good = pdf_with_text("Plain words");
+    let truncated = good[..good.len() / 2].to_vec();
+    let corpus = [
+        ("cyclic-xobject.pdf", cyclic_xobject()),
+        ("deep-nesting.pdf", deep_nesting()),
+        ("flate-bomb.pdf", flate_bomb()),
+        ("truncated.pdf", truncated),
+    ];
+    let before = rss_mb(server.id());
+    for (name, bytes) in corpus {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
+        let res = client
+            .post(format!("http://127.0.0.1:{port}/documents/upload"))
+            .header("accept", "application/json")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert_eq!(status, 422, "{name}: {body}");
+        assert!(
+            body.contains("This PDF could not be read.") || body.contains("no text to extract"),
+            "{name}: {body}"
+        );
+        // Still serving, and nothing was stored.
+        let health = reqwest::get(format!("http://127.0.0.1:{port}/health"))
+            .await
+            .unwrap();
+        assert_eq!(health.status(), 200, "after {name}");
+    }
+    let after = rss_mb(server.id());
+    assert!(server.try_wait().unwrap().is_none(), "the server died");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        after < before + 100,
+        "server memory went from {before} to {after} MB"
+    );
+    let db = format!("sqlite://{}/motto.db", dir.path().display());
+    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}

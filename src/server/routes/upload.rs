@@ -146,25 +146,34 @@ pub async fn upload(State(state): State<AppState>, auth: AuthSession, req: Reque
     };
     let body = match kind {
         Kind::Pdf => {
-            let bytes = bytes.to_vec();
-            match tokio::task::spawn_blocking(move || pdf_extract::extract_text_from_mem(&bytes))
-                .await
-            {
-                Ok(Ok(text)) if !text.trim().is_empty() => text,
-                Ok(Ok(_)) => {
-                    return fail(
-                        html,
-                        AppError::field(
-                            "file",
-                            "This PDF has no text to extract (scanned pages are not supported).",
-                        ),
-                    )
-                }
-                Ok(Err(_)) | Err(_) => {
-                    return fail(
-                        html,
-                        AppError::field("file", FormNotice::PdfUnreadable.message()),
-                    )
+            // One PDF per person at a time: each costs a process and up to a
+            // gigabyte of memory.
+            let Some(_one_at_a_time) = crate::server::security::claim_verification(
+                &state.security,
+                &format!("pdf:user:{user}"),
+            ) else {
+                return fail(
+                    html,
+                    AppError::RateLimited {
+                        retry_after_secs: 5,
+                    },
+                );
+            };
+            let extracted = crate::server::pdf::extract(
+                &state.settings.pdf_extractor,
+                bytes.to_vec(),
+                crate::domain::document::BODY_MAX,
+            )
+            .await;
+            match extracted {
+                Ok(text) => text,
+                Err(e) => {
+                    let notice = match e {
+                        crate::server::pdf::PdfError::NoText => FormNotice::PdfNoText,
+                        crate::server::pdf::PdfError::TooLong => FormNotice::PdfTooLong,
+                        crate::server::pdf::PdfError::Unreadable => FormNotice::PdfUnreadable,
+                    };
+                    return fail(html, AppError::field("file", notice.message()));
                 }
             }
         }
