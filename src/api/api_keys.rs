@@ -23,10 +23,14 @@ pub async fn create_api_key(
     name: String,
     #[server(default)] scopes: Vec<String>,
     days: u32,
+    /// Asked when the login is more than a few minutes old.
+    #[server(default)]
+    password: Option<String>,
 ) -> Result<CreatedKey, AppError> {
     use crate::server::services::api_keys;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
+    ctx::fresh_identity(&call, password.as_deref()).await?;
     api_keys::create(&call.state, user, &name, &scopes, days, &call.audit)
         .await
         .map_err(ctx::fail)

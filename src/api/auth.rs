@@ -67,6 +67,41 @@ pub(crate) mod ctx {
         e
     }
 
+    /// Acts that hand out lasting power (an API key, setting up or changing the
+    /// second factor) need a fresh proof of identity, so a borrowed session
+    /// cannot take them: a login within `REAUTH_WINDOW_SECS`, or the password now
+    /// (checked and throttled like a login; it then counts as fresh).
+    pub async fn fresh_identity(call: &Call, password: Option<&str>) -> Result<(), AppError> {
+        use crate::server::auth::{authenticated_at, mark_reauthenticated};
+        let user = user(call)?;
+        let age = chrono::Utc::now().timestamp() - authenticated_at(&call.auth.session).await;
+        if age >= 0 && (age as u64) < call.state.settings.reauth_window.as_secs() {
+            return Ok(());
+        }
+        let Some(password) = password.filter(|p| !p.is_empty()) else {
+            return Err(fail(AppError::field(
+                "password",
+                "Enter your password to confirm it's you (you signed in more than a few minutes ago).",
+            )));
+        };
+        let row = crate::server::db::users::find_by_id(&call.state.db, user)
+            .await
+            .map_err(|e| fail(internal(call, e)))?
+            .ok_or_else(|| fail(AppError::Unauthorized))?;
+        crate::server::services::profile::reauthenticate(
+            &call.state,
+            &row,
+            &password.to_string().into(),
+            "password",
+            &call.audit,
+        )
+        .await
+        .map_err(fail)?;
+        mark_reauthenticated(&call.auth.session)
+            .await
+            .map_err(|e| fail(internal(call, e)))
+    }
+
     /// Log an unexpected failure with the request id; the client gets only the id.
     pub fn internal(call: &Call, e: impl std::fmt::Display) -> AppError {
         crate::server::services::accounts::internal(&call.audit, anyhow::anyhow!("{e}"))

@@ -21,10 +21,15 @@ pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
 
 /// A new secret to scan or type (pending until confirmed).
 #[server(prefix = "/api", endpoint = "two_factor/begin")]
-pub async fn begin_two_factor() -> Result<Enrolment, AppError> {
+pub async fn begin_two_factor(
+    /// Asked when the login is more than a few minutes old.
+    #[server(default)]
+    password: Option<String>,
+) -> Result<Enrolment, AppError> {
     use crate::server::services::two_factor;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
+    ctx::fresh_identity(&call, password.as_deref()).await?;
     two_factor::begin(&call.state, user, &call.audit)
         .await
         .map_err(ctx::fail)

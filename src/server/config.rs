@@ -126,6 +126,9 @@ pub struct Settings {
     pub llm: Option<LlmSettings>,
     /// The longest lifetime an API key may be given (days, at most 365).
     pub api_key_max_days: u32,
+    /// How long after a login (or the password typed again) the person may create
+    /// API keys or change two-factor settings without typing the password.
+    pub reauth_window: Duration,
     /// The program that extracts text from PDFs in a child process: this `motto`
     /// binary (`PDF_EXTRACTOR` overrides it, e.g. for tests).
     pub pdf_extractor: PathBuf,
@@ -826,6 +829,14 @@ impl Settings {
             .map(PathBuf::from)
             .or_else(|| std::env::current_exe().ok())
             .unwrap_or_else(|| PathBuf::from("motto"));
+        let reauth_window = Duration::from_secs(r.parse(
+            "REAUTH_WINDOW_SECS",
+            300,
+            "a whole number of seconds, e.g. 300",
+        ));
+        if reauth_window.as_secs() > 3600 {
+            r.error("REAUTH_WINDOW_SECS", "must be at most 3600 (an hour)");
+        }
         let refresh_family_max_days: u32 = r.parse(
             "REFRESH_TOKEN_MAX_DAYS",
             30,
@@ -972,6 +983,7 @@ impl Settings {
             upload_max_bytes,
             llm,
             api_key_max_days,
+            reauth_window,
             refresh_family_max_days,
             pdf_extractor,
             smtp,

@@ -219,3 +219,56 @@ db_test!(
         app.stop().await;
     }
 );
+
+db_test!(
+    asvs_7_5_1_a_new_api_key_or_second_factor_needs_a_fresh_login_or_the_password,
+    |backend| {
+        let app = TestApp::spawn_with_vars(backend, &[("REAUTH_WINDOW_SECS", "1")]).await;
+        let erin = signed_up(&app, "erin").await;
+        // Right after the login: no password asked.
+        let res = app
+            .call(
+                &erin,
+                "api_keys/create",
+                &[
+                    ("name", "fresh"),
+                    ("days", "30"),
+                    ("scopes[]", "documents:read"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        // Later, a borrowed session cannot mint a key or start a second factor.
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        let form = |pw: &'static str| {
+            vec![
+                ("name", "later"),
+                ("days", "30"),
+                ("scopes[]", "documents:read"),
+                ("password", pw),
+            ]
+        };
+        for endpoint in ["api_keys/create", "two_factor/begin"] {
+            let res = app.call(&erin, endpoint, &form("")).await;
+            assert_eq!(res.status(), 422, "{endpoint} without the password");
+            let body = json(res).await;
+            assert!(body.to_string().contains("password"), "{body}");
+            let res = app
+                .call(&erin, endpoint, &form("not my password at all"))
+                .await;
+            assert_eq!(res.status(), 422, "{endpoint} with a wrong password");
+        }
+        assert!(app
+            .audit_actions()
+            .await
+            .contains(&"account.reauth.failure".to_string()));
+        // With it: done, and the proof is fresh for a while.
+        let res = app
+            .call(&erin, "api_keys/create", &form(GOOD_PASSWORD))
+            .await;
+        assert_eq!(res.status(), 200);
+        let res = app.call(&erin, "two_factor/begin", &[]).await;
+        assert_eq!(res.status(), 200);
+        app.stop().await;
+    }
+);

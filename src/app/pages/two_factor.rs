@@ -148,7 +148,10 @@ pub fn TwoFactorPage() -> impl IntoView {
                                         </ol>
                                     }.into_any(),
                                     _ => view! {
-                                        <ActionForm action=begin attr:class="mt-4">
+                                        <ActionForm action=begin attr:class="mt-4 max-w-sm space-y-4">
+                                            <Field label="Your password" name="password" input_type="password" autocomplete="current-password"
+                                                hint="Asked if you signed in more than a few minutes ago."
+                                                error=field_error(begin_value, "password") />
                                             <button type="submit" class=BUTTON>"Set up two-factor authentication"</button>
                                         </ActionForm>
                                     }.into_any(),

@@ -300,6 +300,24 @@ pub async fn end_registered_session(db: &Db, session: &Session) {
 }
 
 /// Record login time at login; `enforce_timeouts` reads it back.
+/// When the person last typed their password in this session, if not at login.
+const AUTH_AT: &str = "motto.auth_at";
+
+/// When this session last proved who is using it: its login, or the password
+/// typed again since (Unix seconds).
+pub async fn authenticated_at(session: &Session) -> i64 {
+    let login: i64 = session.get(LOGIN_AT).await.ok().flatten().unwrap_or(0);
+    let again: i64 = session.get(AUTH_AT).await.ok().flatten().unwrap_or(0);
+    login.max(again)
+}
+
+/// The password was just typed again and checked.
+pub async fn mark_reauthenticated(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session
+        .insert(AUTH_AT, chrono::Utc::now().timestamp())
+        .await
+}
+
 pub async fn start_session_clock(session: &Session) -> Result<(), tower_sessions::session::Error> {
     let now = chrono::Utc::now().timestamp();
     session.insert(LOGIN_AT, now).await?;
