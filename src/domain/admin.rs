@@ -124,6 +124,8 @@ pub struct UserSummary {
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub active_sessions: i64,
+    /// Two-factor authentication is on.
+    pub two_factor: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +157,8 @@ pub enum UserAction {
     Promote,
     Demote,
     EndSessions,
+    /// For a person who lost their authenticator and recovery codes.
+    ResetTwoFactor,
 }
 
 impl UserAction {
@@ -165,6 +169,7 @@ impl UserAction {
             "promote" => UserAction::Promote,
             "demote" => UserAction::Demote,
             "end_sessions" => UserAction::EndSessions,
+            "reset_two_factor" => UserAction::ResetTwoFactor,
             _ => return None,
         })
     }
@@ -176,6 +181,7 @@ impl UserAction {
             UserAction::Promote => "promote",
             UserAction::Demote => "demote",
             UserAction::EndSessions => "end_sessions",
+            UserAction::ResetTwoFactor => "reset_two_factor",
         }
     }
 
@@ -186,6 +192,7 @@ impl UserAction {
             UserAction::Promote => "admin.user.promote",
             UserAction::Demote => "admin.user.demote",
             UserAction::EndSessions => "admin.user.end_sessions",
+            UserAction::ResetTwoFactor => "admin.user.reset_two_factor",
         }
     }
 }

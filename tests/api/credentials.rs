@@ -272,3 +272,54 @@ db_test!(
         app.stop().await;
     }
 );
+
+db_test!(an_administrator_resets_a_lost_second_factor, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let (root, _) = crate::admin::admin(&app, "root").await;
+    let fay = signed_up(&app, "fay").await;
+    crate::two_factor::enrol(&app, &fay).await;
+    let id = json(app.call(&fay, "me", &[]).await).await["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    // Nobody else may.
+    let other = signed_up(&app, "gus").await;
+    let res = app
+        .call(
+            &other,
+            "admin/user/act",
+            &[("id", id.as_str()), ("action", "reset_two_factor")],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    let res = app
+        .call(
+            &root,
+            "admin/user/act",
+            &[("id", id.as_str()), ("action", "reset_two_factor")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(!signed_in(&app, &fay).await, "their sessions ended");
+    // The password alone logs in now; the page shows two-factor off.
+    let again = app.new_client();
+    let res = app.login_with(&again, "fay", GOOD_PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    assert!(signed_in(&app, &again).await);
+    let status = json(app.call(&again, "two_factor/status", &[]).await).await;
+    assert_eq!(status["enabled"], false);
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"admin.user.reset_two_factor".to_string()));
+    // Nothing to reset any more.
+    let res = app
+        .call(
+            &root,
+            "admin/user/act",
+            &[("id", id.as_str()), ("action", "reset_two_factor")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    app.stop().await;
+});

@@ -491,6 +491,7 @@ pub fn AdminUserPage() -> impl IntoView {
                             if u.disabled { actions.push((UserAction::Enable, "Enable account")) } else { actions.push((UserAction::Disable, "Disable account")) }
                             if u.role == Role::Admin { actions.push((UserAction::Demote, "Remove admin role")) } else { actions.push((UserAction::Promote, "Make admin")) }
                             actions.push((UserAction::EndSessions, "End all sessions"));
+                            if u.two_factor { actions.push((UserAction::ResetTwoFactor, "Reset two-factor authentication")) }
                             let name = u.username.clone();
                             view! {
                                 <Title text=format!("User {}", u.username) />
@@ -501,6 +502,7 @@ pub fn AdminUserPage() -> impl IntoView {
                                     <div><dt class="text-slate-600 dark:text-slate-400">"Role"</dt><dd>{if u.role == Role::Admin { "admin" } else { "user" }}</dd></div>
                                     <div><dt class="text-slate-600 dark:text-slate-400">"Status"</dt><dd>{if u.disabled { "disabled" } else { "active" }}</dd></div>
                                     <div><dt class="text-slate-600 dark:text-slate-400">"Active sessions"</dt><dd>{u.active_sessions}</dd></div>
+                                    <div><dt class="text-slate-600 dark:text-slate-400">"Two-factor"</dt><dd>{if u.two_factor { "on" } else { "off" }}</dd></div>
                                     <div><dt class="text-slate-600 dark:text-slate-400">"Created"</dt><dd><LocalTime at=u.created_at /></dd></div>
                                     <div><dt class="text-slate-600 dark:text-slate-400">"Last login"</dt><dd>{match u.last_login_at { Some(t) => view! { <LocalTime at=t /> }.into_any(), None => "never".into_any() }}</dd></div>
                                 </dl>
@@ -518,6 +520,7 @@ pub fn AdminUserPage() -> impl IntoView {
                                         UserAction::Promote => format!("Make {name} an administrator? They will see the audit log and manage users."),
                                         UserAction::Demote => format!("Remove the admin role from {name}?"),
                                         UserAction::EndSessions => format!("End every session and REST token of {name}? They must log in again. Their API keys keep working unless you tick the box."),
+                                        UserAction::ResetTwoFactor => format!("Turn off two-factor authentication for {name}? Do this only after making sure it is them (they lost their authenticator and recovery codes). Their sessions and REST tokens end; they log in with the password alone and set it up again."),
                                     };
                                     view! {
                                         <div role="alertdialog" aria-labelledby="confirm-action" class="mt-4 rounded-md border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">

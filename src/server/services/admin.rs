@@ -396,6 +396,7 @@ fn summary(r: db::UserListRow) -> UserSummary {
         created_at: r.created_at,
         last_login_at: r.last_login_at,
         active_sessions: r.active_sessions,
+        two_factor: r.two_factor,
     }
 }
 
@@ -514,6 +515,26 @@ pub async fn act(
         }
         UserAction::Demote => {
             db::set_role(&mut tx, target, Role::User.as_str())
+                .await
+                .map_err(internal_err)?;
+        }
+        UserAction::ResetTwoFactor => {
+            if !user.two_factor {
+                return Err(AppError::Conflict(format!(
+                    "{} does not use two-factor authentication.",
+                    user.username
+                )));
+            }
+            crate::server::db::two_factor::disable(&mut tx, target)
+                .await
+                .map_err(internal_err)?;
+            // Whoever is signed in as them now may be the one who took the
+            // authenticator: they log in again, with the password alone, and set
+            // it up anew (at once, when the policy requires it).
+            users::bump_session_epoch(&mut tx, target)
+                .await
+                .map_err(internal_err)?;
+            db::end_user_sessions(&mut tx, target)
                 .await
                 .map_err(internal_err)?;
         }
