@@ -235,6 +235,8 @@ pub struct RateLimits {
     pub password_reset: Option<Rate>,
     pub server_fn: Option<Rate>,
     pub api: Option<Rate>,
+    /// Uploads and exports: each costs seconds of work and memory.
+    pub heavy: Option<Rate>,
 }
 
 /// Login throttling: per account+source, per source, and per account.
@@ -701,6 +703,7 @@ impl Settings {
             password_reset: rate(&mut r, "RATE_LIMIT_PASSWORD_RESET", Rate::new(5, 3600)),
             server_fn: rate(&mut r, "RATE_LIMIT_SERVER_FN", Rate::new(300, 60)),
             api: rate(&mut r, "RATE_LIMIT_API", Rate::new(600, 60)),
+            heavy: rate(&mut r, "RATE_LIMIT_HEAVY", Rate::new(60, 3600)),
         };
         let login_throttle = LoginThrottleSettings {
             free_attempts: r.parse("LOGIN_THROTTLE_FREE_ATTEMPTS", 5, "a whole number, e.g. 5"),

@@ -398,3 +398,28 @@ async fn hostile_pdfs_are_refused_and_the_server_keeps_serving() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+db_test!(
+    asvs_2_4_1_uploads_and_exports_are_rate_limited_per_person,
+    |backend| {
+        let app = TestApp::spawn_with_vars(backend, &[("RATE_LIMIT_HEAVY", "2/hour")]).await;
+        signed_in(&app).await;
+        for i in 0..2 {
+            let res = upload(&app, &app.client, &format!("n{i}.md"), b"# note".to_vec()).await;
+            assert_eq!(res.status(), 201);
+        }
+        let res = upload(&app, &app.client, "n3.md", b"# note".to_vec()).await;
+        assert_eq!(res.status(), 429);
+        assert!(res.headers().contains_key("retry-after"));
+        // The export counts against the same budget.
+        let res = app
+            .client
+            .post(format!("{}/account/export", app.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 429);
+        app.stop().await;
+    }
+);

@@ -269,3 +269,66 @@ db_test!(
         assert!(!json(app.call(&root, "me", &[]).await).await.is_null());
     }
 );
+
+db_test!(
+    asvs_2_4_1_a_large_export_streams_one_at_a_time_while_others_are_served,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let hugo = signed_up(&app, "hugo").await;
+        let t = crate::helpers::access_token(&app.url, "hugo").await;
+        // 20 documents of three versions, 400 KB each: 24 MB of text.
+        let big = "all work and no play makes a dull archive\n".repeat(10_000);
+        for i in 0..20 {
+            let id = api(
+                &app,
+                &t,
+                reqwest::Method::POST,
+                "/documents",
+                j!({"title": format!("big {i}"), "body": big}),
+            )
+            .await["id"]
+                .as_i64()
+                .unwrap();
+            for v in 1..3 {
+                api(
+                    &app,
+                    &t,
+                    reqwest::Method::PUT,
+                    &format!("/documents/{id}"),
+                    j!({"title": format!("big {i}"), "body": format!("{big}{v}"), "version": v}),
+                )
+                .await;
+            }
+        }
+        // Three at once: one is written, the others are told to wait.
+        let export = || {
+            hugo.post(format!("{}/account/export", app.url))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .send()
+        };
+        let health = async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            app.get("/health").await.status()
+        };
+        let (a, b, c, h) = tokio::join!(export(), export(), export(), health);
+        assert_eq!(h, 200, "other requests are answered meanwhile");
+        let mut ok = Vec::new();
+        let mut waited = 0;
+        for res in [a, b, c] {
+            let res = res.unwrap();
+            match res.status().as_u16() {
+                200 => ok.push(res.bytes().await.expect("the whole archive")),
+                429 => waited += 1,
+                other => panic!("status {other}"),
+            }
+        }
+        assert_eq!((ok.len(), waited), (1, 2));
+        let files = unzip(&ok[0]);
+        let versions = files.keys().filter(|k| k.ends_with(".md")).count();
+        assert_eq!(versions, 60, "every version of every document");
+        assert!(files
+            .values()
+            .any(|f| f.ends_with("makes a dull archive\n2")));
+        app.stop().await;
+    }
+);

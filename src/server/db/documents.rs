@@ -33,6 +33,15 @@ pub struct RevisionRow {
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RevisionSizeRow {
+    pub version: i64,
+    pub title: String,
+    /// Bytes of the body.
+    pub size: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct HitRow {
     pub id: i64,
     pub title: String,
@@ -185,9 +194,11 @@ pub async fn titles(db: &Db, owner: i64, limit: i64) -> Result<Vec<(i64, String)
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(owner).bind(limit).fetch_all(pool).await)?)
 }
 
-pub async fn revisions(db: &Db, id: i64) -> Result<Vec<RevisionRow>, DbError> {
-    let sql = "SELECT version, title, body, created_at FROM document_revisions \
-               WHERE document_id = $1 ORDER BY version DESC";
+/// A document's earlier versions, newest first, with their sizes but not their
+/// text (a list of sizes must not read every version's body).
+pub async fn revisions(db: &Db, id: i64) -> Result<Vec<RevisionSizeRow>, DbError> {
+    let sql = "SELECT version, title, CAST(octet_length(body) AS BIGINT) AS size, created_at \
+               FROM document_revisions WHERE document_id = $1 ORDER BY version DESC";
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)?)
 }
 

@@ -1,15 +1,26 @@
 //! Everything one person owns, read for their data export; and the account's end.
 
-use super::{documents::DocumentRow, Db, DbError, Tx};
+use super::{Db, DbError, Tx};
 use crate::{on_pool, on_tx};
 use chrono::{DateTime, Utc};
 
+/// A document without its text (read one at a time while the archive is written).
 #[derive(Debug, sqlx::FromRow)]
-pub struct RevisionRow {
+pub struct DocumentMeta {
+    pub id: i64,
+    pub title: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// An earlier version without its text.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RevisionMeta {
     pub document_id: i64,
     pub version: i64,
     pub title: String,
-    pub body: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -43,17 +54,39 @@ pub struct KeyRow {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-pub async fn documents(db: &Db, owner: i64) -> Result<Vec<DocumentRow>, DbError> {
-    let sql = "SELECT id, title, body, version, created_at, updated_at, deleted_at \
+pub async fn documents(db: &Db, owner: i64) -> Result<Vec<DocumentMeta>, DbError> {
+    let sql = "SELECT id, title, version, created_at, updated_at, deleted_at \
                FROM documents WHERE owner_id = $1 ORDER BY id";
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(owner).fetch_all(pool).await)?)
 }
 
-pub async fn revisions(db: &Db, owner: i64) -> Result<Vec<RevisionRow>, DbError> {
-    let sql = "SELECT r.document_id, r.version, r.title, r.body, r.created_at \
+pub async fn revisions(db: &Db, owner: i64) -> Result<Vec<RevisionMeta>, DbError> {
+    let sql = "SELECT r.document_id, r.version, r.title, r.created_at \
                FROM document_revisions r JOIN documents d ON d.id = r.document_id \
                WHERE d.owner_id = $1 ORDER BY r.document_id, r.version";
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(owner).fetch_all(pool).await)?)
+}
+
+/// The text of one document of `owner` (the current version).
+pub async fn document_body(db: &Db, owner: i64, id: i64) -> Result<Option<String>, DbError> {
+    let sql = "SELECT body FROM documents WHERE id = $1 AND owner_id = $2";
+    Ok(
+        on_pool!(db, pool => sqlx::query_scalar(sql).bind(id).bind(owner).fetch_optional(pool).await)?,
+    )
+}
+
+/// The text of one earlier version of a document of `owner`.
+pub async fn revision_body(
+    db: &Db,
+    owner: i64,
+    id: i64,
+    version: i64,
+) -> Result<Option<String>, DbError> {
+    let sql = "SELECT r.body FROM document_revisions r JOIN documents d ON d.id = r.document_id \
+               WHERE r.document_id = $1 AND r.version = $2 AND d.owner_id = $3";
+    Ok(
+        on_pool!(db, pool => sqlx::query_scalar(sql).bind(id).bind(version).bind(owner).fetch_optional(pool).await)?,
+    )
 }
 
 pub async fn conversations(db: &Db, owner: i64) -> Result<Vec<ConversationRow>, DbError> {
@@ -62,11 +95,18 @@ pub async fn conversations(db: &Db, owner: i64) -> Result<Vec<ConversationRow>, 
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(owner).fetch_all(pool).await)?)
 }
 
-pub async fn messages(db: &Db, owner: i64) -> Result<Vec<MessageRow>, DbError> {
+/// The messages of one conversation of `owner`, in order.
+pub async fn conversation_messages(
+    db: &Db,
+    owner: i64,
+    conversation: i64,
+) -> Result<Vec<MessageRow>, DbError> {
     let sql = "SELECT m.conversation_id, m.role, m.content, m.status, m.citations, m.created_at \
                FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-               WHERE c.owner_id = $1 ORDER BY m.conversation_id, m.id";
-    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(owner).fetch_all(pool).await)?)
+               WHERE c.owner_id = $1 AND c.id = $2 ORDER BY m.id";
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(sql).bind(owner).bind(conversation).fetch_all(pool).await)?,
+    )
 }
 
 pub async fn api_keys(db: &Db, owner: i64) -> Result<Vec<KeyRow>, DbError> {

@@ -24,8 +24,13 @@ pub async fn export(State(state): State<AppState>, auth: AuthSession, req: Reque
     };
     let ctx = audit_context(req.extensions(), req.headers(), Some(user));
     match your_data::export(&state, user, &ctx).await {
-        Ok((name, bytes)) => {
-            let mut res = bytes.into_response();
+        Ok(export) => {
+            let name = export.filename;
+            let chunks = futures::StreamExt::fuse(futures::stream::unfold(
+                export.chunks,
+                |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) },
+            ));
+            let mut res = axum::body::Body::from_stream(chunks).into_response();
             let h = res.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,

@@ -35,6 +35,8 @@ pub enum Class {
     PasswordReset,
     ServerFn,
     Api,
+    /// Uploads and exports.
+    Heavy,
 }
 
 impl Class {
@@ -45,6 +47,7 @@ impl Class {
             Class::PasswordReset => "password_reset",
             Class::ServerFn => "server_fn",
             Class::Api => "api",
+            Class::Heavy => "heavy",
         }
     }
 
@@ -62,6 +65,18 @@ impl Class {
         }
         if path.starts_with("/api/v1/") || path == "/api/v1" {
             return Some(Class::Api);
+        }
+        // Uploads and exports: seconds of work and memory each.
+        let heavy = match *method {
+            Method::POST => path == "/documents/upload" || path == "/account/export",
+            Method::GET => {
+                path == "/admin/audit/export"
+                    || (path.starts_with("/conversations/") && path.ends_with("/export"))
+            }
+            _ => false,
+        };
+        if heavy {
+            return Some(Class::Heavy);
         }
         if *method != Method::POST || !path.starts_with("/api/") {
             return None;
@@ -168,6 +183,7 @@ pub async fn rate_limit(
         Class::Register => limits.register,
         Class::PasswordReset => limits.password_reset,
         Class::ServerFn => limits.server_fn,
+        Class::Heavy => limits.heavy,
         Class::Api => limits.api,
     };
     let Some(rate) = rate else {
@@ -179,7 +195,7 @@ pub async fn rate_limit(
     // sends: made-up bearers must not each get a counter of their own), and per
     // credential once that is authenticated (`count_api_credential`).
     let key = match (class, user, ip) {
-        (Class::ServerFn, Some(id), _) => format!("user:{id}"),
+        (Class::ServerFn | Class::Heavy, Some(id), _) => format!("user:{id}"),
         (_, _, Some(ip)) => format!("ip:{}", super::limit_address(ip)),
         _ => "unknown".to_string(),
     };
@@ -509,6 +525,23 @@ mod tests {
             Some(Class::Api)
         );
         assert_eq!(Class::of(&Method::GET, "/pkg/motto.js"), None);
+        assert_eq!(
+            Class::of(&Method::POST, "/documents/upload"),
+            Some(Class::Heavy)
+        );
+        assert_eq!(
+            Class::of(&Method::POST, "/account/export"),
+            Some(Class::Heavy)
+        );
+        assert_eq!(
+            Class::of(&Method::GET, "/admin/audit/export"),
+            Some(Class::Heavy)
+        );
+        assert_eq!(
+            Class::of(&Method::GET, "/conversations/7/export"),
+            Some(Class::Heavy)
+        );
+        assert_eq!(Class::of(&Method::GET, "/documents/upload"), None);
         for path in [
             "/api/v1/auth/token",
             "/api/v1/auth/refresh",

@@ -302,7 +302,7 @@ pub async fn revisions(
         .await
         .map_err(|e| internal(ctx, e))?;
     // Sizes: each revision compared with the one before it (rows are newest first).
-    let sizes: Vec<i64> = rows.iter().map(|r| r.body.len() as i64).collect();
+    let sizes: Vec<i64> = rows.iter().map(|r| r.size).collect();
     Ok(rows
         .iter()
         .enumerate()

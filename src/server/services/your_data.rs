@@ -23,24 +23,47 @@ documents/<id>/document.json   each document's title, dates and whether it is in
 documents/<id>/v<N>.md  every version of the document's Markdown, oldest first\n\
 conversations/<id>.json each conversation with all its messages and their citations\n";
 
-/// The archive (a zip file) and its file name. Audited.
-pub async fn export(
-    state: &AppState,
-    user: i64,
-    ctx: &AuditContext,
-) -> Result<(String, Vec<u8>), AppError> {
+/// A chunk of the archive, or the error that cut it short.
+pub type Chunk = Result<axum::body::Bytes, std::io::Error>;
+
+/// The archive as it is written, and its file name.
+pub struct Export {
+    pub filename: String,
+    pub chunks: tokio::sync::mpsc::Receiver<Chunk>,
+}
+
+/// The archive (a zip file), written as it is sent: a blocking task reads one
+/// document (or version) at a time and zips it into a bounded channel, so memory
+/// stays flat however much the person owns, and the async workers never compress.
+/// One export per person at a time. Audited when it starts.
+pub async fn export(state: &AppState, user: i64, ctx: &AuditContext) -> Result<Export, AppError> {
     let u = users::find_by_id(&state.db, user)
         .await
         .map_err(|e| internal(ctx, e))?
         .ok_or(AppError::Unauthorized)?;
+    let Some(guard) = crate::server::security::claim_verification(
+        &state.security,
+        &format!("export:user:{user}"),
+    ) else {
+        return Err(AppError::RateLimited {
+            retry_after_secs: 10,
+        });
+    };
     let fail = |e| internal(ctx, e);
     let documents = db::documents(&state.db, user).await.map_err(fail)?;
     let revisions = db::revisions(&state.db, user).await.map_err(fail)?;
     let conversations = db::conversations(&state.db, user).await.map_err(fail)?;
-    let messages = db::messages(&state.db, user).await.map_err(fail)?;
     let keys = db::api_keys(&state.db, user).await.map_err(fail)?;
+    audit::record_now(
+        &state.db,
+        ctx,
+        NewEvent::new("account.export", Outcome::Success)
+            .target("user", user)
+            .details(json!({ "documents": documents.len(), "conversations": conversations.len() })),
+    )
+    .await
+    .map_err(|e| internal(ctx, e))?;
 
-    let mut files: Vec<(String, Vec<u8>)> = vec![("README.txt".into(), README.as_bytes().to_vec())];
     let account = json!({
         "username": u.username,
         "email": u.email,
@@ -58,11 +81,64 @@ pub async fn export(
             "revoked_at": k.revoked_at,
         })).collect::<Vec<_>>(),
     });
-    files.push((
+    let (tx, chunks) = tokio::sync::mpsc::channel::<Chunk>(4);
+    let runtime = tokio::runtime::Handle::current();
+    let (db, request_id) = (state.db.clone(), ctx.request_id.clone());
+    tokio::task::spawn_blocking(move || {
+        let _one_at_a_time = guard;
+        let sink = ChannelWriter::new(tx.clone());
+        let written = write_archive(
+            sink,
+            &runtime,
+            &db,
+            user,
+            &account,
+            &documents,
+            &revisions,
+            &conversations,
+        );
+        if let Err(e) = written {
+            tracing::warn!(request_id = ?request_id, error = %e, "a data export stopped");
+            let _ = tx.blocking_send(Err(std::io::Error::other("the export failed")));
+        }
+    });
+    Ok(Export {
+        filename: format!(
+            "motto-{}-{}.zip",
+            u.username,
+            chrono::Utc::now().format("%Y%m%d")
+        ),
+        chunks,
+    })
+}
+
+/// Zip everything into `sink`, reading texts one at a time through `runtime`.
+#[allow(clippy::too_many_arguments)]
+fn write_archive(
+    sink: ChannelWriter,
+    runtime: &tokio::runtime::Handle,
+    db: &crate::server::db::Db,
+    user: i64,
+    account: &serde_json::Value,
+    documents: &[db::DocumentMeta],
+    revisions: &[db::RevisionMeta],
+    conversations: &[db::ConversationRow],
+) -> anyhow::Result<()> {
+    let mut zip = zip::ZipWriter::new_stream(sink);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let file = |zip: &mut zip::ZipWriter<_>, name: String, content: &[u8]| -> anyhow::Result<()> {
+        zip.start_file(name, options)?;
+        zip.write_all(content)?;
+        Ok(())
+    };
+    file(&mut zip, "README.txt".into(), README.as_bytes())?;
+    file(
+        &mut zip,
         "account.json".into(),
-        serde_json::to_vec_pretty(&account).map_err(|e| internal(ctx, e))?,
-    ));
-    for d in &documents {
+        &serde_json::to_vec_pretty(account)?,
+    )?;
+    for d in documents {
         let earlier: Vec<_> = revisions.iter().filter(|r| r.document_id == d.id).collect();
         let meta = json!({
             "id": d.id,
@@ -76,25 +152,26 @@ pub async fn export(
                 .collect::<Vec<_>>(),
         });
         let dir = format!("documents/{}/", d.id);
-        files.push((
+        file(
+            &mut zip,
             format!("{dir}document.json"),
-            serde_json::to_vec_pretty(&meta).map_err(|e| internal(ctx, e))?,
-        ));
+            &serde_json::to_vec_pretty(&meta)?,
+        )?;
         for r in earlier {
-            files.push((
-                format!("{dir}v{}.md", r.version),
-                r.body.as_bytes().to_vec(),
-            ));
+            let body = runtime
+                .block_on(db::revision_body(db, user, d.id, r.version))?
+                .unwrap_or_default();
+            file(&mut zip, format!("{dir}v{}.md", r.version), body.as_bytes())?;
         }
-        files.push((
-            format!("{dir}v{}.md", d.version),
-            d.body.as_bytes().to_vec(),
-        ));
+        let body = runtime
+            .block_on(db::document_body(db, user, d.id))?
+            .unwrap_or_default();
+        file(&mut zip, format!("{dir}v{}.md", d.version), body.as_bytes())?;
     }
-    for c in &conversations {
-        let msgs: Vec<_> = messages
+    for c in conversations {
+        let msgs: Vec<_> = runtime
+            .block_on(db::conversation_messages(db, user, c.id))?
             .iter()
-            .filter(|m| m.conversation_id == c.id)
             .map(|m| json!({
                 "role": m.role,
                 "content": m.content,
@@ -111,38 +188,58 @@ pub async fn export(
             "in_trash_since": c.deleted_at,
             "messages": msgs,
         });
-        files.push((
+        file(
+            &mut zip,
             format!("conversations/{}.json", c.id),
-            serde_json::to_vec_pretty(&conv).map_err(|e| internal(ctx, e))?,
-        ));
+            &serde_json::to_vec_pretty(&conv)?,
+        )?;
     }
-    let bytes = zip_files(files).map_err(|e| internal(ctx, e))?;
-    audit::record_now(
-        &state.db,
-        ctx,
-        NewEvent::new("account.export", Outcome::Success)
-            .target("user", user)
-            .details(json!({ "documents": documents.len(), "conversations": conversations.len(), "bytes": bytes.len() })),
-    )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    let name = format!(
-        "motto-{}-{}.zip",
-        u.username,
-        chrono::Utc::now().format("%Y%m%d")
-    );
-    Ok((name, bytes))
+    let mut sink = zip.finish()?.into_inner();
+    sink.flush()?;
+    Ok(())
 }
 
-fn zip_files(files: Vec<(String, Vec<u8>)>) -> anyhow::Result<Vec<u8>> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, content) in files {
-        zip.start_file(name, options)?;
-        zip.write_all(&content)?;
+/// `Write` into the response: 64 KiB at a time through a bounded channel, waiting
+/// when the client reads slowly. A client gone away ends the writing.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl ChannelWriter {
+    fn new(tx: tokio::sync::mpsc::Sender<Chunk>) -> ChannelWriter {
+        ChannelWriter {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        }
     }
-    Ok(zip.finish()?.into_inner())
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk =
+            axum::body::Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
 }
 
 /// Delete the account for good, after the password and the username typed as
