@@ -167,3 +167,13 @@ pub async fn save_preferences(theme: String, time_zone: String) -> Result<(), Ap
     ctx::set_theme_cookie(&call, theme);
     Ok(())
 }
+
+/// What the signed-in person uses and may use (storage, tokens today, API keys).
+#[server(prefix = "/api", endpoint = "account/quotas")]
+pub async fn my_quotas() -> Result<crate::domain::quota::QuotaView, AppError> {
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    crate::server::services::quotas::view(&call.state, user, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}

@@ -133,3 +133,36 @@ pub async fn set_two_factor_policy(required_for: String) -> Result<(), AppError>
         .await
         .map_err(ctx::fail)
 }
+
+/// A person's usage and limits, for their admin page.
+#[server(prefix = "/api", endpoint = "admin/user/quotas")]
+pub async fn admin_user_quotas(id: i64) -> Result<crate::domain::quota::QuotaView, AppError> {
+    let call = ctx::call().await?;
+    admin(&call, "admin/user/quotas").await?;
+    crate::server::services::quotas::view(&call.state, id, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+/// Set a person's limits: empty for the default, 0 for none, else the limit
+/// (storage in MB).
+#[server(prefix = "/api", endpoint = "admin/user/quotas/set")]
+pub async fn set_admin_user_quotas(
+    id: i64,
+    storage_mb: String,
+    tokens_per_day: String,
+    api_keys: String,
+) -> Result<(), AppError> {
+    let call = ctx::call().await?;
+    admin(&call, "admin/user/quotas").await?;
+    crate::server::services::quotas::set(
+        &call.state,
+        id,
+        &storage_mb,
+        &tokens_per_day,
+        &api_keys,
+        &call.audit,
+    )
+    .await
+    .map_err(ctx::fail)
+}

@@ -127,7 +127,9 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Title formatter=|text: String| {
+        // The empty text at the bottom of the title stack keeps "Motto" in the tab
+        // while a page's own title is between pages (a page waiting for its data).
+        <Title text="" formatter=|text: String| {
             title_text(if text.is_empty() { "Motto".to_string() } else { format!("{text} · Motto") })
         } />
         <Router>

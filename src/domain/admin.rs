@@ -126,6 +126,8 @@ pub struct UserSummary {
     pub active_sessions: i64,
     /// Two-factor authentication is on.
     pub two_factor: bool,
+    /// Bytes of document text stored (every version, trash included).
+    pub storage_bytes: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

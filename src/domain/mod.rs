@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod conversation;
 pub mod document;
 pub mod notice;
+pub mod quota;
 pub mod theme;
 pub mod two_factor;
 pub mod user;

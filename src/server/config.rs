@@ -126,6 +126,10 @@ pub struct Settings {
     pub llm: Option<LlmSettings>,
     /// The longest lifetime an API key may be given (days, at most 365).
     pub api_key_max_days: u32,
+    /// Default quotas (`None`: no limit); an administrator can set others per person.
+    pub quota_storage_bytes: Option<i64>,
+    pub quota_tokens_per_day: Option<i64>,
+    pub quota_api_keys: Option<i64>,
     /// How long after a login (or the password typed again) the person may create
     /// API keys or change two-factor settings without typing the password.
     pub reauth_window: Duration,
@@ -832,6 +836,33 @@ impl Settings {
             .map(PathBuf::from)
             .or_else(|| std::env::current_exe().ok())
             .unwrap_or_else(|| PathBuf::from("motto"));
+        // 0 turns a default quota off.
+        let quota = |r: &mut Reader, name: &'static str, default: i64, hint: &'static str| {
+            let n: i64 = r.parse(name, default, hint);
+            if n < 0 {
+                r.error(name, "must be 0 (no limit) or more");
+            }
+            (n > 0).then_some(n)
+        };
+        let quota_storage_bytes = quota(
+            &mut r,
+            "QUOTA_STORAGE_MB",
+            1024,
+            "a whole number of megabytes, e.g. 1024 (0: no limit)",
+        )
+        .map(|mb| mb.saturating_mul(1024 * 1024));
+        let quota_tokens_per_day = quota(
+            &mut r,
+            "QUOTA_TOKENS_PER_DAY",
+            200_000,
+            "a whole number of tokens, e.g. 200000 (0: no limit)",
+        );
+        let quota_api_keys = quota(
+            &mut r,
+            "QUOTA_API_KEYS",
+            20,
+            "a whole number of keys, e.g. 20 (0: no limit)",
+        );
         let reauth_window = Duration::from_secs(r.parse(
             "REAUTH_WINDOW_SECS",
             300,
@@ -986,6 +1017,9 @@ impl Settings {
             upload_max_bytes,
             llm,
             api_key_max_days,
+            quota_storage_bytes,
+            quota_tokens_per_day,
+            quota_api_keys,
             reauth_window,
             refresh_family_max_days,
             pdf_extractor,

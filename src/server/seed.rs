@@ -409,6 +409,8 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
 
     report.audit_events = seed_audit(db, &users, plan.audit_events, &mut rng).await?;
     // Fresh statistics for the planner after a bulk load (what autovacuum or
+    // The documents went in by bulk INSERT: count their room against each account.
+    super::db::quotas::recount_storage(db).await?;
     // `PRAGMA optimize` would soon do), so the first queries get good plans.
     match db {
         Db::Postgres(pool) => {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-async fn document(app: &TestApp, c: &reqwest::Client, title: &str, body: &str) -> i64 {
+pub(crate) async fn document(app: &TestApp, c: &reqwest::Client, title: &str, body: &str) -> i64 {
     let res = app
         .call(c, "documents/create", &[("title", title), ("body", body)])
         .await;
@@ -16,7 +16,12 @@ async fn document(app: &TestApp, c: &reqwest::Client, title: &str, body: &str) -
     json(res).await.as_i64().unwrap()
 }
 
-async fn conversation(app: &TestApp, c: &reqwest::Client, title: &str, scope: &[i64]) -> i64 {
+pub(crate) async fn conversation(
+    app: &TestApp,
+    c: &reqwest::Client,
+    title: &str,
+    scope: &[i64],
+) -> i64 {
     let ids: Vec<String> = scope.iter().map(|i| i.to_string()).collect();
     let mut form: Vec<(&str, &str)> = vec![("title", title)];
     for id in &ids {
@@ -28,7 +33,12 @@ async fn conversation(app: &TestApp, c: &reqwest::Client, title: &str, scope: &[
 }
 
 /// Send a message and wait for the reply (JSON mode): (status, body).
-async fn ask(app: &TestApp, c: &reqwest::Client, id: i64, content: &str) -> (u16, Value) {
+pub(crate) async fn ask(
+    app: &TestApp,
+    c: &reqwest::Client,
+    id: i64,
+    content: &str,
+) -> (u16, Value) {
     let res = c
         .post(format!("{}/api/conversations/{id}/messages", app.url))
         .header("accept", "application/json")
@@ -40,7 +50,7 @@ async fn ask(app: &TestApp, c: &reqwest::Client, id: i64, content: &str) -> (u16
     (status, json(res).await)
 }
 
-async fn view(app: &TestApp, c: &reqwest::Client, id: i64) -> reqwest::Response {
+pub(crate) async fn view(app: &TestApp, c: &reqwest::Client, id: i64) -> reqwest::Response {
     app.call(c, "conversations/get", &[("id", &id.to_string())])
         .await
 }
@@ -496,7 +506,7 @@ db_test!(empty_and_oversized_messages_are_refused, |backend| {
 // --- The OpenAI-compatible assistant, against a server on loopback ---------------
 
 #[derive(Clone, Copy, PartialEq)]
-enum Mode {
+pub(crate) enum Mode {
     /// A short answer in chunks, usage, then [DONE].
     Answer,
     /// A chunk every 100 ms for a long time.
@@ -511,7 +521,7 @@ enum Mode {
 }
 
 #[derive(Clone)]
-struct Fake {
+pub(crate) struct Fake {
     mode: Arc<Mutex<Mode>>,
     /// (Authorization header, request body) of every request.
     seen: Arc<Mutex<Vec<(String, Value)>>>,
@@ -609,17 +619,24 @@ async fn fake_llm(mode: Mode) -> (String, Fake) {
 }
 
 async fn llm_app(backend: Backend, mode: Mode) -> (TestApp, Fake) {
+    llm_app_with(backend, mode, &[]).await
+}
+
+/// The app speaking to the fake provider, with more settings.
+pub(crate) async fn llm_app_with(
+    backend: Backend,
+    mode: Mode,
+    more: &[(&str, &str)],
+) -> (TestApp, Fake) {
     let (base, fake) = fake_llm(mode).await;
-    let app = TestApp::spawn_with_vars(
-        backend,
-        &[
-            ("LLM_BASE_URL", &base),
-            ("LLM_MODEL", "test-model"),
-            ("LLM_API_KEY", "sk-test-4f1d9a"),
-            ("LLM_TIMEOUT_SECS", "1"),
-        ],
-    )
-    .await;
+    let mut vars = vec![
+        ("LLM_BASE_URL", base.as_str()),
+        ("LLM_MODEL", "test-model"),
+        ("LLM_API_KEY", "sk-test-4f1d9a"),
+        ("LLM_TIMEOUT_SECS", "1"),
+    ];
+    vars.extend_from_slice(more);
+    let app = TestApp::spawn_with_vars(backend, &vars).await;
     (app, fake)
 }
 

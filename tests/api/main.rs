@@ -18,6 +18,7 @@ mod observability;
 mod ops;
 mod pages;
 mod password_reset;
+mod quotas;
 mod rest;
 mod scale_out;
 mod security;

@@ -33,6 +33,9 @@ pub fn Field(
     #[prop(optional, into)]
     value: Option<String>,
     #[prop(into)] error: Signal<Option<String>>,
+    /// The field may be left empty (e.g. a password asked only sometimes).
+    #[prop(optional)]
+    optional: bool,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
@@ -62,7 +65,7 @@ pub fn Field(
                 type=input_type
                 autocomplete=autocomplete
                 value=value
-                required=true
+                required=!optional
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described_by
                 class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-500 dark:border-slate-700 dark:bg-slate-900"

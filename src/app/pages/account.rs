@@ -2,8 +2,8 @@ use crate::app::components::style::LINK;
 use crate::{
     api::{
         account::{
-            get_preferences, list_sessions, ChangeIdentity, ChangePassword, DeleteAccount,
-            EndOtherSessions, EndSession, SavePreferences,
+            get_preferences, list_sessions, my_quotas, ChangeIdentity, ChangePassword,
+            DeleteAccount, EndOtherSessions, EndSession, SavePreferences,
         },
         conversations::conversation_usage,
     },
@@ -11,6 +11,7 @@ use crate::{
         auth::use_auth,
         components::{
             form::{field_error, form_error, Checkbox, Field, FormError, PASSWORD_HINT},
+            quota::QuotaList,
             time::LocalTime,
         },
     },
@@ -76,9 +77,11 @@ fn Account(
     let identity_value = Signal::derive(move || identity.value().get());
     let password_value = Signal::derive(move || password.value().get());
     let usage = Resource::new(|| (), |_| conversation_usage());
+    let quotas = Resource::new(|| (), |_| my_quotas());
     view! {
         <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
             {if u.is_admin() { "Administrator" } else { "User" }}
+    let quotas = Resource::new(|| (), |_| my_quotas());
             " · "
             <a href="/account/api-keys" class=LINK>"API keys"</a>
             " for the REST API"
@@ -147,6 +150,15 @@ fn Account(
                             <div><dt class="text-slate-600 dark:text-slate-400">"Answers"</dt><dd class="text-lg font-semibold">{t.assistant_messages}</dd></div>
                             <div><dt class="text-slate-600 dark:text-slate-400">"Prompt tokens"</dt><dd class="text-lg font-semibold">{t.prompt_tokens}</dd></div>
                             <div><dt class="text-slate-600 dark:text-slate-400">"Completion tokens"</dt><dd class="text-lg font-semibold">{t.completion_tokens}</dd></div>
+        <section aria-labelledby="limits-heading" class=SECTION>
+            <h2 id="limits-heading" class="text-lg font-semibold">"Your limits"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    quotas.await.ok().map(|q| view! { <QuotaList q=q /> })
+                })}
+            </Suspense>
+        </section>
+
                         </dl>
                         {(t.estimated_messages > 0).then(|| view! {
                             <p class="mt-2 text-xs text-slate-600 dark:text-slate-400">{format!("{} of these answers came from the retrieval assistant, whose counts are estimates (about one token per four bytes of text).", t.estimated_messages)}</p>

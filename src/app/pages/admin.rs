@@ -376,6 +376,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                             <th scope="col" class=TH>"Created"</th>
                                             <th scope="col" class=TH>"Last login"</th>
                                             <th scope="col" class=TH>"Active sessions"</th>
+                                            <th scope="col" class=TH>"Storage"</th>
                                         </tr></thead>
                                         <tbody class="divide-y divide-slate-100 dark:divide-slate-900">
                                             {p.items.into_iter().map(|u| view! {
@@ -390,6 +391,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                                         None => "never".into_any(),
                                                     }}</td>
                                                     <td class=TD>{u.active_sessions}</td>
+                                                    <td class=TD>{crate::domain::quota::format_bytes(u.storage_bytes)}</td>
                                                 </tr>
                                             }).collect_view()}
                                         </tbody>
@@ -539,6 +541,7 @@ pub fn AdminUserPage() -> impl IntoView {
                                         </div>
                                     }
                                 })}
+                                <UserQuotas id=uid />
                                 <h2 class="mt-8 text-lg font-semibold">"Active sessions"</h2>
                                 {if d.sessions.is_empty() {
                                     view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"No active session."</p> }.into_any()
@@ -563,5 +566,68 @@ pub fn AdminUserPage() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// A person's usage and the limits an administrator can set for them.
+#[component]
+fn UserQuotas(id: i64) -> impl IntoView {
+    use crate::{
+        api::admin::{admin_user_quotas, SetAdminUserQuotas},
+        app::components::{form::field_error, quota::QuotaList},
+    };
+    let set = ServerAction::<SetAdminUserQuotas>::new();
+    let quotas = Resource::new(move || set.version().get(), move |_| admin_user_quotas(id));
+    let value = Signal::derive(move || set.value().get());
+    let field = move |name: &'static str,
+                      label: &'static str,
+                      hint: &'static str,
+                      now: Option<i64>| {
+        let input_id = format!("quota-{name}");
+        let error_id = format!("{input_id}-error");
+        let hint_id = format!("{input_id}-hint");
+        let error = field_error(value, name);
+        let described = {
+            let (h, e) = (hint_id.clone(), error_id.clone());
+            move || {
+                if error.get().is_some() {
+                    format!("{h} {e}")
+                } else {
+                    h.clone()
+                }
+            }
+        };
+        view! {
+            <div class="space-y-1">
+                <label for=input_id.clone() class="block text-sm font-medium">{label}</label>
+                <input id=input_id name=name type="text" inputmode="numeric" value=now.map(|n| n.to_string()) class=INPUT
+                    aria-invalid=move || error.get().is_some().then_some("true")
+                    aria-describedby=described />
+                <p id=hint_id class="text-xs text-slate-500 dark:text-slate-400">{hint}</p>
+                <p id=error_id class="text-sm text-red-600 dark:text-red-400">{move || error.get()}</p>
+            </div>
+        }
+    };
+    view! {
+        <section aria-labelledby="quota-heading" class="mt-8">
+            <h2 id="quota-heading" class="text-lg font-semibold">"Usage and limits"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    quotas.await.ok().map(|q| view! {
+                        <QuotaList q=q.clone() />
+                        <ActionForm action=set attr:class="mt-4 grid max-w-3xl grid-cols-1 gap-4 sm:grid-cols-3">
+                            <input type="hidden" name="id" value=id />
+                            {field("storage_mb", "Storage (MB)", "Empty: the default. 0: no limit.", q.storage_mb_override)}
+                            {field("tokens_per_day", "Assistant tokens per day", "Empty: the default. 0: no limit.", q.tokens_override)}
+                            {field("api_keys", "Working API keys", "Empty: the default. 0: no limit.", q.api_keys_override)}
+                            <div class="sm:col-span-3">
+                                <button type="submit" class=SECONDARY>"Save limits"</button>
+                                {move || matches!(value.get(), Some(Ok(()))).then(|| view! { <span role="status" class="ml-3 text-sm text-emerald-700 dark:text-emerald-400">"Saved."</span> })}
+                            </div>
+                        </ActionForm>
+                    })
+                })}
+            </Suspense>
+        </section>
     }
 }

@@ -92,7 +92,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                         <input id="field-days" name="days" type="number" min="1" max="365" value=DEFAULT_DAYS class=format!("{INPUT} max-w-xs") aria-describedby="field-days-error" />
                         <p id="field-days-error" class="text-sm text-red-600 dark:text-red-400">{move || field_error(value, "days").get()}</p>
                     </div>
-                    <Field label="Your password" name="password" input_type="password" autocomplete="current-password"
+                    <Field label="Your password" name="password" input_type="password" autocomplete="current-password" optional=true
                         hint="Asked if you signed in more than a few minutes ago: a key can act as you for months."
                         error=field_error(value, "password") />
                     <button type="submit" class=BUTTON>{move || if create.pending().get() { "Creating…" } else { "Create key" }}</button>

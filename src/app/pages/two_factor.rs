@@ -149,7 +149,7 @@ pub fn TwoFactorPage() -> impl IntoView {
                                     }.into_any(),
                                     _ => view! {
                                         <ActionForm action=begin attr:class="mt-4 max-w-sm space-y-4">
-                                            <Field label="Your password" name="password" input_type="password" autocomplete="current-password"
+                                            <Field label="Your password" name="password" input_type="password" autocomplete="current-password" optional=true
                                                 hint="Asked if you signed in more than a few minutes ago."
                                                 error=field_error(begin_value, "password") />
                                             <button type="submit" class=BUTTON>"Set up two-factor authentication"</button>

@@ -215,6 +215,7 @@ pub struct UserListRow {
     pub last_login_at: Option<DateTime<Utc>>,
     pub active_sessions: i64,
     pub two_factor: bool,
+    pub storage_bytes: i64,
 }
 
 /// Sessions that are still usable: not ended, of the current epoch, seen within
@@ -236,7 +237,7 @@ pub async fn users(
     let filter = "(u.username_key LIKE $3 ESCAPE '\\' OR u.email_key LIKE $3 ESCAPE '\\')";
     let sql = format!(
         "SELECT u.id, u.username, u.email, u.role, u.disabled, u.created_at, u.last_login_at, \
-           {} AS active_sessions, (u.totp_secret IS NOT NULL) AS two_factor \
+           {} AS active_sessions, (u.totp_secret IS NOT NULL) AS two_factor, u.storage_bytes \
          FROM users u WHERE {filter} ORDER BY u.username_key, u.id LIMIT $4 OFFSET $5",
         active_sessions_sql()
     );
@@ -262,7 +263,7 @@ pub async fn user(
 ) -> Result<Option<UserListRow>, DbError> {
     let sql = format!(
         "SELECT u.id, u.username, u.email, u.role, u.disabled, u.created_at, u.last_login_at, \
-           {} AS active_sessions, (u.totp_secret IS NOT NULL) AS two_factor \
+           {} AS active_sessions, (u.totp_secret IS NOT NULL) AS two_factor, u.storage_bytes \
          FROM users u WHERE u.id = $3",
         active_sessions_sql()
     );

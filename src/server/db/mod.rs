@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod documents;
 pub mod export;
 pub mod password_resets;
+pub mod quotas;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;

@@ -397,6 +397,7 @@ fn summary(r: db::UserListRow) -> UserSummary {
         last_login_at: r.last_login_at,
         active_sessions: r.active_sessions,
         two_factor: r.two_factor,
+        storage_bytes: r.storage_bytes,
     }
 }
 

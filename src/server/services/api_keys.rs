@@ -116,6 +116,7 @@ pub async fn create(
     days: u32,
     ctx: &AuditContext,
 ) -> Result<CreatedKey, AppError> {
+    super::quotas::check_api_keys(state, owner, ctx).await?;
     let mut errors = Vec::new();
     let name = name.trim();
     if name.is_empty() {

@@ -454,6 +454,7 @@ pub async fn send(
         ));
     }
     live(state, owner, id, ctx).await?;
+    super::quotas::check_tokens(state, owner, ctx).await?;
     if state.replies.busy(id) {
         return Err(AppError::Conflict(
             "The assistant is still answering in this conversation. Wait for it, or press Stop."

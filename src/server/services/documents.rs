@@ -80,6 +80,8 @@ pub async fn create(
 ) -> Result<i64, AppError> {
     let title = validate(title, body)?;
     let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let size = body.len() as i64;
+    super::quotas::reserve_storage(state, &mut tx, owner, size, ctx).await?;
     let id = db::insert(&mut tx, owner, &title, body)
         .await
         .map_err(|e| internal(ctx, e))?;
@@ -146,6 +148,9 @@ pub async fn update(
     if current.title == title && current.body == body && restored_from.is_none() {
         return Ok(current.version);
     }
+    // The text it replaces is kept as a revision: the new text is all that is added.
+    let size = body.len() as i64;
+    super::quotas::reserve_storage(state, &mut tx, owner, size, ctx).await?;
     db::save_revision(&mut tx, &current)
         .await
         .map_err(|e| internal(ctx, e))?;
@@ -179,7 +184,19 @@ async fn change(
     let changed = match action {
         "document.delete" => db::set_trashed(&mut tx, owner, id, true).await,
         "document.restore" => db::set_trashed(&mut tx, owner, id, false).await,
-        _ => db::purge(&mut tx, owner, id).await,
+        _ => {
+            // Deleting for good gives back the room of every version.
+            let bytes = crate::server::db::quotas::document_bytes(&mut tx, id)
+                .await
+                .map_err(|e| internal(ctx, e))?;
+            let purged = db::purge(&mut tx, owner, id).await;
+            if matches!(purged, Ok(true)) {
+                crate::server::db::quotas::add_storage(&mut tx, owner, -bytes)
+                    .await
+                    .map_err(|e| internal(ctx, e))?;
+            }
+            purged
+        }
     }
     .map_err(|e| internal(ctx, e))?;
     if !changed {

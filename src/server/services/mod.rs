@@ -13,6 +13,7 @@ pub mod mail;
 pub mod markdown;
 pub mod password_reset;
 pub mod profile;
+pub mod quotas;
 pub mod tokens;
 pub mod two_factor;
 pub mod your_data;
