@@ -59,8 +59,27 @@ test('rename yourself, see your sessions, sign another one out, change the passw
   expect(errors).toEqual([]);
 });
 
-test('a forgotten password is reset through the mail in the development outbox', async ({ page }) => {
+test('confirm the address from the mail, then reset a forgotten password through it', async ({ page }) => {
   const username = await signUp(page, 'forgot');
+  // Until the address is confirmed a banner asks for it (and reset mail cannot reach it).
+  const banner = page.getByRole('region', { name: 'Confirm your email address' });
+  await expect(banner).toContainText(`${username}@example.com`);
+  const confirmation = page.getByRole('article', { name: `Mail to ${username}@example.com: Confirm your email address for Motto` });
+  await expect(async () => {
+    await page.goto('/dev/outbox');
+    await expect(confirmation).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  const confirmLink = (await confirmation.locator('pre').innerText()).match(/http\S+\/confirm-email#token=[0-9a-f]{64}/)![0];
+  await page.goto(confirmLink);
+  await waitForHydration(page);
+  await expect(page.getByLabel('Confirmation code')).toHaveValue(/^[0-9a-f]{64}$/);
+  await expect(page).toHaveURL(/\/confirm-email$/); // the code left the address bar
+  await page.getByRole('button', { name: 'Confirm this address' }).click();
+  await expect(page.getByRole('status')).toContainText('Your email address is confirmed');
+  await page.goto('/account');
+  await expect(page.getByRole('heading', { level: 1, name: 'Your account' })).toBeVisible();
+  await expect(banner).toHaveCount(0);
+
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
 

@@ -11,11 +11,11 @@ pub async fn change_identity(
     username: String,
     email: String,
     password: String,
-) -> Result<(), AppError> {
+) -> Result<Option<String>, AppError> {
     use crate::server::services::profile;
     let mut call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    let row = profile::change_identity(
+    let (row, confirm_at) = profile::change_identity(
         &call.state,
         user,
         &username,
@@ -26,7 +26,40 @@ pub async fn change_identity(
     .await
     .map_err(ctx::fail)?;
     // The session's copy of the user (shown in the header) follows the change.
-    ctx::refresh_user(&mut call, &row).await.map_err(ctx::fail)
+    ctx::refresh_user(&mut call, &row)
+        .await
+        .map_err(ctx::fail)?;
+    // The address a confirmation link went to (a new address is used once confirmed).
+    Ok(confirm_at)
+}
+
+/// The email address, whether it is confirmed, and a new one waiting for its link.
+#[server(prefix = "/api", endpoint = "account/email")]
+pub async fn email_status() -> Result<crate::domain::account::EmailStatus, AppError> {
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    crate::server::services::email_confirmation::status(&call.state, user, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+/// Send the confirmation link again; the answer is the address it went to.
+#[server(prefix = "/api", endpoint = "account/email/resend")]
+pub async fn resend_email_confirmation() -> Result<String, AppError> {
+    let call = ctx::call().await?;
+    let user = ctx::user(&call)?;
+    crate::server::services::email_confirmation::resend(&call.state, user, &call.audit)
+        .await
+        .map_err(ctx::fail)
+}
+
+/// Open a confirmation link (signed in or not).
+#[server(prefix = "/api", endpoint = "account/email/confirm")]
+pub async fn confirm_email(token: String) -> Result<(), AppError> {
+    let call = ctx::call().await?;
+    crate::server::services::email_confirmation::confirm(&call.state, &token, &call.audit)
+        .await
+        .map_err(ctx::fail)
 }
 
 #[server(prefix = "/api", endpoint = "account/password")]

@@ -17,6 +17,7 @@ use pages::{
     admin::{AdminAuditEventPage, AdminAuditPage, AdminHomePage, AdminUserPage, AdminUsersPage},
     api_docs::ApiDocsPage,
     api_keys::ApiKeysPage,
+    confirm_email::ConfirmEmailPage,
     conversations::{
         ConversationPage, ConversationTrashPage, ConversationsPage, NewConversationPage,
     },
@@ -141,6 +142,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("account/two-factor") view=TwoFactorPage />
                     <Route path=path!("forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("reset-password") view=ResetPasswordPage />
+                    <Route path=path!("confirm-email") view=ConfirmEmailPage />
                     <Route path=path!("dev/outbox") view=DevOutboxPage ssr=SsrMode::Async />
                     <Route path=path!("register") view=RegisterPage />
                     <Route path=path!("setup") view=SetupPage />

@@ -17,6 +17,16 @@ pub struct SessionView {
     pub current: bool,
 }
 
+/// A person's email address as their account page shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailStatus {
+    pub email: String,
+    /// The account owns it (its link was opened).
+    pub confirmed: bool,
+    /// A new address waiting for its link to be opened.
+    pub pending: Option<String>,
+}
+
 /// A mail in the development outbox (no SMTP relay configured).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxMail {

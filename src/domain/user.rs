@@ -44,6 +44,8 @@ pub struct CurrentUser {
     pub two_factor: bool,
     /// The IANA time zone times are shown in; `None`: the browser's.
     pub time_zone: Option<String>,
+    /// The email address is confirmed; until then a banner asks for it.
+    pub email_confirmed: bool,
 }
 
 impl CurrentUser {

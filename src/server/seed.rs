@@ -233,8 +233,8 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
     let mut users: Vec<i64> = Vec::new();
     for chunk in names.chunks(BATCH) {
         let sql = format!(
-            "INSERT INTO users (username, username_key, email, email_key, password_hash, role, created_at, updated_at) VALUES {} RETURNING id",
-            values(chunk.len(), &[None, None, None, None, None, None, None, None])
+            "INSERT INTO users (username, username_key, email, email_key, password_hash, role, created_at, updated_at, email_confirmed_at) VALUES {} RETURNING id",
+            values(chunk.len(), &[None, None, None, None, None, None, None, None, None])
         );
         let mut binds = Vec::new();
         for (name, role) in chunk {
@@ -247,6 +247,7 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
                 Bind::S(email),
                 Bind::S(hash.clone()),
                 Bind::S(role.to_string()),
+                Bind::T(created),
                 Bind::T(created),
                 Bind::T(created),
             ]);
@@ -408,6 +409,8 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
     }
 
     report.audit_events = seed_audit(db, &users, plan.audit_events, &mut rng).await?;
+    // The documents went in by bulk INSERT: count their room against each account.
+    super::db::quotas::recount_storage(db).await?;
     // Fresh statistics for the planner after a bulk load (what autovacuum or
     // The documents went in by bulk INSERT: count their room against each account.
     super::db::quotas::recount_storage(db).await?;

@@ -119,7 +119,12 @@ db_test!(
         let mut code = None;
         for _ in 0..50 {
             let mails = json(app.call(&app.new_client(), "dev/outbox", &[]).await).await;
-            if let Some(body) = mails[0]["body"].as_str() {
+            let reset = mails.as_array().unwrap().iter().find_map(|m| {
+                m["body"]
+                    .as_str()
+                    .filter(|b| b.contains("/reset-password#token="))
+            });
+            if let Some(body) = reset {
                 code = body
                     .split("#token=")
                     .nth(1)

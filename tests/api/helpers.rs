@@ -382,7 +382,49 @@ pub async fn signed_up(app: &TestApp, name: &str) -> reqwest::Client {
         )
         .await;
     assert_eq!(res.status(), 200, "register {name}");
+    // As a person would: open the confirmation link from the development outbox
+    // (apps sending through SMTP confirm from their sink themselves).
+    if app.state.mailer.outbox().is_some() {
+        confirm_email(app, &format!("{name}@example.com")).await;
+    }
     client
+}
+
+/// The code of a confirmation link in a mail body.
+pub fn confirmation_code(body: &str) -> Option<String> {
+    body.lines().find_map(|l| {
+        l.trim()
+            .split("/confirm-email#token=")
+            .nth(1)
+            .map(|t| t.trim().to_string())
+    })
+}
+
+/// Open the newest confirmation link mailed to `email` (development outbox).
+pub async fn confirm_email(app: &TestApp, email: &str) {
+    for _ in 0..200 {
+        let code = app
+            .state
+            .mailer
+            .outbox()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|m| m.to == email)
+            .and_then(|m| confirmation_code(&m.body));
+        if let Some(code) = code {
+            let res = app
+                .call(
+                    &app.new_client(),
+                    "account/email/confirm",
+                    &[("token", code.as_str())],
+                )
+                .await;
+            assert_eq!(res.status(), 200, "confirm {email}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no confirmation mail to {email} in the outbox");
 }
 
 /// An access token for `username` (password `GOOD_PASSWORD`) from the REST API.

@@ -11,6 +11,7 @@ mod cli;
 mod conversations;
 mod credentials;
 mod documents;
+mod email;
 mod exhaustion;
 mod exposure;
 mod faults;

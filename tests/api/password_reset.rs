@@ -114,6 +114,24 @@ fn link_and_code(mail: &str) -> (String, String) {
     (link, code)
 }
 
+/// Signed up, with the address confirmed through the link mailed to the sink;
+/// the sink is then emptied, so the tests count their own mails.
+async fn confirmed(app: &TestApp, sink: &SmtpSink, name: &str) -> reqwest::Client {
+    let client = signed_up(app, name).await;
+    let mail = unquote(&sink.message(1).await);
+    let code = crate::helpers::confirmation_code(&mail).unwrap_or_else(|| panic!("{mail}"));
+    let res = app
+        .call(
+            &app.new_client(),
+            "account/email/confirm",
+            &[("token", code.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    sink.messages.lock().unwrap().clear();
+    client
+}
+
 async fn spawn(backend: crate::helpers::Backend, sink: &SmtpSink) -> TestApp {
     TestApp::spawn_with_vars(
         backend,
@@ -152,7 +170,7 @@ db_test!(
     |backend| {
         let sink = SmtpSink::start().await;
         let app = spawn(backend, &sink).await;
-        let alice = signed_up(&app, "alice").await;
+        let alice = confirmed(&app, &sink, "alice").await;
         let res = ask(&app, "alice@example.com").await;
         assert_eq!(res.status(), 200);
         let mail = sink.message(1).await;
@@ -209,7 +227,7 @@ db_test!(
     |backend| {
         let sink = SmtpSink::start().await;
         let app = spawn(backend, &sink).await;
-        signed_up(&app, "alice").await;
+        confirmed(&app, &sink, "alice").await;
         let known = ask(&app, "alice@example.com").await;
         let unknown = ask(&app, "nobody@example.com").await;
         assert_eq!(known.status(), unknown.status());
@@ -235,7 +253,7 @@ db_test!(
 db_test!(only_the_newest_unexpired_code_works, |backend| {
     let sink = SmtpSink::start().await;
     let app = spawn(backend, &sink).await;
-    signed_up(&app, "alice").await;
+    confirmed(&app, &sink, "alice").await;
     ask(&app, "alice@example.com").await;
     let (_, first) = link_and_code(&sink.message(1).await);
     ask(&app, "alice@example.com").await;

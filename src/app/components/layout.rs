@@ -25,6 +25,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </nav>
             </div>
         </header>
+        <ConfirmEmailBanner />
         <main id="main" class="mx-auto max-w-6xl px-4">
             {children()}
         </main>
@@ -32,6 +33,27 @@ pub fn Layout(children: Children) -> impl IntoView {
             "Motto · self-hosted · "
             <a href="/docs/api" class="hover:underline">"API reference"</a>
         </footer>
+    }
+}
+
+/// For a signed-in person whose email address is not confirmed yet.
+#[component]
+fn ConfirmEmailBanner() -> impl IntoView {
+    let user = use_auth().user;
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let u = user.await.ok().flatten().filter(|u| !u.email_confirmed)?;
+                Some(view! {
+                    <div role="region" aria-label="Confirm your email address" class="border-b border-amber-300 bg-amber-50 dark:border-amber-800 dark:bg-amber-950">
+                        <p class="mx-auto max-w-6xl px-4 py-2 text-sm">
+                            {format!("Confirm your email address: open the link we sent to {}. Until then, log in with your username; password reset mail cannot reach you. ", u.email)}
+                            <a href="/account" class="font-medium underline underline-offset-2">"Send it again or change the address"</a>
+                        </p>
+                    </div>
+                })
+            })}
+        </Transition>
     }
 }
 

@@ -36,7 +36,7 @@ pub fn AccountPage() -> impl IntoView {
     let password = ServerAction::<ChangePassword>::new();
     // The header shows the new name once it is saved.
     Effect::new(move |_| {
-        if matches!(identity.value().get(), Some(Ok(()))) {
+        if matches!(identity.value().get(), Some(Ok(_))) {
             user.refetch();
         }
     });
@@ -74,14 +74,15 @@ fn Account(
     identity: ServerAction<ChangeIdentity>,
     password: ServerAction<ChangePassword>,
 ) -> impl IntoView {
-    let identity_value = Signal::derive(move || identity.value().get());
+    let identity_value = Signal::derive(move || identity.value().get().map(|r| r.map(|_| ())));
+    // The address a confirmation link just went to, if the email changed.
+    let sent_to = Signal::derive(move || identity.value().get().and_then(|r| r.ok()).flatten());
     let password_value = Signal::derive(move || password.value().get());
     let usage = Resource::new(|| (), |_| conversation_usage());
     let quotas = Resource::new(|| (), |_| my_quotas());
     view! {
         <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
             {if u.is_admin() { "Administrator" } else { "User" }}
-    let quotas = Resource::new(|| (), |_| my_quotas());
             " · "
             <a href="/account/api-keys" class=LINK>"API keys"</a>
             " for the REST API"
@@ -104,7 +105,13 @@ fn Account(
                     <button type="submit" class=SAVE>"Save username and email"</button>
                     {saved(identity_value, "Saved.")}
                 </div>
+                {move || sent_to.get().map(|to| view! {
+                    <p role="status" class="text-sm">
+                        {format!("We sent a link to {to}. Your account uses the new address once you open it (within 24 hours).")}
+                    </p>
+                })}
             </ActionForm>
+            <EmailState changed=identity.version() />
         </section>
 
         <PreferencesSection />
@@ -141,15 +148,6 @@ fn Account(
 
         <YourData />
 
-        <section aria-labelledby="usage-heading" class=SECTION>
-            <h2 id="usage-heading" class="text-lg font-semibold">"Assistant usage"</h2>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    usage.await.ok().map(|t| view! {
-                        <dl class="mt-3 grid grid-cols-3 gap-4 text-sm">
-                            <div><dt class="text-slate-600 dark:text-slate-400">"Answers"</dt><dd class="text-lg font-semibold">{t.assistant_messages}</dd></div>
-                            <div><dt class="text-slate-600 dark:text-slate-400">"Prompt tokens"</dt><dd class="text-lg font-semibold">{t.prompt_tokens}</dd></div>
-                            <div><dt class="text-slate-600 dark:text-slate-400">"Completion tokens"</dt><dd class="text-lg font-semibold">{t.completion_tokens}</dd></div>
         <section aria-labelledby="limits-heading" class=SECTION>
             <h2 id="limits-heading" class="text-lg font-semibold">"Your limits"</h2>
             <Suspense fallback=|| ()>
@@ -159,6 +157,15 @@ fn Account(
             </Suspense>
         </section>
 
+        <section aria-labelledby="usage-heading" class=SECTION>
+            <h2 id="usage-heading" class="text-lg font-semibold">"Assistant usage"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    usage.await.ok().map(|t| view! {
+                        <dl class="mt-3 grid grid-cols-3 gap-4 text-sm">
+                            <div><dt class="text-slate-600 dark:text-slate-400">"Answers"</dt><dd class="text-lg font-semibold">{t.assistant_messages}</dd></div>
+                            <div><dt class="text-slate-600 dark:text-slate-400">"Prompt tokens"</dt><dd class="text-lg font-semibold">{t.prompt_tokens}</dd></div>
+                            <div><dt class="text-slate-600 dark:text-slate-400">"Completion tokens"</dt><dd class="text-lg font-semibold">{t.completion_tokens}</dd></div>
                         </dl>
                         {(t.estimated_messages > 0).then(|| view! {
                             <p class="mt-2 text-xs text-slate-600 dark:text-slate-400">{format!("{} of these answers came from the retrieval assistant, whose counts are estimates (about one token per four bytes of text).", t.estimated_messages)}</p>
@@ -332,5 +339,41 @@ fn PreferencesSection() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// Whether the address is confirmed, and a new one waiting for its link, with a
+/// way to send the link again.
+#[component]
+fn EmailState(changed: RwSignal<usize>) -> impl IntoView {
+    use crate::api::account::{email_status, ResendEmailConfirmation};
+    let resend = ServerAction::<ResendEmailConfirmation>::new();
+    let status = Resource::new(move || changed.get(), |_| email_status());
+    let error = Signal::derive(move || {
+        resend
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.for_form().unwrap_or_else(|| e.to_string()))
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let s = status.await.ok()?;
+                let waiting = s.pending.clone().or_else(|| (!s.confirmed).then(|| s.email.clone()))?;
+                Some(view! {
+                    <div class="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm dark:border-amber-800 dark:bg-amber-950">
+                        <p>{format!("{waiting} is waiting for confirmation: open the link we sent to it.")}</p>
+                        <ActionForm action=resend attr:class="mt-2 flex flex-wrap items-center gap-3">
+                            <button type="submit" class=SAVE>"Send the link again"</button>
+                            {move || resend.value().get().and_then(|r| r.ok()).map(|to| view! {
+                                <span role="status">{format!("Sent to {to}.")}</span>
+                            })}
+                        </ActionForm>
+                        <FormError error=error />
+                    </div>
+                })
+            })}
+        </Suspense>
     }
 }

@@ -2,6 +2,7 @@ pub mod account;
 pub mod admin;
 pub mod api_docs;
 pub mod api_keys;
+pub mod confirm_email;
 pub mod conversations;
 pub mod documents;
 pub mod home;

@@ -50,6 +50,7 @@ pub struct AuthUser {
     pub role: Role,
     pub two_factor: bool,
     pub time_zone: Option<String>,
+    pub email_confirmed: bool,
     /// HMAC of the user id and session epoch: when the epoch moves, every session's
     /// stored hash stops matching and axum-login ends it.
     auth_hash: Vec<u8>,
@@ -73,6 +74,7 @@ impl AuthUser {
             role: self.role,
             two_factor: self.two_factor,
             time_zone: self.time_zone.clone(),
+            email_confirmed: self.email_confirmed,
         }
     }
 }
@@ -129,6 +131,7 @@ impl Backend {
             role: row.role(),
             two_factor: row.two_factor,
             time_zone: row.time_zone.clone(),
+            email_confirmed: row.email_confirmed,
             auth_hash,
         }
     }

@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod conversations;
 pub mod documents;
+pub mod email_confirmations;
 pub mod export;
 pub mod password_resets;
 pub mod quotas;

@@ -20,6 +20,9 @@ pub struct UserRow {
     pub two_factor: bool,
     pub theme: String,
     pub time_zone: Option<String>,
+    /// The account owns its email address (confirmed by a link, or from before
+    /// confirmation existed).
+    pub email_confirmed: bool,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -41,7 +44,7 @@ impl UserRow {
 
 const USER_COLUMNS: &str = "id, username, email, password_hash, role, disabled, session_epoch, \
                             created_at, last_login_at, (totp_secret IS NOT NULL) AS two_factor, \
-                            theme, time_zone";
+                            theme, time_zone, (email_confirmed_at IS NOT NULL) AS email_confirmed";
 
 pub struct NewUser<'a> {
     pub username: &'a str,
@@ -50,12 +53,15 @@ pub struct NewUser<'a> {
     pub email_key: &'a str,
     pub password_hash: &'a str,
     pub role: Role,
+    /// Owned at once (made by an operator); else it waits for its link.
+    pub email_confirmed: bool,
 }
 
 pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, DbError> {
     let now = Utc::now();
     let sql = "INSERT INTO users (username, username_key, email, email_key, password_hash, role, \
-               created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
+               created_at, updated_at, email_confirmed_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id";
     let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql)
         .bind(user.username)
         .bind(user.username_key)
@@ -64,6 +70,7 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, DbError> {
         .bind(user.password_hash)
         .bind(user.role.as_str())
         .bind(now)
+        .bind(user.email_confirmed.then_some(now))
         .fetch_one(&mut *conn)
         .await)?;
     Ok(id)

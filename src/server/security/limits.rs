@@ -84,7 +84,10 @@ impl Class {
         Some(match path {
             "/api/login" => Class::Login,
             "/api/register" | "/api/setup" => Class::Register,
-            p if p.starts_with("/api/password_reset") => Class::PasswordReset,
+            // What sends mail, or tries a mailed code.
+            p if p.starts_with("/api/password_reset") || p.starts_with("/api/account/email/") => {
+                Class::PasswordReset
+            }
             _ => Class::ServerFn,
         })
     }

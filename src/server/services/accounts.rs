@@ -294,6 +294,16 @@ fn validate(input: &NewAccount) -> Result<ValidAccount, AppError> {
     }
 }
 
+/// How a new account's email address comes to be its own.
+#[derive(Clone, Copy, PartialEq)]
+enum Email {
+    /// Made by the operator: owned at once; an owned address is refused.
+    Owned,
+    /// Self-registration: owned once its link is opened. The answer is the same
+    /// whether or not another account owns the address.
+    ToConfirm,
+}
+
 async fn create_user(
     state: &AppState,
     input: &NewAccount,
@@ -301,6 +311,7 @@ async fn create_user(
     ctx: &AuditContext,
     action: &'static str,
     setup_code: Option<&str>,
+    email: Email,
 ) -> Result<UserRow, AppError> {
     let valid = validate(input)?;
     let hash = state
@@ -333,18 +344,24 @@ async fn create_user(
         users::taken(&mut tx, &valid.username_key, &valid.email_key)
             .await
             .map_err(|e| internal(ctx, e))?;
+    let email_taken = email_taken && email == Email::Owned;
     if username_taken || email_taken {
         return Err(taken_error(username_taken, email_taken));
     }
+    let email_key = match email {
+        Email::Owned => valid.email_key.clone(),
+        Email::ToConfirm => super::email_confirmation::placeholder_key(),
+    };
     let id = match users::insert(
         &mut tx,
         &NewUser {
             username: &valid.username,
             username_key: &valid.username_key,
             email: &valid.email,
-            email_key: &valid.email_key,
+            email_key: &email_key,
             password_hash: &hash,
             role,
+            email_confirmed: email == Email::Owned,
         },
     )
     .await
@@ -370,6 +387,9 @@ async fn create_user(
     .await
     .map_err(|e| internal(&ctx, e))?;
     tx.commit().await.map_err(|e| internal(&ctx, e))?;
+    if email == Email::ToConfirm {
+        super::email_confirmation::send_in_background(state, id, valid.email.clone(), &ctx);
+    }
     users::find_by_id(&state.db, id)
         .await
         .map_err(|e| internal(&ctx, e))?
@@ -404,7 +424,16 @@ pub async fn register(
             "Registration is closed on this server. Ask an administrator for an account.",
         ));
     }
-    create_user(state, input, Role::User, ctx, "auth.register", None).await
+    create_user(
+        state,
+        input,
+        Role::User,
+        ctx,
+        "auth.register",
+        None,
+        Email::ToConfirm,
+    )
+    .await
 }
 
 /// An administrator created from the command line (`motto create-admin`).
@@ -413,7 +442,16 @@ pub async fn create_admin(
     input: &NewAccount,
     ctx: &AuditContext,
 ) -> Result<UserRow, AppError> {
-    create_user(state, input, Role::Admin, ctx, "admin.bootstrap", None).await
+    create_user(
+        state,
+        input,
+        Role::Admin,
+        ctx,
+        "admin.bootstrap",
+        None,
+        Email::Owned,
+    )
+    .await
 }
 
 /// The first administrator, created in the browser with a one-time setup code.
@@ -436,6 +474,7 @@ pub async fn create_first_admin(
         ctx,
         "admin.bootstrap",
         Some(setup_code),
+        Email::Owned,
     )
     .await
 }

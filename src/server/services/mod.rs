@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod assistant;
 pub mod conversations;
 pub mod documents;
+pub mod email_confirmation;
 pub mod llm;
 pub mod mail;
 pub mod markdown;

@@ -22,7 +22,6 @@ use crate::{
 use secrecy::{ExposeSecret, SecretString};
 
 pub const WRONG_PASSWORD: &str = "That is not your current password.";
-const EMAIL_TAKEN: &str = "This email address can't be used for your account.";
 
 pub fn session_view(row: SessionRow, current: Option<&str>) -> SessionView {
     SessionView {
@@ -81,7 +80,7 @@ pub async fn change_identity(
     email: &str,
     password: &SecretString,
     ctx: &AuditContext,
-) -> Result<UserRow, AppError> {
+) -> Result<(UserRow, Option<String>), AppError> {
     let user = load(state, user_id, ctx).await?;
     let mut errors = Vec::new();
     let username = normalize_username(username)
@@ -103,9 +102,14 @@ pub async fn change_identity(
     let (Some((username, username_key)), Some((email, email_key))) = (username, email) else {
         return Err(AppError::Validation(errors));
     };
+    let email_changed = email != user.email;
+    // The same address written differently (case) needs no confirmation.
+    let same_address = normalize_email(&user.email)
+        .map(|(_, key)| key == email_key)
+        .unwrap_or(false);
     let changed: Vec<&str> = [
         ("username", username != user.username),
-        ("email", email != user.email),
+        ("email", email_changed),
     ]
     .into_iter()
     .filter_map(|(f, c)| c.then_some(f))
@@ -115,47 +119,44 @@ pub async fn change_identity(
     }
     reauthenticate(state, &user, password, "password", ctx).await?;
     let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    let (username_taken, email_taken) =
-        users::taken_by_other(&mut tx, user.id, &username_key, &email_key)
-            .await
-            .map_err(|e| internal(ctx, e))?;
-    let mut errors = Vec::new();
+    // Only the username is checked here: whether another account owns the
+    // address is never said (the confirmation mail goes to the address instead).
+    let (username_taken, _) = users::taken_by_other(&mut tx, user.id, &username_key, &email_key)
+        .await
+        .map_err(|e| internal(ctx, e))?;
     if username_taken {
-        errors.push(FieldError {
-            field: "username".into(),
-            message: USERNAME_TAKEN.into(),
-        });
+        return Err(AppError::field("username", USERNAME_TAKEN));
     }
-    if email_taken {
-        errors.push(FieldError {
-            field: "email".into(),
-            message: EMAIL_TAKEN.into(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    // A confirmed address stays until the new one's link is opened; an unconfirmed
+    // one is simply replaced (it was never the account's).
+    let (shown, shown_key) = if email_changed && (same_address || !user.email_confirmed) {
+        let key = if user.email_confirmed {
+            email_key.clone()
+        } else {
+            super::email_confirmation::placeholder_key()
+        };
+        (email.clone(), key)
+    } else {
+        let key = if user.email_confirmed {
+            normalize_email(&user.email)
+                .map(|(_, k)| k)
+                .unwrap_or_else(|_| super::email_confirmation::placeholder_key())
+        } else {
+            super::email_confirmation::placeholder_key()
+        };
+        (user.email.clone(), key)
+    };
     let who = Identity {
         username: &username,
         username_key: &username_key,
-        email: &email,
-        email_key: &email_key,
+        email: &shown,
+        email_key: &shown_key,
     };
     match users::set_identity(&mut tx, user.id, &who).await {
         Ok(()) => {}
         // Lost a race with another account taking the same name.
-        Err(crate::server::db::DbError::Conflict(c)) => {
-            let field = if c.contains("username") {
-                "username"
-            } else {
-                "email"
-            };
-            let message = if field == "username" {
-                USERNAME_TAKEN
-            } else {
-                EMAIL_TAKEN
-            };
-            return Err(AppError::field(field, message));
+        Err(crate::server::db::DbError::Conflict(_)) => {
+            return Err(AppError::field("username", USERNAME_TAKEN));
         }
         Err(e) => return Err(internal(ctx, e)),
     }
@@ -169,7 +170,11 @@ pub async fn change_identity(
     .await
     .map_err(|e| internal(ctx, e))?;
     tx.commit().await.map_err(|e| internal(ctx, e))?;
-    load(state, user.id, ctx).await
+    let confirm_at = (email_changed && !same_address).then(|| email.clone());
+    if let Some(to) = &confirm_at {
+        super::email_confirmation::send_in_background(state, user.id, to.clone(), ctx);
+    }
+    Ok((load(state, user.id, ctx).await?, confirm_at))
 }
 
 pub struct PasswordChange {
