@@ -108,6 +108,12 @@ test('an admin finds exactly what a user did, opens it and exports it', async ({
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('link', { name: username }).click();
   await waitForHydration(page);
+  // Their own storage limit, saved and shown with their usage.
+  await page.getByLabel('Storage (MB)').fill('5');
+  await page.getByRole('button', { name: 'Save limits' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await expect(page.getByText(/ of 5\.0 MB$/)).toBeVisible();
+  await expect(page.getByLabel('Storage (MB)')).toHaveValue('5');
   await page.getByRole('button', { name: 'Disable account' }).click();
   await expect(page.getByRole('alertdialog')).toContainText(`Disable ${username}?`);
   await page.getByRole('button', { name: 'Confirm' }).click();
