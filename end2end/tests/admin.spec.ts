@@ -67,8 +67,8 @@ test('an admin finds exactly what a user did, opens it and exports it', async ({
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page).toHaveURL(new RegExp(`actor=${username}`));
   const rows = page.getByRole('table').getByRole('row');
-  // Header + registration + document + the denied admin visit.
-  await expect(rows).toHaveCount(4);
+  // Header + registration + its confirmation link + document + the denied admin visit.
+  await expect(rows).toHaveCount(5);
   await expect(page.getByRole('link', { name: 'document.create' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'authz.denied' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'auth.register' })).toBeVisible();
