@@ -1,5 +1,6 @@
 //! "Forgot password?", "Reset your password", and the development outbox.
 
+use crate::app::components::mailed_code::{code_from_fragment, CodeField};
 use crate::app::components::style::LINK;
 use crate::{
     api::password_reset::{dev_outbox, RequestPasswordReset, ResetPassword},
@@ -48,25 +49,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 pub fn ResetPasswordPage() -> impl IntoView {
     let action = ServerAction::<ResetPassword>::new();
     let value = Signal::derive(move || action.value().get());
-    // The code arrives in the link's fragment, which never reaches a server.
-    let token = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let hash = window().location().hash().unwrap_or_default();
-            if let Some(t) = hash.strip_prefix("#token=") {
-                token.set(t.to_string());
-                // Out of the address bar and history once read.
-                if let Ok(history) = window().history() {
-                    let _ = history.replace_state_with_url(
-                        &wasm_bindgen::JsValue::NULL,
-                        "",
-                        Some("/reset-password"),
-                    );
-                }
-            }
-        }
-    });
+    let token = code_from_fragment("/reset-password");
     let token_error = field_error(value, "token");
     view! {
         <Title text="Reset your password" />
@@ -77,16 +60,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 fallback=move || view! {
                     <ActionForm action=action>
                         <div class="mt-6 space-y-4">
-                            <div class="space-y-1">
-                                <label for="field-token" class="block text-sm font-medium">"Reset code"</label>
-                                <input id="field-token" name="token" type="text" required autocomplete="off" spellcheck="false"
-                                    prop:value=move || token.get()
-                                    aria-invalid=move || token_error.get().is_some().then_some("true")
-                                    aria-describedby="field-token-hint field-token-error"
-                                    class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-sm shadow-sm dark:border-slate-700 dark:bg-slate-900" />
-                                <p id="field-token-hint" class="text-xs text-slate-500 dark:text-slate-400">"Filled in when you open the link from the mail; or paste the code from it."</p>
-                                <p id="field-token-error" class="text-sm text-red-600 dark:text-red-400">{move || token_error.get()}</p>
-                            </div>
+                            <CodeField label="Reset code" value=token error=token_error />
                             <Field label="New password" name="new_password" input_type="password" autocomplete="new-password" hint=PASSWORD_HINT error=field_error(value, "new_password") />
                             <Field label="Repeat the new password" name="new_password_confirm" input_type="password" autocomplete="new-password" error=field_error(value, "new_password_confirm") />
                             <Checkbox id="reset-revoke-keys" name="revoke_keys" checked=true

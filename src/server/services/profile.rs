@@ -129,22 +129,14 @@ pub async fn change_identity(
     }
     // A confirmed address stays until the new one's link is opened; an unconfirmed
     // one is simply replaced (it was never the account's).
-    let (shown, shown_key) = if email_changed && (same_address || !user.email_confirmed) {
-        let key = if user.email_confirmed {
-            email_key.clone()
-        } else {
-            super::email_confirmation::placeholder_key()
-        };
-        (email.clone(), key)
+    let shown = if email_changed && (same_address || !user.email_confirmed) {
+        email.clone()
     } else {
-        let key = if user.email_confirmed {
-            normalize_email(&user.email)
-                .map(|(_, k)| k)
-                .unwrap_or_else(|_| super::email_confirmation::placeholder_key())
-        } else {
-            super::email_confirmation::placeholder_key()
-        };
-        (user.email.clone(), key)
+        user.email.clone()
+    };
+    let shown_key = match normalize_email(&shown) {
+        Ok((_, key)) if user.email_confirmed => key,
+        _ => super::email_confirmation::placeholder_key(),
     };
     let who = Identity {
         username: &username,
