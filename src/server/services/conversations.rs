@@ -5,6 +5,7 @@
 //! then a background task writes the reply: it streams to whoever is reading and
 //! is stored when complete, stopped or failed, whatever happens to the reader.
 
+use super::TrashOp;
 use super::{
     accounts::internal,
     assistant::{self, Assistant, AssistantError, Passage, Prompt},
@@ -337,13 +338,18 @@ async fn change(
     owner: i64,
     id: i64,
     ctx: &AuditContext,
-    action: &'static str,
+    op: TrashOp,
 ) -> Result<(), AppError> {
+    let action = match op {
+        TrashOp::Delete => "conversation.delete",
+        TrashOp::Restore => "conversation.restore",
+        TrashOp::Purge => "conversation.purge",
+    };
     let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    let changed = match action {
-        "conversation.delete" => db::set_trashed(&mut tx, owner, id, true).await,
-        "conversation.restore" => db::set_trashed(&mut tx, owner, id, false).await,
-        _ => db::purge(&mut tx, owner, id).await,
+    let changed = match op {
+        TrashOp::Delete => db::set_trashed(&mut tx, owner, id, true).await,
+        TrashOp::Restore => db::set_trashed(&mut tx, owner, id, false).await,
+        TrashOp::Purge => db::purge(&mut tx, owner, id).await,
     }
     .map_err(|e| internal(ctx, e))?;
     if !changed {
@@ -363,7 +369,7 @@ pub async fn trash(
     id: i64,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    change(state, owner, id, ctx, "conversation.delete").await
+    change(state, owner, id, ctx, TrashOp::Delete).await
 }
 
 pub async fn restore(
@@ -372,7 +378,7 @@ pub async fn restore(
     id: i64,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    change(state, owner, id, ctx, "conversation.restore").await
+    change(state, owner, id, ctx, TrashOp::Restore).await
 }
 
 /// Delete for good, from the trash only.
@@ -382,7 +388,7 @@ pub async fn purge(
     id: i64,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    change(state, owner, id, ctx, "conversation.purge").await
+    change(state, owner, id, ctx, TrashOp::Purge).await
 }
 
 /// Empty conversations that have been in the trash for `days` (the documents'

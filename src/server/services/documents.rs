@@ -1,6 +1,7 @@
 //! Documents: private to their owner, revised on every save, trashed before they
 //! are deleted. Each change writes its audit event in the same transaction.
 
+use super::TrashOp;
 use super::{accounts::internal, markdown};
 use crate::{
     domain::document::{
@@ -178,13 +179,18 @@ async fn change(
     owner: i64,
     id: i64,
     ctx: &AuditContext,
-    action: &'static str,
+    op: TrashOp,
 ) -> Result<(), AppError> {
+    let action = match op {
+        TrashOp::Delete => "document.delete",
+        TrashOp::Restore => "document.restore",
+        TrashOp::Purge => "document.purge",
+    };
     let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    let changed = match action {
-        "document.delete" => db::set_trashed(&mut tx, owner, id, true).await,
-        "document.restore" => db::set_trashed(&mut tx, owner, id, false).await,
-        _ => {
+    let changed = match op {
+        TrashOp::Delete => db::set_trashed(&mut tx, owner, id, true).await,
+        TrashOp::Restore => db::set_trashed(&mut tx, owner, id, false).await,
+        TrashOp::Purge => {
             // Deleting for good gives back the room of every version.
             let bytes = crate::server::db::quotas::document_bytes(&mut tx, id)
                 .await
@@ -216,7 +222,7 @@ pub async fn trash(
     id: i64,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    change(state, owner, id, ctx, "document.delete").await
+    change(state, owner, id, ctx, TrashOp::Delete).await
 }
 
 pub async fn restore(
@@ -225,7 +231,7 @@ pub async fn restore(
     id: i64,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    change(state, owner, id, ctx, "document.restore").await
+    change(state, owner, id, ctx, TrashOp::Restore).await
 }
 
 /// Delete for good, from the trash only.
@@ -235,7 +241,7 @@ pub async fn purge(
     id: i64,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    change(state, owner, id, ctx, "document.purge").await
+    change(state, owner, id, ctx, TrashOp::Purge).await
 }
 
 pub async fn list(

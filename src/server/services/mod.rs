@@ -18,3 +18,15 @@ pub mod quotas;
 pub mod tokens;
 pub mod two_factor;
 pub mod your_data;
+
+/// What a trash action on a document or conversation does. Matched exhaustively,
+/// so no unknown operation can fall into deleting for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrashOp {
+    /// Move to the trash (restorable).
+    Delete,
+    /// Back out of the trash.
+    Restore,
+    /// Delete for good (from the trash only).
+    Purge,
+}
