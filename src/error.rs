@@ -118,6 +118,19 @@ mod server {
                 AppError::Transport(_) => StatusCode::BAD_REQUEST,
             }
         }
+
+        /// The `Retry-After` this error is answered with: the limiter's wait, or a
+        /// few seconds for an outage. Every edge (plain routes, server functions,
+        /// REST) sends it from here.
+        pub fn retry_after(&self) -> Option<HeaderValue> {
+            match self {
+                AppError::RateLimited { retry_after_secs } => {
+                    HeaderValue::from_str(&retry_after_secs.to_string()).ok()
+                }
+                AppError::Unavailable { .. } => Some(HeaderValue::from_static("5")),
+                _ => None,
+            }
+        }
     }
 
     impl IntoResponse for AppError {
@@ -127,14 +140,8 @@ mod server {
                 Json(serde_json::json!({ "error": self, "message": self.to_string() })),
             )
                 .into_response();
-            if let AppError::RateLimited { retry_after_secs } = self {
-                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                    res.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-            }
-            if let AppError::Unavailable { .. } = self {
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            if let Some(v) = self.retry_after() {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
             }
             res
         }

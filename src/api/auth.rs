@@ -58,10 +58,8 @@ pub(crate) mod ctx {
     pub fn fail(e: AppError) -> AppError {
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
             res.set_status(e.status());
-            if let AppError::RateLimited { retry_after_secs } = &e {
-                if let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
-                    res.insert_header(http::header::RETRY_AFTER, v);
-                }
+            if let Some(v) = e.retry_after() {
+                res.insert_header(http::header::RETRY_AFTER, v);
             }
         }
         e

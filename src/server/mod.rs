@@ -127,6 +127,10 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(axum_login::AuthManagerLayerBuilder::new(backend, sessions).build())
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            security::session_outage,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             security::csrf,
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

@@ -3,7 +3,7 @@
 //! acknowledged.
 
 use crate::db_test;
-use crate::helpers::{access_token, serve_process, GOOD_PASSWORD};
+use crate::helpers::{access_token, serve_process, TestApp, GOOD_PASSWORD};
 use std::sync::{
     atomic::{AtomicBool, Ordering},
     Arc, Mutex,
@@ -540,5 +540,47 @@ db_test!(
         let report = motto::server::db::audit::verify(&pool_db).await.unwrap();
         assert!(report.is_intact());
         pool_db.close().await;
+    }
+);
+
+db_test!(
+    asvs_16_5_1_with_the_database_gone_sign_in_and_out_answer_503,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = crate::helpers::signed_up(&app, "alice").await;
+        // Bob has two-factor on and is between his password and his code.
+        let bob = crate::helpers::signed_up(&app, "bob").await;
+        crate::two_factor::enrol(&app, &bob).await;
+        let halfway = app.new_client();
+        let res = app
+            .call(
+                &halfway,
+                "login",
+                &[("login", "bob"), ("password", GOOD_PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let visitor = app.new_client();
+        // The database goes away (every connection of the pool closed).
+        app.state.db.close().await;
+        let statuses = [
+            (
+                "login",
+                app.login_with(&visitor, "alice", GOOD_PASSWORD).await,
+            ),
+            ("logout", app.call(&alice, "logout", &[]).await),
+            (
+                "second factor",
+                app.call(&halfway, "login/two_factor", &[("code", "123456")])
+                    .await,
+            ),
+        ];
+        for (what, res) in statuses {
+            let status = res.status().as_u16();
+            let retry = res.headers().contains_key("retry-after");
+            let body = res.text().await.unwrap();
+            assert_eq!(status, 503, "{what}: {body}");
+            assert!(retry, "{what}: no Retry-After");
+        }
     }
 );

@@ -71,10 +71,8 @@ impl IntoResponse for ApiError {
         };
         let mut res = (status, Json(body)).into_response();
         res.extensions_mut().insert(Shaped);
-        if let AppError::RateLimited { retry_after_secs } = &e {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(v) = e.retry_after() {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(

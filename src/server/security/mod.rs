@@ -320,6 +320,29 @@ tokio::task_local! {
 }
 
 /// A panic in a handler becomes a 500 with the request id; the server goes on.
+/// axum-login answers a bare 500 (no body) when it cannot read or write the
+/// session, which with sessions in the database means the database is gone. Our
+/// own errors always carry a body, so only such a bare 500 is looked at: if the
+/// database does not answer, it becomes the 503 with `Retry-After` that every
+/// other outage gets (a login, logout or second-factor step included).
+pub async fn session_outage(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || res.headers().contains_key(axum::http::header::CONTENT_TYPE)
+    {
+        return res;
+    }
+    let probe = tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await;
+    if matches!(probe, Ok(Ok(()))) {
+        return res;
+    }
+    let request_id = REQUEST_ID
+        .try_with(|id| id.clone())
+        .unwrap_or_else(|_| "-".into());
+    tracing::error!(request_id = %request_id, "database unavailable (session store)");
+    AppError::Unavailable { request_id }.into_response()
+}
+
 pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
     let detail = err
         .downcast_ref::<String>()
