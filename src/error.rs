@@ -1,6 +1,14 @@
 //! `AppError`: the one error type that crosses the wire, from server functions and
 //! REST routes alike. `Internal` carries no detail, only the request id that the
 //! server logged the cause under (ASVS 16.5.1).
+//!
+//! On the server this module is also the one error path:
+//! - any failure (`anyhow::Error`, a database error) becomes an `AppError` with
+//!   `?`: [`report`] logs the cause once, with the request id, and answers
+//!   `Unavailable` for an outage, `Internal` otherwise;
+//! - [`AppError::status`], [`AppError::retry_after`] and
+//!   [`AppError::www_authenticate`] decide the HTTP answer for every edge (plain
+//!   routes, server functions, REST).
 
 use serde::{Deserialize, Serialize};
 
@@ -93,18 +101,98 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             other => AppError::Transport(other.to_string()),
         }
     }
+
+    /// A server function's error is encoded here, inside the request: the answer
+    /// gets the error's status and headers from the same mapping as every other
+    /// edge, so no server function has to remember to set them.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        if !Self::is_plain_form_post() {
+            self.apply_to_leptos_response();
+        }
+        use leptos::server_fn::Encodes;
+        Self::Encoder::encode(self).unwrap_or_else(|e| {
+            Self::Encoder::encode(&AppError::Transport(e.to_string())).unwrap_or_default()
+        })
+    }
 }
 
 #[cfg(feature = "ssr")]
 mod server {
     use super::AppError;
     use axum::{
-        http::{header, HeaderValue, StatusCode},
+        http::{header, HeaderMap, HeaderValue, StatusCode},
         response::{IntoResponse, Response},
         Json,
     };
 
+    /// Log an unexpected failure once, with the request id, and give the client
+    /// only the id (ASVS 16.5.1). A database out of reach, or a full password
+    /// hashing queue, is `Unavailable` (503 with `Retry-After`): nothing was done
+    /// and the request may be repeated.
+    pub fn report(e: impl Into<anyhow::Error>) -> AppError {
+        let e: anyhow::Error = e.into();
+        let request_id = crate::server::request::current();
+        if crate::server::db::is_outage(&e) {
+            tracing::error!(request_id = %request_id, error = %e, "database unavailable");
+            return AppError::Unavailable { request_id };
+        }
+        if e.is::<crate::server::auth::password::Busy>() {
+            tracing::warn!(request_id = %request_id, "password hashing queue full");
+            return AppError::Unavailable { request_id };
+        }
+        tracing::error!(request_id = %request_id, error = ?e, "internal error");
+        AppError::Internal { request_id }
+    }
+
+    impl From<anyhow::Error> for AppError {
+        fn from(e: anyhow::Error) -> Self {
+            report(e)
+        }
+    }
+
+    impl From<sqlx::Error> for AppError {
+        fn from(e: sqlx::Error) -> Self {
+            report(e)
+        }
+    }
+
+    impl From<crate::server::db::DbError> for AppError {
+        fn from(e: crate::server::db::DbError) -> Self {
+            report(e)
+        }
+    }
+
+    impl From<crate::server::auth::password::Busy> for AppError {
+        fn from(e: crate::server::auth::password::Busy) -> Self {
+            report(e)
+        }
+    }
+
     impl AppError {
+        /// Whether this request is a plain form post (JavaScript off), which the
+        /// server function framework answers with a redirect back to its page.
+        pub(crate) fn is_plain_form_post() -> bool {
+            leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|p| {
+                p.method == axum::http::Method::POST
+                    && p.headers
+                        .get(header::ACCEPT)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.contains("text/html"))
+            })
+        }
+
+        /// Give the answer being rendered (a page, a server function's) this
+        /// error's status and headers.
+        pub(crate) fn apply_to_leptos_response(&self) {
+            if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(self.status());
+                for (name, value) in self.headers(Edge::Browser).iter() {
+                    res.insert_header(name.clone(), value.clone());
+                }
+            }
+        }
+
         pub fn status(&self) -> StatusCode {
             match self {
                 AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -119,18 +207,37 @@ mod server {
             }
         }
 
-        /// The `Retry-After` this error is answered with: the limiter's wait, or a
-        /// few seconds for an outage. Every edge (plain routes, server functions,
-        /// REST) sends it from here.
-        pub fn retry_after(&self) -> Option<HeaderValue> {
-            match self {
+        /// The headers this error is answered with, at every edge: `Retry-After`
+        /// (the limiter's wait, or a few seconds for an outage) and, where the
+        /// caller authenticates with a bearer token, `WWW-Authenticate` on 401
+        /// (RFC 6750 §3).
+        pub fn headers(&self, edge: Edge) -> HeaderMap {
+            let mut headers = HeaderMap::new();
+            let retry_after = match self {
                 AppError::RateLimited { retry_after_secs } => {
                     HeaderValue::from_str(&retry_after_secs.to_string()).ok()
                 }
                 AppError::Unavailable { .. } => Some(HeaderValue::from_static("5")),
                 _ => None,
+            };
+            if let Some(v) = retry_after {
+                headers.insert(header::RETRY_AFTER, v);
             }
+            if edge == Edge::Bearer && matches!(self, AppError::Unauthorized) {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"motto\""),
+                );
+            }
+            headers
         }
+    }
+
+    /// Who is answered: a browser (cookies), or a REST client (bearer tokens).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Edge {
+        Browser,
+        Bearer,
     }
 
     impl IntoResponse for AppError {
@@ -140,12 +247,23 @@ mod server {
                 Json(serde_json::json!({ "error": self, "message": self.to_string() })),
             )
                 .into_response();
-            if let Some(v) = self.retry_after() {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            res.headers_mut().extend(self.headers(Edge::Browser));
             res
         }
     }
+}
+
+#[cfg(feature = "ssr")]
+pub use server::{report, Edge};
+
+/// On the server, give the page being rendered this error's HTTP status (404 for
+/// a document that is not the visitor's), so a page never says 200 for something
+/// that is not there. In the browser: nothing.
+pub fn answer_page_with(e: &AppError) {
+    #[cfg(feature = "ssr")]
+    e.apply_to_leptos_response();
+    #[cfg(not(feature = "ssr"))]
+    let _ = e;
 }
 
 #[cfg(test)]

@@ -23,12 +23,9 @@ pub async fn change_identity(
         &password.into(),
         &call.audit,
     )
-    .await
-    .map_err(ctx::fail)?;
+    .await?;
     // The session's copy of the user (shown in the header) follows the change.
-    ctx::refresh_user(&mut call, &row)
-        .await
-        .map_err(ctx::fail)?;
+    ctx::refresh_user(&mut call, &row).await?;
     // The address a confirmation link went to (a new address is used once confirmed).
     Ok(confirm_at)
 }
@@ -38,9 +35,7 @@ pub async fn change_identity(
 pub async fn email_status() -> Result<crate::domain::account::EmailStatus, AppError> {
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    crate::server::services::email_confirmation::status(&call.state, user, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    crate::server::services::email_confirmation::status(&call.state, user, &call.audit).await
 }
 
 /// Send the confirmation link again; the answer is the address it went to.
@@ -48,18 +43,14 @@ pub async fn email_status() -> Result<crate::domain::account::EmailStatus, AppEr
 pub async fn resend_email_confirmation() -> Result<String, AppError> {
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    crate::server::services::email_confirmation::resend(&call.state, user, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    crate::server::services::email_confirmation::resend(&call.state, user, &call.audit).await
 }
 
 /// Open a confirmation link (signed in or not).
 #[server(prefix = "/api", endpoint = "account/email/confirm")]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
     let call = ctx::call().await?;
-    crate::server::services::email_confirmation::confirm(&call.state, &token, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    crate::server::services::email_confirmation::confirm(&call.state, &token, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "account/password")]
@@ -88,15 +79,14 @@ pub async fn change_password(
         revoke_keys.is_some(),
         &call.audit,
     )
-    .await
-    .map_err(ctx::fail)?;
+    .await?;
     // This session moves to the new epoch with a new id; the others are dead.
     call.auth
         .session
         .cycle_id()
         .await
-        .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
-    ctx::refresh_user(&mut call, &row).await.map_err(ctx::fail)
+        .map_err(crate::error::report)?;
+    ctx::refresh_user(&mut call, &row).await
 }
 
 #[server(prefix = "/api", endpoint = "account/sessions")]
@@ -105,9 +95,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
     let current = session_ref(&call.auth.session).await;
-    profile::list_sessions(&call.state, user, current.as_deref(), &call.audit)
-        .await
-        .map_err(ctx::fail)
+    profile::list_sessions(&call.state, user, current.as_deref(), &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "account/sessions/end")]
@@ -116,9 +104,7 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
     let current = session_ref(&call.auth.session).await;
-    profile::end_session(&call.state, user, &id, current.as_deref(), &call.audit)
-        .await
-        .map_err(ctx::fail)
+    profile::end_session(&call.state, user, &id, current.as_deref(), &call.audit).await
 }
 
 /// Sign out everywhere else: every other session and every REST token (and the
@@ -131,9 +117,9 @@ pub async fn end_other_sessions(
     let mut call = ctx::call().await?;
     let user = ctx::user(&call)?;
     let Some(current) = session_ref(&call.auth.session).await else {
-        return Err(ctx::fail(AppError::form(
+        return Err(AppError::form(
             "Log out and in again first: this session predates the session list.",
-        )));
+        ));
     };
     let done = profile::end_other_sessions(
         &call.state,
@@ -142,17 +128,14 @@ pub async fn end_other_sessions(
         revoke_keys.is_some(),
         &call.audit,
     )
-    .await
-    .map_err(ctx::fail)?;
+    .await?;
     // This session follows the new epoch, under a new id; everything else is dead.
     call.auth
         .session
         .cycle_id()
         .await
-        .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
-    ctx::refresh_user(&mut call, &done.user)
-        .await
-        .map_err(ctx::fail)?;
+        .map_err(crate::error::report)?;
+    ctx::refresh_user(&mut call, &done.user).await?;
     Ok(done.sessions)
 }
 
@@ -169,12 +152,8 @@ pub async fn delete_account(password: String, confirm_username: String) -> Resul
         &confirm_username,
         &call.audit,
     )
-    .await
-    .map_err(ctx::fail)?;
-    call.auth
-        .logout()
-        .await
-        .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
+    .await?;
+    call.auth.logout().await.map_err(crate::error::report)?;
     leptos_axum::redirect("/?account=deleted");
     Ok(())
 }
@@ -184,9 +163,7 @@ pub async fn get_preferences() -> Result<crate::domain::account::Preferences, Ap
     use crate::server::services::profile;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    profile::preferences(&call.state, user, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    profile::preferences(&call.state, user, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "account/preferences/set")]
@@ -194,9 +171,8 @@ pub async fn save_preferences(theme: String, time_zone: String) -> Result<(), Ap
     use crate::server::services::profile;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    let theme = profile::set_preferences(&call.state, user, &theme, &time_zone, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    let theme =
+        profile::set_preferences(&call.state, user, &theme, &time_zone, &call.audit).await?;
     ctx::set_theme_cookie(&call, theme);
     Ok(())
 }
@@ -206,7 +182,5 @@ pub async fn save_preferences(theme: String, time_zone: String) -> Result<(), Ap
 pub async fn my_quotas() -> Result<crate::domain::quota::QuotaView, AppError> {
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    crate::server::services::quotas::view(&call.state, user, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    crate::server::services::quotas::view(&call.state, user, &call.audit).await
 }

@@ -20,7 +20,6 @@ async fn admin(call: &ctx::Call, resource: &str) -> Result<i64, AppError> {
         &call.audit,
     )
     .await
-    .map_err(ctx::fail)
 }
 
 #[server(prefix = "/api", endpoint = "admin/audit")]
@@ -28,9 +27,7 @@ pub async fn audit_events(query: AuditQuery, before: Option<i64>) -> Result<Audi
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/audit").await?;
-    svc::audit_page(&call.state, &query, before, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    svc::audit_page(&call.state, &query, before, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/audit/event")]
@@ -38,9 +35,7 @@ pub async fn audit_event(id: i64) -> Result<AuditEventView, AppError> {
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/audit/event").await?;
-    svc::audit_event(&call.state, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    svc::audit_event(&call.state, id, &call.audit).await
 }
 
 /// The last integrity check of the audit chain, if any ran yet.
@@ -49,20 +44,18 @@ pub async fn audit_integrity() -> Result<Option<IntegrityCheck>, AppError> {
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/audit/integrity").await?;
-    svc::latest_check(&call.state, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    svc::latest_check(&call.state, &call.audit).await
 }
 
 /// Verify the whole chain now.
 #[server(prefix = "/api", endpoint = "admin/audit/verify")]
 pub async fn verify_audit_chain() -> Result<IntegrityCheck, AppError> {
-    use crate::server::services::{accounts::internal, admin as svc};
+    use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/audit/verify").await?;
     svc::verify_chain(&call.state)
         .await
-        .map_err(|e| ctx::fail(internal(&call.audit, e)))
+        .map_err(crate::error::report)
 }
 
 #[server(prefix = "/api", endpoint = "admin/users")]
@@ -70,9 +63,7 @@ pub async fn admin_users(search: String, page: u32) -> Result<UserPage, AppError
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/users").await?;
-    svc::users(&call.state, &search, page, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    svc::users(&call.state, &search, page, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/user")]
@@ -80,9 +71,7 @@ pub async fn admin_user(id: i64) -> Result<UserDetail, AppError> {
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/user").await?;
-    svc::user(&call.state, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    svc::user(&call.state, id, &call.audit).await
 }
 
 /// `action`: disable, enable, promote, demote or end_sessions; `revoke_keys`
@@ -96,8 +85,8 @@ pub async fn admin_user_action(
     use crate::{domain::admin::UserAction, server::services::admin as svc};
     let call = ctx::call().await?;
     let me = admin(&call, "admin/user/act").await?;
-    let action = UserAction::parse(&action)
-        .ok_or_else(|| ctx::fail(AppError::field("action", "Unknown action.")))?;
+    let action =
+        UserAction::parse(&action).ok_or_else(|| AppError::field("action", "Unknown action."))?;
     svc::act(
         &call.state,
         me,
@@ -107,7 +96,6 @@ pub async fn admin_user_action(
         &call.audit,
     )
     .await
-    .map_err(ctx::fail)
 }
 
 /// Who must use two-factor authentication.
@@ -124,14 +112,9 @@ pub async fn set_two_factor_policy(required_for: String) -> Result<(), AppError>
     let call = ctx::call().await?;
     admin(&call, "admin/settings").await?;
     let policy = TwoFactorPolicy::parse(&required_for).ok_or_else(|| {
-        ctx::fail(AppError::field(
-            "required_for",
-            "Choose nobody, administrators or everyone.",
-        ))
+        AppError::field("required_for", "Choose nobody, administrators or everyone.")
     })?;
-    two_factor::set_policy(&call.state, policy, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    two_factor::set_policy(&call.state, policy, &call.audit).await
 }
 
 /// A person's usage and limits, for their admin page.
@@ -139,9 +122,7 @@ pub async fn set_two_factor_policy(required_for: String) -> Result<(), AppError>
 pub async fn admin_user_quotas(id: i64) -> Result<crate::domain::quota::QuotaView, AppError> {
     let call = ctx::call().await?;
     admin(&call, "admin/user/quotas").await?;
-    crate::server::services::quotas::view(&call.state, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    crate::server::services::quotas::view(&call.state, id, &call.audit).await
 }
 
 /// Set a person's limits: empty for the default, 0 for none, else the limit
@@ -164,5 +145,4 @@ pub async fn set_admin_user_quotas(
         &call.audit,
     )
     .await
-    .map_err(ctx::fail)
 }

@@ -6,7 +6,6 @@ use leptos::prelude::*;
 pub async fn get_api_reference() -> Result<ApiReference, AppError> {
     use crate::server::{routes::api_v1, services::api_docs};
     let call = super::auth::ctx::call().await?;
-    let spec = serde_json::to_value(api_v1::spec(&call.state))
-        .map_err(|e| crate::server::services::accounts::internal(&call.audit, e))?;
+    let spec = serde_json::to_value(api_v1::spec(&call.state)).map_err(crate::error::report)?;
     Ok(api_docs::reference(&spec))
 }

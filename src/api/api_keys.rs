@@ -12,9 +12,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     use crate::server::services::api_keys;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    api_keys::list(&call.state, user, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    api_keys::list(&call.state, user, &call.audit).await
 }
 
 /// Create a key; the answer holds its secret, shown this once.
@@ -31,9 +29,7 @@ pub async fn create_api_key(
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
     ctx::fresh_identity(&call, password.as_deref()).await?;
-    api_keys::create(&call.state, user, &name, &scopes, days, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    api_keys::create(&call.state, user, &name, &scopes, days, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "api_keys/revoke")]
@@ -41,7 +37,5 @@ pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
     use crate::server::services::api_keys;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    api_keys::revoke(&call.state, user, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    api_keys::revoke(&call.state, user, id, &call.audit).await
 }

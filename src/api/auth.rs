@@ -27,9 +27,7 @@ pub(crate) mod ctx {
             use_context::<AppState>(),
             use_context::<http::request::Parts>(),
         ) else {
-            let request_id = crate::server::security::REQUEST_ID
-                .try_with(|id| id.clone())
-                .unwrap_or_else(|_| "-".into());
+            let request_id = crate::server::request::current();
             tracing::error!(request_id = %request_id, "server function ran without its request context");
             return Err(AppError::Internal { request_id });
         };
@@ -51,18 +49,7 @@ pub(crate) mod ctx {
             .user
             .as_ref()
             .map(|u| u.id)
-            .ok_or_else(|| fail(AppError::Unauthorized))
-    }
-
-    /// Set the HTTP status that matches the error, then hand the error back.
-    pub fn fail(e: AppError) -> AppError {
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(e.status());
-            if let Some(v) = e.retry_after() {
-                res.insert_header(http::header::RETRY_AFTER, v);
-            }
-        }
-        e
+            .ok_or(AppError::Unauthorized)
     }
 
     /// Acts that hand out lasting power (an API key, setting up or changing the
@@ -77,15 +64,15 @@ pub(crate) mod ctx {
             return Ok(());
         }
         let Some(password) = password.filter(|p| !p.is_empty()) else {
-            return Err(fail(AppError::field(
+            return Err(AppError::field(
                 "password",
                 "Enter your password to confirm it's you (you signed in more than a few minutes ago).",
-            )));
+            ));
         };
         let row = crate::server::db::users::find_by_id(&call.state.db, user)
             .await
-            .map_err(|e| fail(internal(call, e)))?
-            .ok_or_else(|| fail(AppError::Unauthorized))?;
+            .map_err(crate::error::report)?
+            .ok_or(AppError::Unauthorized)?;
         crate::server::services::profile::reauthenticate(
             &call.state,
             &row,
@@ -93,16 +80,10 @@ pub(crate) mod ctx {
             "password",
             &call.audit,
         )
-        .await
-        .map_err(fail)?;
+        .await?;
         mark_reauthenticated(&call.auth.session)
             .await
-            .map_err(|e| fail(internal(call, e)))
-    }
-
-    /// Log an unexpected failure with the request id; the client gets only the id.
-    pub fn internal(call: &Call, e: impl std::fmt::Display) -> AppError {
-        crate::server::services::accounts::internal(&call.audit, anyhow::anyhow!("{e}"))
+            .map_err(crate::error::report)
     }
 
     /// Set the theme cookie on this answer, so the next page renders in it.
@@ -131,28 +112,25 @@ pub(crate) mod ctx {
         call.auth
             .login(&auth_user)
             .await
-            .map_err(|e| internal(call, e))
+            .map_err(crate::error::report)
     }
 
     /// Start a session for `user`: a new session id (ASVS 7.2.4), bound to the
     /// user's epoch, with the clock for idle and absolute timeouts.
     pub async fn sign_in(call: &mut Call, user: &UserRow) -> Result<(), AppError> {
-        let internal = |e: &dyn std::fmt::Display| {
-            crate::server::services::accounts::internal(&call.audit, anyhow::anyhow!("{e}"))
-        };
         call.auth
             .session
             .cycle_id()
             .await
-            .map_err(|e| internal(&e))?;
+            .map_err(crate::error::report)?;
         let auth_user = call.auth.backend.auth_user(user);
         call.auth
             .login(&auth_user)
             .await
-            .map_err(|e| internal(&e))?;
+            .map_err(crate::error::report)?;
         start_session_clock(&call.auth.session)
             .await
-            .map_err(|e| internal(&e))?;
+            .map_err(crate::error::report)?;
         crate::server::auth::register_session(
             &call.state.db,
             &call.auth.session,
@@ -160,7 +138,7 @@ pub(crate) mod ctx {
             &call.audit,
         )
         .await
-        .map_err(|e| internal(&e))?;
+        .map_err(crate::error::report)?;
         // The account's theme follows the person to any browser they log in from.
         set_theme_cookie(call, crate::domain::theme::Theme::parse(&user.theme));
         Ok(())
@@ -196,10 +174,8 @@ pub async fn register(
         password: password.into(),
         password_confirm: password_confirm.into(),
     };
-    let user = accounts::register(&call.state, &input, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
-    ctx::sign_in(&mut call, &user).await.map_err(ctx::fail)?;
+    let user = accounts::register(&call.state, &input, &call.audit).await?;
+    ctx::sign_in(&mut call, &user).await?;
     leptos_axum::redirect("/account");
     Ok(())
 }
@@ -208,9 +184,7 @@ pub async fn register(
 pub async fn login(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::{domain::user::safe_next, server::services::accounts};
     let mut call = ctx::call().await?;
-    let user = accounts::login(&call.state, &login, &password.into(), &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    let user = accounts::login(&call.state, &login, &password.into(), &call.audit).await?;
     if user.two_factor {
         // Not signed in yet: the session only remembers, for a few minutes, whose
         // password was right.
@@ -219,10 +193,7 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
         // the second factor, it is nobody's.
         if call.auth.user.is_some() {
             crate::server::auth::end_registered_session(&call.state.db, &call.auth.session).await;
-            call.auth
-                .logout()
-                .await
-                .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
+            call.auth.logout().await.map_err(crate::error::report)?;
         }
         let stash = async {
             call.auth.session.cycle_id().await?;
@@ -231,9 +202,7 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
                 .insert(SECOND_FACTOR_PENDING, pending)
                 .await
         };
-        stash
-            .await
-            .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
+        stash.await.map_err(crate::error::report)?;
         let next = safe_next(next.as_deref());
         let query: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("next", &next)
@@ -241,7 +210,7 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
         leptos_axum::redirect(&format!("/login/two-factor?{query}"));
         return Ok(());
     }
-    ctx::sign_in(&mut call, &user).await.map_err(ctx::fail)?;
+    ctx::sign_in(&mut call, &user).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
@@ -267,27 +236,25 @@ pub async fn login_second_factor(code: String, next: Option<String>) -> Result<(
         .session
         .get(SECOND_FACTOR_PENDING)
         .await
-        .map_err(|e| ctx::fail(ctx::internal(&call, e)))?;
+        .map_err(crate::error::report)?;
     let now = chrono::Utc::now().timestamp();
     let Some((user_id, _)) = pending.filter(|(_, at)| now - at < SECOND_FACTOR_WINDOW_SECS) else {
-        return Err(ctx::fail(AppError::form(
+        return Err(AppError::form(
             "This sign-in took too long or was not started: log in with your password again.",
-        )));
+        ));
     };
     let user = users::find_by_id(&call.state.db, user_id)
         .await
-        .map_err(|e| ctx::fail(ctx::internal(&call, e)))?
+        .map_err(crate::error::report)?
         .filter(|u| !u.disabled && u.two_factor)
-        .ok_or_else(|| ctx::fail(AppError::form("Log in with your password again.")))?;
-    accounts::second_factor(&call.state, &user, &code, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+        .ok_or_else(|| AppError::form("Log in with your password again."))?;
+    accounts::second_factor(&call.state, &user, &code, &call.audit).await?;
     let _ = call
         .auth
         .session
         .remove::<(i64, i64)>(SECOND_FACTOR_PENDING)
         .await;
-    ctx::sign_in(&mut call, &user).await.map_err(ctx::fail)?;
+    ctx::sign_in(&mut call, &user).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
@@ -297,15 +264,10 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::server::services::accounts;
     let mut call = ctx::call().await?;
     if let Some(user) = call.auth.user.clone() {
-        accounts::record_logout(&call.state, user.id, &call.audit)
-            .await
-            .map_err(ctx::fail)?;
+        accounts::record_logout(&call.state, user.id, &call.audit).await?;
         crate::server::auth::end_registered_session(&call.state.db, &call.auth.session).await;
     }
-    call.auth
-        .logout()
-        .await
-        .map_err(|e| ctx::fail(accounts::internal(&call.audit, anyhow::anyhow!("{e}"))))?;
+    call.auth.logout().await.map_err(crate::error::report)?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -327,10 +289,8 @@ pub async fn create_first_admin(
         password: password.into(),
         password_confirm: password_confirm.into(),
     };
-    let user = accounts::create_first_admin(&call.state, &setup_code, &input, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
-    ctx::sign_in(&mut call, &user).await.map_err(ctx::fail)?;
+    let user = accounts::create_first_admin(&call.state, &setup_code, &input, &call.audit).await?;
+    ctx::sign_in(&mut call, &user).await?;
     leptos_axum::redirect("/account");
     Ok(())
 }

@@ -24,9 +24,7 @@ pub async fn list_conversations(
     use crate::server::services::conversations;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    conversations::list(&call.state, user, trashed, &search, page, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    conversations::list(&call.state, user, trashed, &search, page, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "conversations/get")]
@@ -34,9 +32,7 @@ pub async fn get_conversation(id: i64) -> Result<ConversationView, AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    conversations::get(&call.state, user, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    conversations::get(&call.state, user, id, &call.audit).await
 }
 
 /// `scope` holds the ids of the documents to limit the conversation to (none: all).
@@ -48,9 +44,7 @@ pub async fn create_conversation(
     use crate::server::services::conversations;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    let id = conversations::create(&call.state, user, &title, &scope, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    let id = conversations::create(&call.state, user, &title, &scope, &call.audit).await?;
     leptos_axum::redirect(&format!("/conversations/{id}"));
     Ok(id)
 }
@@ -60,9 +54,7 @@ pub async fn rename_conversation(id: i64, title: String) -> Result<(), AppError>
     use crate::server::services::conversations;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    conversations::rename(&call.state, user, id, &title, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    conversations::rename(&call.state, user, id, &title, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "conversations/delete")]
@@ -70,9 +62,7 @@ pub async fn delete_conversation(id: i64) -> Result<(), AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    conversations::trash(&call.state, user, id, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    conversations::trash(&call.state, user, id, &call.audit).await?;
     leptos_axum::redirect("/conversations");
     Ok(())
 }
@@ -82,9 +72,7 @@ pub async fn restore_conversation(id: i64) -> Result<(), AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    conversations::restore(&call.state, user, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    conversations::restore(&call.state, user, id, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "conversations/purge")]
@@ -92,9 +80,7 @@ pub async fn purge_conversation(id: i64) -> Result<(), AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    conversations::purge(&call.state, user, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    conversations::purge(&call.state, user, id, &call.audit).await
 }
 
 /// Stop the reply `reply` of conversation `id`; what was written so far is kept.
@@ -103,9 +89,7 @@ pub async fn stop_reply(id: i64, reply: i64) -> Result<(), AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    conversations::stop(&call.state, user, id, reply, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    conversations::stop(&call.state, user, id, reply, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "conversations/usage")]
@@ -113,9 +97,7 @@ pub async fn conversation_usage() -> Result<UsageTotals, AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    conversations::usage(&call.state, user, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    conversations::usage(&call.state, user, &call.audit).await
 }
 
 /// The user's live documents by title, to choose a conversation's scope from.
@@ -124,9 +106,7 @@ pub async fn document_choices() -> Result<Vec<DocumentChoice>, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    let titles = documents::titles(&call.state, user, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    let titles = documents::titles(&call.state, user, &call.audit).await?;
     Ok(titles
         .into_iter()
         .map(|(id, title)| DocumentChoice { id, title })

@@ -30,7 +30,6 @@ pub async fn list_documents(
         &call.audit,
     )
     .await
-    .map_err(ctx::fail)
 }
 
 #[server(prefix = "/api", endpoint = "documents/search")]
@@ -38,9 +37,7 @@ pub async fn search_documents(query: String) -> Result<Vec<SearchHit>, AppError>
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    documents::search(&call.state, user, &query, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    documents::search(&call.state, user, &query, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/get")]
@@ -48,9 +45,7 @@ pub async fn get_document(id: i64) -> Result<DocumentView, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    documents::get(&call.state, user, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    documents::get(&call.state, user, id, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/create")]
@@ -58,9 +53,7 @@ pub async fn create_document(title: String, body: String) -> Result<i64, AppErro
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    let id = documents::create(&call.state, user, &title, &body, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    let id = documents::create(&call.state, user, &title, &body, &call.audit).await?;
     leptos_axum::redirect(&format!("/documents/{id}"));
     Ok(id)
 }
@@ -81,9 +74,7 @@ pub async fn update_document(
         body: &body,
         restored_from: None,
     };
-    let version = documents::update(&call.state, user, id, edit, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    let version = documents::update(&call.state, user, id, edit, &call.audit).await?;
     leptos_axum::redirect(&format!("/documents/{id}"));
     Ok(version)
 }
@@ -93,9 +84,7 @@ pub async fn delete_document(id: i64) -> Result<(), AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    documents::trash(&call.state, user, id, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    documents::trash(&call.state, user, id, &call.audit).await?;
     leptos_axum::redirect("/documents");
     Ok(())
 }
@@ -105,9 +94,7 @@ pub async fn restore_document(id: i64) -> Result<(), AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    documents::restore(&call.state, user, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    documents::restore(&call.state, user, id, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/purge")]
@@ -115,9 +102,7 @@ pub async fn purge_document(id: i64) -> Result<(), AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    documents::purge(&call.state, user, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    documents::purge(&call.state, user, id, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/revisions")]
@@ -125,9 +110,7 @@ pub async fn list_revisions(id: i64) -> Result<Vec<RevisionSummary>, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    documents::revisions(&call.state, user, id, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    documents::revisions(&call.state, user, id, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/revision")]
@@ -135,9 +118,7 @@ pub async fn get_revision(id: i64, version: i64) -> Result<DocumentView, AppErro
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    documents::revision(&call.state, user, id, version, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    documents::revision(&call.state, user, id, version, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/restore_revision")]
@@ -146,8 +127,7 @@ pub async fn restore_revision(id: i64, version: i64, base_version: i64) -> Resul
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
     let v = documents::restore_revision(&call.state, user, id, version, base_version, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+        .await?;
     leptos_axum::redirect(&format!("/documents/{id}"));
     Ok(v)
 }
@@ -158,10 +138,7 @@ pub async fn preview_markdown(body: String) -> Result<String, AppError> {
     let call = ctx::call().await?;
     ctx::user(&call)?;
     if body.len() > crate::domain::document::BODY_MAX {
-        return Err(ctx::fail(AppError::field(
-            "body",
-            "The text is too long to preview.",
-        )));
+        return Err(AppError::field("body", "The text is too long to preview."));
     }
-    Ok(crate::server::services::markdown::render(&body))
+    Ok(crate::server::adapters::markdown::render(&body))
 }

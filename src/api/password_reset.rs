@@ -11,9 +11,7 @@ use super::auth::ctx;
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::server::services::password_reset;
     let call = ctx::call().await?;
-    password_reset::request(&call.state, &email, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    password_reset::request(&call.state, &email, &call.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "password_reset/complete")]
@@ -33,9 +31,7 @@ pub async fn reset_password(
         confirm: new_password_confirm.into(),
         revoke_keys: revoke_keys.is_some(),
     };
-    password_reset::complete(&call.state, &reset, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    password_reset::complete(&call.state, &reset, &call.audit).await
 }
 
 /// The mails Motto would have sent, in development without `SMTP_URL`; 404 otherwise.
@@ -55,10 +51,7 @@ pub async fn dev_outbox() -> Result<Vec<OutboxMail>, AppError> {
         .as_ref()
         .is_some_and(|u| u.role == Role::Admin);
     if !(from_this_machine || admin) {
-        return Err(ctx::fail(AppError::NotFound));
+        return Err(AppError::NotFound);
     }
-    call.state
-        .mailer
-        .outbox()
-        .ok_or_else(|| ctx::fail(AppError::NotFound))
+    call.state.mailer.outbox().ok_or(AppError::NotFound)
 }

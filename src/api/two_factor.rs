@@ -14,9 +14,7 @@ pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
     use crate::server::services::two_factor;
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    two_factor::status(&call.state, user, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    two_factor::status(&call.state, user, &call.audit).await
 }
 
 /// A new secret to scan or type (pending until confirmed).
@@ -30,9 +28,7 @@ pub async fn begin_two_factor(
     let call = ctx::call().await?;
     let user = ctx::user(&call)?;
     ctx::fresh_identity(&call, password.as_deref()).await?;
-    two_factor::begin(&call.state, user, &call.audit)
-        .await
-        .map_err(ctx::fail)
+    two_factor::begin(&call.state, user, &call.audit).await
 }
 
 /// Confirm with a code: two-factor is on; the answer holds the recovery codes.
@@ -41,9 +37,7 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
     use crate::server::services::two_factor;
     let mut call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    let codes = two_factor::confirm(&call.state, user, &code, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    let codes = two_factor::confirm(&call.state, user, &code, &call.audit).await?;
     refresh(&mut call, user).await?;
     Ok(codes)
 }
@@ -53,9 +47,7 @@ pub async fn disable_two_factor(password: String, code: String) -> Result<(), Ap
     use crate::server::services::two_factor;
     let mut call = ctx::call().await?;
     let user = ctx::user(&call)?;
-    two_factor::disable(&call.state, user, &password.into(), &code, &call.audit)
-        .await
-        .map_err(ctx::fail)?;
+    two_factor::disable(&call.state, user, &password.into(), &code, &call.audit).await?;
     refresh(&mut call, user).await
 }
 
@@ -64,7 +56,7 @@ pub async fn disable_two_factor(password: String, code: String) -> Result<(), Ap
 async fn refresh(call: &mut ctx::Call, user: i64) -> Result<(), AppError> {
     let row = crate::server::db::users::find_by_id(&call.state.db, user)
         .await
-        .map_err(|e| ctx::fail(ctx::internal(call, e)))?
-        .ok_or_else(|| ctx::fail(AppError::Unauthorized))?;
-    ctx::refresh_user(call, &row).await.map_err(ctx::fail)
+        .map_err(crate::error::report)?
+        .ok_or(AppError::Unauthorized)?;
+    ctx::refresh_user(call, &row).await
 }

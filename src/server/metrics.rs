@@ -1,16 +1,14 @@
 //! Prometheus metrics at `/metrics` (text format 0.0.4): request counts and latency
 //! histograms by route, database pool usage, login failures and rate-limit hits.
 //! Off unless `METRICS_TOKEN` is set; then scrapes must send it as a bearer token.
-//! Kept by hand (a few maps behind mutexes): no extra dependency, nothing global.
+//!
+//! Kept by hand (a few maps behind mutexes) rather than with the `metrics` crate
+//! and its Prometheus exporter, because that crate records into one global
+//! recorder per process: several Motto instances in one process (the integration
+//! tests run dozens at once) would count into each other. Here every `AppState`
+//! has its own `Metrics`. The handlers (`track`, `scrape`) are in `routes::ops`.
 
-use super::{db::Db, state::AppState};
-use axum::{
-    extract::{MatchedPath, Request, State},
-    http::{header, HeaderValue, StatusCode},
-    middleware::Next,
-    response::{IntoResponse, Response},
-};
-use secrecy::ExposeSecret;
+use super::db::Db;
 use std::{
     collections::BTreeMap,
     fmt::Write,
@@ -18,7 +16,6 @@ use std::{
         atomic::{AtomicU64, Ordering},
         Mutex,
     },
-    time::Instant,
 };
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -56,7 +53,7 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
         *self
             .requests
             .lock()
@@ -175,7 +172,7 @@ fn escape(label: &str) -> String {
 
 /// The method as a label: the standard ones by name, anything a client made up as
 /// `OTHER`, so no request can add a series of its own.
-fn method_label(method: &axum::http::Method) -> &'static str {
+pub fn method_label(method: &axum::http::Method) -> &'static str {
     use axum::http::Method as M;
     match *method {
         M::GET => "GET",
@@ -189,63 +186,4 @@ fn method_label(method: &axum::http::Method) -> &'static str {
         M::TRACE => "TRACE",
         _ => "OTHER",
     }
-}
-
-/// Count and time every request under its route template (`/documents/{id}`,
-/// never the raw path) and a standard method name, so the number of series is
-/// bounded by the routes Motto has. Nothing is kept while metrics are off.
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if state.settings.metrics_token.is_none() {
-        return next.run(req).await;
-    }
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    let method = method_label(req.method());
-    let start = Instant::now();
-    let res = next.run(req).await;
-    state.metrics.request(
-        method,
-        &route,
-        res.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
-    res
-}
-
-/// `GET /metrics`: 404 when `METRICS_TOKEN` is unset, 401 without the token.
-pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
-    let Some(token) = &state.settings.metrics_token else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    let expected = token.expose_secret().as_bytes();
-    let same = given.len() == expected.len()
-        && given
-            .as_bytes()
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
-        let mut res = StatusCode::UNAUTHORIZED.into_response();
-        res.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"metrics\""),
-        );
-        return res;
-    }
-    let mut res = state.metrics.render(&state.db).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    res
 }

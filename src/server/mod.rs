@@ -1,13 +1,16 @@
 //! The server: router, start-up and shutdown. Compiled only with the `ssr` feature.
 
+pub mod adapters;
 pub mod auth;
 pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod metrics;
 pub mod pdf;
-pub mod request_id;
+pub mod replies;
+pub mod request;
 pub mod routes;
 pub mod security;
 pub mod seed;
@@ -26,7 +29,7 @@ use db::{
 };
 use leptos::config::{Env, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use request_id::RequestId;
+use request::RequestId;
 use state::AppState;
 use std::{net::SocketAddr, sync::Arc};
 use tokio::{net::TcpListener, sync::watch};
@@ -74,7 +77,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .merge(routes::api_v1::router())
         .route(routes::admin::EXPORT_PATH, get(routes::admin::export))
-        .route("/metrics", get(metrics::scrape))
+        .route("/metrics", get(routes::ops::scrape))
         .route(
             routes::account::EXPORT_PATH,
             axum::routing::post(routes::account::export),
@@ -149,7 +152,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     router
         .layer(site::compression())
         .layer(middleware::from_fn(site::no_compression_cross_site))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(state.clone(), routes::ops::track))
         .layer(middleware::from_fn_with_state(state.clone(), security::headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -172,7 +175,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(middleware::from_fn(request_id::assign))
+        .layer(middleware::from_fn(request::assign))
         .with_state(state)
 }
 
@@ -243,12 +246,12 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
     lock.release().await;
     let assistant: Arc<dyn services::assistant::Assistant> = match &settings.llm {
         Some(llm) => Arc::new(
-            services::llm::OpenAiCompatible::new(llm.clone())
+            adapters::llm::OpenAiCompatible::new(llm.clone())
                 .map_err(|e| anyhow::anyhow!("cannot set up the LLM client: {e}"))?,
         ),
         None => Arc::new(services::assistant::Retrieval),
     };
-    let mailer = Arc::new(services::mail::Mailer::new(&settings)?);
+    let mailer = Arc::new(adapters::mail::Mailer::new(&settings)?);
     let limits = security::store::Limits::connect(&settings, &db).await?;
     tracing::info!(store = limits.kind(), "rate limits and login throttling");
     Ok(AppState::new(state::AppStateInner {

@@ -15,7 +15,6 @@
 //! compressed as they go out; small bodies, already-compressed types and the
 //! assistant's live reply stream are not.
 
-use super::state::AppState;
 use axum::{
     body::Body,
     extract::Request,
@@ -113,7 +112,7 @@ fn content_version(dir: &Path) -> String {
 
 /// Routes for the site's files. Precompressed variants are chosen by
 /// `Accept-Encoding`; every answer says it varies by that header.
-pub fn router(site: &Site) -> Router<AppState> {
+pub fn router<S: Clone + Send + Sync + 'static>(site: &Site) -> Router<S> {
     let pkg = || {
         ServeDir::new(site.root.join("pkg"))
             .precompressed_br()

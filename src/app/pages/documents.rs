@@ -2,6 +2,7 @@
 //! revisions, and the trash.
 
 use crate::app::components::style::LINK;
+use crate::app::components::{loaded::Loaded, pager::Pager, time::LocalTime};
 use crate::{
     api::documents::{
         get_document, get_revision, list_documents, list_revisions, preview_markdown,
@@ -9,6 +10,7 @@ use crate::{
         RestoreRevision, UpdateDocument,
     },
     app::components::form::{field_error, form_error, FormError},
+    app::components::style::{BUTTON, DANGER, INPUT, SECONDARY},
     domain::document::{snippet_runs, DocumentView},
     error::AppError,
 };
@@ -16,25 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-pub(crate) const BUTTON: &str = "inline-flex items-center rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600";
-pub(crate) const SECONDARY: &str = "inline-flex items-center rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-pub(crate) const DANGER: &str = "inline-flex items-center rounded-md bg-red-600 px-3 py-2 text-sm font-semibold text-white hover:bg-red-500";
-pub(crate) const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 dark:border-slate-700 dark:bg-slate-900";
-
-/// On the server, answer with the error's HTTP status (404 for a document that is
-/// not the visitor's), so a page never says 200 for something that is not there.
-pub(crate) fn set_status(e: &AppError) {
-    #[cfg(feature = "ssr")]
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(e.status());
-    }
-    #[cfg(not(feature = "ssr"))]
-    let _ = e;
-}
-
-pub(crate) fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
+pub(crate) use crate::error::answer_page_with as set_status;
 
 pub(crate) fn param_id() -> Memo<i64> {
     let params = use_params_map();
@@ -155,10 +139,9 @@ fn DocumentList(
     sort: Memo<String>,
 ) -> impl IntoView {
     view! {
-        <Suspense fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match docs.await {
-                    Ok(page) if page.total == 0 => view! {
+        <Loaded resource=docs let:page>
+                {match page {
+                    page if page.total == 0 => view! {
                         <div class="mt-10 rounded-lg border border-dashed border-slate-300 p-10 text-center dark:border-slate-700">
                             <h2 class="text-lg font-medium">"No documents yet"</h2>
                             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
@@ -167,7 +150,7 @@ fn DocumentList(
                             <a href="/documents/new" class=format!("mt-4 {BUTTON}")>"Write a document"</a>
                         </div>
                     }.into_any(),
-                    Ok(page) => {
+                    page => {
                         let pages = page.pages();
                         let current = page.page;
                         let s = sort.get_untracked();
@@ -178,7 +161,7 @@ fn DocumentList(
                         } else {
                             format!("&per_page={size}")
                         };
-                        let (prev, next) = (sized.clone(), sized);
+                        let s2 = s.clone();
                         view! {
                             <nav aria-label="Sort" class="mt-6 flex gap-3 text-sm">
                                 "Sort by: "
@@ -190,17 +173,11 @@ fn DocumentList(
                                     <li class="p-4">
                                         <a href=format!("/documents/{}", d.id) class=LINK>{d.title}</a>
                                         <p class="mt-1 line-clamp-2 text-sm text-slate-600 dark:text-slate-400">{d.excerpt}</p>
-                                        <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">"Updated " {when(d.updated_at)}</p>
+                                        <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">"Updated " <LocalTime at=d.updated_at /></p>
                                     </li>
                                 }).collect_view()}
                             </ul>
-                            <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
-                                <span>{format!("Page {current} of {pages} · {} documents", page.total)}</span>
-                                <span class="flex gap-2">
-                                    {(current > 1).then(|| view! { <a class=SECONDARY href=format!("/documents?sort={s}&page={}{prev}", current - 1)>"Previous"</a> })}
-                                    {(current < pages).then(|| view! { <a class=SECONDARY href=format!("/documents?sort={s}&page={}{next}", current + 1)>"Next"</a> })}
-                                </span>
-                            </nav>
+                            <Pager current=current pages=pages total=page.total noun="documents" href=move |n| format!("/documents?sort={s2}&page={n}{sized}") />
                             // A plain GET form: works before (and without) the WASM bundle.
                             <form method="get" action="/documents" class="mt-3 flex items-center justify-end gap-2 text-sm">
                                 <input type="hidden" name="sort" value=s.clone() />
@@ -214,10 +191,8 @@ fn DocumentList(
                             </form>
                         }.into_any()
                     }
-                    Err(e) => view! { <p role="alert" class="mt-6 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+                }}
+        </Loaded>
     }
 }
 
@@ -377,7 +352,7 @@ pub fn DocumentPage() -> impl IntoView {
                                 <div class="flex flex-wrap items-start justify-between gap-4">
                                     <div>
                                         <h1 class="text-3xl font-semibold tracking-tight">{d.title.clone()}</h1>
-                                        <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{format!("Version {} · updated {}", d.version, when(d.updated_at))}</p>
+                                        <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{format!("Version {} · updated ", d.version)}<LocalTime at=d.updated_at /></p>
                                     </div>
                                     <div class="flex gap-2">
                                         <a href=format!("/documents/{id}/edit") class=SECONDARY>"Edit"</a>
@@ -409,7 +384,7 @@ pub fn DocumentPage() -> impl IntoView {
                                                     <ul class="mt-2 divide-y divide-slate-200 text-sm dark:divide-slate-800">
                                                         {revs.into_iter().map(|r| view! {
                                                             <li class="flex flex-wrap items-center justify-between gap-2 py-2">
-                                                                <span>{format!("Version {} · {} · {} bytes ({:+})", r.version, when(r.created_at), r.size, r.size_change)}</span>
+                                                                <span>{format!("Version {} · ", r.version)}<LocalTime at=r.created_at />{format!(" · {} bytes ({:+})", r.size, r.size_change)}</span>
                                                                 <span class="flex gap-2">
                                                                     <a class=SECONDARY href=format!("/documents/{id}/revisions/{}", r.version) aria-label=format!("View version {}", r.version)>"View"</a>
                                                                     <ActionForm action=restore>
@@ -469,7 +444,7 @@ pub fn RevisionPage() -> impl IntoView {
                             <Title text=format!("{} (version {})", r.title, r.version) />
                             <p class="text-sm"><a href=format!("/documents/{}", r.id) class=LINK>"← Current version"</a></p>
                             <h1 class="mt-2 text-3xl font-semibold tracking-tight">{r.title.clone()}</h1>
-                            <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{format!("Version {} · saved {}", r.version, when(r.updated_at))}</p>
+                            <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{format!("Version {} · saved ", r.version)}<LocalTime at=r.updated_at /></p>
                             <Rendered doc=r />
                         }.into_any(),
                         Err(e) => {

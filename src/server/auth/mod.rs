@@ -10,20 +10,17 @@ use super::{
         users::{self, UserRow},
         Db, DbError,
     },
-    request_id::RequestId,
     state::AppState,
 };
 use crate::domain::user::{CurrentUser, Role};
 use async_trait::async_trait;
 use axum::{
-    extract::{ConnectInfo, Request, State},
-    http::{header, request::Parts, Method},
+    extract::{Request, State},
+    http::Method,
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 use tower_sessions::{
     cookie::SameSite,
     session::{Id, Record},
@@ -91,18 +88,7 @@ impl axum_login::AuthUser for AuthUser {
     }
 }
 
-/// HMAC-SHA256 of `data` under `key`.
-pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
-/// A key of its own for `purpose`, derived from `SECRET_KEY`: one secret to manage,
-/// never used directly, and a leak of one derived key reveals nothing of the others.
-pub fn derive_key(settings: &Settings, purpose: &[u8]) -> Vec<u8> {
-    hmac_sha256(settings.secret_key_bytes(), purpose)
-}
+pub use crate::server::crypto::hmac_sha256;
 
 #[derive(Clone)]
 pub struct Backend {
@@ -115,7 +101,10 @@ impl Backend {
         Backend {
             db,
             // For binding sessions to epochs.
-            session_key: Arc::new(derive_key(settings, b"motto/session-binding/v1")),
+            session_key: Arc::new(crate::server::crypto::derive_key(
+                settings.secret_key_bytes(),
+                b"motto/session-binding/v1",
+            )),
         }
     }
 
@@ -462,33 +451,4 @@ pub async fn enforce_two_factor(
     next.run(req).await
 }
 
-/// Who is acting and from where, for audit events. `source_ip` is the client address
-/// (from `X-Forwarded-For` only behind a trusted proxy).
-pub fn audit_context(
-    extensions: &axum::http::Extensions,
-    headers: &axum::http::HeaderMap,
-    user_id: Option<i64>,
-) -> AuditContext {
-    AuditContext {
-        actor_user_id: user_id,
-        actor_api_key_id: None,
-        source_ip: extensions
-            .get::<super::security::ClientIp>()
-            .map(|c| c.0)
-            .or_else(|| {
-                extensions
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|ci| ci.0.ip())
-            })
-            .map(|ip| ip.to_string()),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        request_id: extensions.get::<RequestId>().map(|r| r.0.clone()),
-    }
-}
-
-pub fn audit_context_from_parts(parts: &Parts, user_id: Option<i64>) -> AuditContext {
-    audit_context(&parts.extensions, &parts.headers, user_id)
-}
+pub use crate::server::request::{audit_context, audit_context_from_parts};

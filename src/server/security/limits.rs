@@ -5,13 +5,14 @@
 //! instances share the load, so an attacker gains nothing by spreading requests
 //! over them.
 
-use super::{ClientIp, REQUEST_ID};
+use super::ClientIp;
 use crate::{
     error::AppError,
     server::{
-        auth::{audit_context, AuthSession},
+        auth::AuthSession,
         config::{LoginThrottleSettings, Rate},
         db::audit::{self, NewEvent, Outcome},
+        request::audit_context,
         state::AppState,
     },
 };
@@ -205,7 +206,9 @@ pub async fn rate_limit(
     if let Err(retry_after) = state.security.limits.hit(class, &key, rate).await {
         let ctx = audit_context(req.extensions(), req.headers(), user);
         record_rate_limited(&state, &ctx, class.as_str(), &key).await;
-        let rid = REQUEST_ID.try_with(|r| r.clone()).unwrap_or_default();
+        let rid = crate::server::request::REQUEST_ID
+            .try_with(|r| r.clone())
+            .unwrap_or_default();
         tracing::warn!(request_id = %rid, class = class.as_str(), "rate limited");
         return too_many(retry_after);
     }

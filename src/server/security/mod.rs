@@ -6,8 +6,8 @@ pub mod limits;
 pub mod store;
 
 use super::{
-    auth::audit_context,
     db::audit::{self, NewEvent, Outcome},
+    request::audit_context,
     state::AppState,
 };
 use crate::error::AppError;
@@ -24,10 +24,7 @@ use std::net::{IpAddr, SocketAddr};
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 
-/// The client's address: the TCP peer, or the first untrusted address in
-/// `X-Forwarded-For` when the peer is a trusted proxy (ASVS 2.4.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+pub use crate::server::request::ClientIp;
 
 /// The address limits and throttling count a client under. One IPv6 customer
 /// usually holds a whole /64 (2^64 addresses), so IPv6 clients count per /64;
@@ -314,11 +311,6 @@ pub fn cors_layer(settings: &super::config::Settings) -> Option<tower_http::cors
     )
 }
 
-tokio::task_local! {
-    /// The request id, for code that has no access to the request (the panic handler).
-    pub static REQUEST_ID: String;
-}
-
 /// A panic in a handler becomes a 500 with the request id; the server goes on.
 /// axum-login answers a bare 500 (no body) when it cannot read or write the
 /// session, which with sessions in the database means the database is gone. Our
@@ -336,9 +328,7 @@ pub async fn session_outage(State(state): State<AppState>, req: Request, next: N
     if matches!(probe, Ok(Ok(()))) {
         return res;
     }
-    let request_id = REQUEST_ID
-        .try_with(|id| id.clone())
-        .unwrap_or_else(|_| "-".into());
+    let request_id = crate::server::request::current();
     tracing::error!(request_id = %request_id, "database unavailable (session store)");
     AppError::Unavailable { request_id }.into_response()
 }
@@ -349,9 +339,7 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<
         .map(String::as_str)
         .or_else(|| err.downcast_ref::<&str>().copied())
         .unwrap_or("panic");
-    let request_id = REQUEST_ID
-        .try_with(|id| id.clone())
-        .unwrap_or_else(|_| "-".into());
+    let request_id = crate::server::request::current();
     tracing::error!(request_id = %request_id, panic = ?detail, "handler panicked");
     (
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -26,36 +26,20 @@ pub const EMAIL_UNAVAILABLE: &str = "We couldn't create an account with this ema
 pub const USERNAME_TAKEN: &str = "This username is taken. Choose another.";
 const SETUP_TOKEN_TTL_MINUTES: i64 = 60;
 
-/// Log the cause with the request id and give the client only the id (ASVS 16.5.1).
-pub fn internal(ctx: &AuditContext, e: impl Into<anyhow::Error>) -> AppError {
-    let e: anyhow::Error = e.into();
-    let request_id = ctx.request_id.clone().unwrap_or_else(|| "-".into());
-    if crate::server::db::is_outage(&e) {
-        tracing::error!(request_id = %request_id, error = %e, "database unavailable");
-        return AppError::Unavailable { request_id };
-    }
-    if e.is::<crate::server::auth::password::Busy>() {
-        tracing::warn!(request_id = %request_id, "password hashing queue full");
-        return AppError::Unavailable { request_id };
-    }
-    tracing::error!(request_id = %request_id, error = ?e, "internal error");
-    AppError::Internal { request_id }
-}
-
 /// Whether a password or code may be checked for `key` from `ip` now (login
 /// throttling): `RateLimited` with the wait if not.
 pub(crate) async fn throttle(
     state: &AppState,
     key: &str,
     ip: Option<std::net::IpAddr>,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<(), AppError> {
     match state.security.limits.login_check(key, ip).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(wait)) => Err(AppError::RateLimited {
             retry_after_secs: wait.as_secs().max(1),
         }),
-        Err(e) => Err(internal(ctx, e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -127,7 +111,7 @@ where
         });
     }
     let (task_state, task_key) = (state.clone(), key.to_string());
-    let task = tokio::spawn(async move {
+    let task = crate::server::request::spawn(async move {
         let _guard = guard;
         let outcome = check.await;
         if failed(&outcome) {
@@ -140,7 +124,7 @@ where
         }
         outcome
     });
-    task.await.map_err(|e| internal(ctx, e))?
+    task.await.map_err(crate::error::report)?
 }
 
 /// A password check to hand to [`throttled_check`]: true when `password` matches
@@ -314,26 +298,16 @@ async fn create_user(
     email: Email,
 ) -> Result<UserRow, AppError> {
     let valid = validate(input)?;
-    let hash = state
-        .hasher
-        .hash(&input.password)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let hash = state.hasher.hash(&input.password).await?;
 
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
     if let Some(code) = setup_code {
-        if users::admin_exists_tx(&mut tx)
-            .await
-            .map_err(|e| internal(ctx, e))?
-        {
+        if users::admin_exists_tx(&mut tx).await? {
             return Err(AppError::form(
                 "An administrator already exists. Log in instead.",
             ));
         }
-        if !users::consume_setup_token(&mut tx, &hash_setup_code(code))
-            .await
-            .map_err(|e| internal(ctx, e))?
-        {
+        if !users::consume_setup_token(&mut tx, &hash_setup_code(code)).await? {
             return Err(AppError::field(
                 "setup_code",
                 "This setup code is not valid: it may be mistyped, used or expired. Restart Motto to print a new one.",
@@ -341,9 +315,7 @@ async fn create_user(
         }
     }
     let (username_taken, email_taken) =
-        users::taken(&mut tx, &valid.username_key, &valid.email_key)
-            .await
-            .map_err(|e| internal(ctx, e))?;
+        users::taken(&mut tx, &valid.username_key, &valid.email_key).await?;
     let email_taken = email_taken && email == Email::Owned;
     if username_taken || email_taken {
         return Err(taken_error(username_taken, email_taken));
@@ -371,7 +343,7 @@ async fn create_user(
         Err(DbError::Conflict(c)) => {
             return Err(taken_error(c.contains("username"), !c.contains("username")))
         }
-        Err(e) => return Err(internal(ctx, e)),
+        Err(e) => return Err(e.into()),
     };
     let ctx = AuditContext {
         actor_user_id: ctx.actor_user_id.or(Some(id)),
@@ -384,16 +356,14 @@ async fn create_user(
             .target("user", id)
             .details(serde_json::json!({ "role": role.as_str() })),
     )
-    .await
-    .map_err(|e| internal(&ctx, e))?;
-    tx.commit().await.map_err(|e| internal(&ctx, e))?;
+    .await?;
+    tx.commit().await?;
     if email == Email::ToConfirm {
         super::email_confirmation::send_in_background(state, id, valid.email.clone(), &ctx);
     }
     users::find_by_id(&state.db, id)
-        .await
-        .map_err(|e| internal(&ctx, e))?
-        .ok_or_else(|| internal(&ctx, anyhow::anyhow!("user {id} vanished after insert")))
+        .await?
+        .ok_or_else(|| AppError::from(anyhow::anyhow!("user {id} vanished after insert")))
 }
 
 fn taken_error(username_taken: bool, email_taken: bool) -> AppError {
@@ -509,9 +479,7 @@ pub async fn login(
     let user = if too_long {
         None
     } else {
-        users::find_by_login(&state.db, &login_key(login))
-            .await
-            .map_err(|e| internal(ctx, e))?
+        users::find_by_login(&state.db, &login_key(login)).await?
     };
     let key = match &user {
         Some(u) => account_key(u.id),
@@ -550,7 +518,7 @@ pub async fn login(
         (None, Some(u)) if !u.two_factor => state.security.limits.login_success(&key, ip).await,
         _ => {}
     }
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
     let result = match (failure, user) {
         (None, Some(user)) => {
             // With two-factor on, the password is only the first step: the login
@@ -558,9 +526,7 @@ pub async fn login(
             let action = if user.two_factor {
                 "auth.login.password"
             } else {
-                users::touch_last_login(&mut tx, user.id)
-                    .await
-                    .map_err(|e| internal(ctx, e))?;
+                users::touch_last_login(&mut tx, user.id).await?;
                 "auth.login.success"
             };
             let ctx = AuditContext {
@@ -572,8 +538,7 @@ pub async fn login(
                 &ctx,
                 NewEvent::new(action, Outcome::Success).target("user", user.id),
             )
-            .await
-            .map_err(|e| internal(&ctx, e))?;
+            .await?;
             Ok(user)
         }
         (Some((reason, user_id)), _) => {
@@ -582,14 +547,12 @@ pub async fn login(
             if let Some(id) = user_id {
                 event = event.target("user", id);
             }
-            audit::record(&mut tx, ctx, event)
-                .await
-                .map_err(|e| internal(ctx, e))?;
+            audit::record(&mut tx, ctx, event).await?;
             Err(AppError::form(LOGIN_FAILED))
         }
         (None, None) => unreachable!("success always has a user"),
     };
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    tx.commit().await?;
     result
 }
 
@@ -631,10 +594,8 @@ pub async fn second_factor(
                 .limits
                 .login_success(&account_key(user.id), ip)
                 .await;
-            let mut tx = state.db.begin().await.map_err(|e| internal(&ctx, e))?;
-            users::touch_last_login(&mut tx, user.id)
-                .await
-                .map_err(|e| internal(&ctx, e))?;
+            let mut tx = state.db.begin().await?;
+            users::touch_last_login(&mut tx, user.id).await?;
             audit::record(
                 &mut tx,
                 &ctx,
@@ -642,18 +603,15 @@ pub async fn second_factor(
                     .target("user", user.id)
                     .details(serde_json::json!({ "second_factor": method })),
             )
-            .await
-            .map_err(|e| internal(&ctx, e))?;
-            tx.commit().await.map_err(|e| internal(&ctx, e))?;
+            .await?;
+            tx.commit().await?;
             Ok(())
         }
         Err(e @ AppError::Validation(_)) => {
             let event = NewEvent::new("auth.login.failure", Outcome::Failure)
                 .target("user", user.id)
                 .details(serde_json::json!({ "reason": "bad_second_factor" }));
-            audit::record_now(&state.db, &ctx, event)
-                .await
-                .map_err(|e| internal(&ctx, e))?;
+            audit::record_now(&state.db, &ctx, event).await?;
             Err(e)
         }
         Err(e) => Err(e),
@@ -674,8 +632,7 @@ pub async fn record_logout(
         &ctx,
         NewEvent::new("auth.logout", Outcome::Success).target("user", user_id),
     )
-    .await
-    .map_err(|e| internal(&ctx, e))?;
+    .await?;
     Ok(())
 }
 

@@ -2,7 +2,6 @@
 //! user management. Everything here is for administrators only: anyone else gets
 //! NotFound (the console does not admit it exists) and an `authz.denied` event.
 
-use super::accounts::internal;
 use crate::{
     domain::{
         admin::{
@@ -88,9 +87,7 @@ pub async fn filter(state: &AppState, q: &AuditQuery) -> Result<AuditFilter, App
                 Some(vec![id])
             } else {
                 let key: String = a.nfkc().collect::<String>().to_lowercase();
-                let found = db::user_id_by_username(&state.db, &key)
-                    .await
-                    .map_err(|e| internal(&AuditContext::default(), e))?;
+                let found = db::user_id_by_username(&state.db, &key).await?;
                 Some(found.into_iter().collect())
             }
         }
@@ -127,9 +124,7 @@ async fn views(state: &AppState, rows: Vec<AuditRow>) -> Result<Vec<AuditEventVi
     let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.actor_user_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let names = db::usernames(&state.db, &ids)
-        .await
-        .map_err(|e| internal(&AuditContext::default(), e))?;
+    let names = db::usernames(&state.db, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|r| AuditEventView {
@@ -158,12 +153,10 @@ pub async fn audit_page(
     state: &AppState,
     q: &AuditQuery,
     before: Option<i64>,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<AuditPage, AppError> {
     let f = filter(state, q).await?;
-    let mut rows = db::audit_events(&state.db, &f, before, AUDIT_PAGE_SIZE as i64 + 1)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let mut rows = db::audit_events(&state.db, &f, before, AUDIT_PAGE_SIZE as i64 + 1).await?;
     let more = rows.len() > AUDIT_PAGE_SIZE;
     rows.truncate(AUDIT_PAGE_SIZE);
     let next_before = if more {
@@ -180,11 +173,10 @@ pub async fn audit_page(
 pub async fn audit_event(
     state: &AppState,
     id: i64,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<AuditEventView, AppError> {
     let row = db::audit_event(&state.db, id)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::NotFound)?;
     Ok(views(state, vec![row]).await?.remove(0))
 }
@@ -216,17 +208,14 @@ pub async fn verify_chain(state: &AppState) -> anyhow::Result<IntegrityCheck> {
 
 pub async fn latest_check(
     state: &AppState,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<Option<IntegrityCheck>, AppError> {
-    Ok(db::latest_check(&state.db)
-        .await
-        .map_err(|e| internal(ctx, e))?
-        .map(check_view))
+    Ok(db::latest_check(&state.db).await?.map(check_view))
 }
 
 /// Verify the chain every `every`, so the page always has a recent answer.
 pub fn spawn_chain_checks(state: AppState, every: std::time::Duration) {
-    tokio::spawn(async move {
+    crate::server::request::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.tick().await;
         loop {
@@ -329,12 +318,10 @@ pub async fn export(
         "format": match format { ExportFormat::Csv => "csv", ExportFormat::JsonLines => "jsonl" },
         "filters": q,
     }));
-    audit::record_now(&state.db, ctx, event)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    audit::record_now(&state.db, ctx, event).await?;
     let (tx, rx) = mpsc::channel(4);
     let state = state.clone();
-    tokio::spawn(async move {
+    crate::server::request::spawn(async move {
         if format == ExportFormat::Csv && tx.send(Ok(csv_record(&CSV_COLUMNS))).await.is_err() {
             return;
         }
@@ -405,7 +392,7 @@ pub async fn users(
     state: &AppState,
     search: &str,
     page: u32,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<UserPage, AppError> {
     let page = page.max(1);
     let search: String = search
@@ -425,8 +412,7 @@ pub async fn users(
         USER_PAGE_SIZE as i64,
         ((page - 1) * USER_PAGE_SIZE) as i64,
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
+    .await?;
     Ok(UserPage {
         items: rows.into_iter().map(summary).collect(),
         total,
@@ -435,15 +421,12 @@ pub async fn users(
     })
 }
 
-pub async fn user(state: &AppState, id: i64, ctx: &AuditContext) -> Result<UserDetail, AppError> {
+pub async fn user(state: &AppState, id: i64, _ctx: &AuditContext) -> Result<UserDetail, AppError> {
     let (idle, started) = since(state);
     let row = db::user(&state.db, id, idle, started)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::NotFound)?;
-    let sessions = db::active_sessions(&state.db, id, idle, started)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let sessions = db::active_sessions(&state.db, id, idle, started).await?;
     Ok(UserDetail {
         user: summary(row),
         sessions: sessions
@@ -471,13 +454,10 @@ pub async fn act(
             "You cannot disable or demote your own account; ask another administrator.".into(),
         ));
     }
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    let admins = db::enabled_admins(&mut tx)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
+    let admins = db::enabled_admins(&mut tx).await?;
     let user = users::find_by_id(&state.db, target)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::NotFound)?;
     let is_last_admin = admins.contains(&target) && admins.len() == 1 && user.role() == Role::Admin;
     if is_last_admin && matches!(action, UserAction::Disable | UserAction::Demote) {
@@ -486,38 +466,23 @@ pub async fn act(
             user.username
         )));
     }
-    let internal_err = |e: crate::server::db::DbError| internal(ctx, e);
     match action {
         UserAction::Disable => {
-            db::set_disabled(&mut tx, target, true)
-                .await
-                .map_err(internal_err)?;
-            users::bump_session_epoch(&mut tx, target)
-                .await
-                .map_err(internal_err)?;
-            db::end_user_sessions(&mut tx, target)
-                .await
-                .map_err(internal_err)?;
+            db::set_disabled(&mut tx, target, true).await?;
+            users::bump_session_epoch(&mut tx, target).await?;
+            db::end_user_sessions(&mut tx, target).await?;
             // Enabling the account later must not bring old keys back to life
             // without anyone deciding so: they are revoked now.
-            keys_revoked = crate::server::db::api_keys::revoke_all(&mut tx, target)
-                .await
-                .map_err(internal_err)?;
+            keys_revoked = crate::server::db::api_keys::revoke_all(&mut tx, target).await?;
         }
         UserAction::Enable => {
-            db::set_disabled(&mut tx, target, false)
-                .await
-                .map_err(internal_err)?;
+            db::set_disabled(&mut tx, target, false).await?;
         }
         UserAction::Promote => {
-            db::set_role(&mut tx, target, Role::Admin.as_str())
-                .await
-                .map_err(internal_err)?;
+            db::set_role(&mut tx, target, Role::Admin.as_str()).await?;
         }
         UserAction::Demote => {
-            db::set_role(&mut tx, target, Role::User.as_str())
-                .await
-                .map_err(internal_err)?;
+            db::set_role(&mut tx, target, Role::User.as_str()).await?;
         }
         UserAction::ResetTwoFactor => {
             if !user.two_factor {
@@ -526,30 +491,18 @@ pub async fn act(
                     user.username
                 )));
             }
-            crate::server::db::two_factor::disable(&mut tx, target)
-                .await
-                .map_err(internal_err)?;
+            crate::server::db::two_factor::disable(&mut tx, target).await?;
             // Whoever is signed in as them now may be the one who took the
             // authenticator: they log in again, with the password alone, and set
             // it up anew (at once, when the policy requires it).
-            users::bump_session_epoch(&mut tx, target)
-                .await
-                .map_err(internal_err)?;
-            db::end_user_sessions(&mut tx, target)
-                .await
-                .map_err(internal_err)?;
+            users::bump_session_epoch(&mut tx, target).await?;
+            db::end_user_sessions(&mut tx, target).await?;
         }
         UserAction::EndSessions => {
-            users::bump_session_epoch(&mut tx, target)
-                .await
-                .map_err(internal_err)?;
-            db::end_user_sessions(&mut tx, target)
-                .await
-                .map_err(internal_err)?;
+            users::bump_session_epoch(&mut tx, target).await?;
+            db::end_user_sessions(&mut tx, target).await?;
             if revoke_keys {
-                keys_revoked = crate::server::db::api_keys::revoke_all(&mut tx, target)
-                    .await
-                    .map_err(internal_err)?;
+                keys_revoked = crate::server::db::api_keys::revoke_all(&mut tx, target).await?;
             }
         }
     }
@@ -563,9 +516,8 @@ pub async fn act(
         // account is deleted (the page shows the current name beside the number).
         event,
     )
-    .await
-    .map_err(internal_err)?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -4,7 +4,6 @@
 //! and secret scanners can recognise leaked keys. Shown once; stored as SHA-256;
 //! scoped; expiring; revocable; accepted only in the `Authorization` header.
 
-use super::accounts::internal;
 use crate::{
     domain::api_key::{ApiKeyView, CreatedKey, KeyStatus, NAME_MAX, SCOPES},
     error::AppError,
@@ -160,7 +159,7 @@ pub async fn create(
     let prefix = key[..PREFIX.len() + ID_LEN].to_string();
     let expires_at = Utc::now() + chrono::Duration::days(days as i64);
     let scopes_text = chosen.join(" ");
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
     let row = db::insert(
         &mut tx,
         &NewKey {
@@ -172,8 +171,7 @@ pub async fn create(
             expires_at,
         },
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
+    .await?;
     audit::record(
         &mut tx,
         ctx,
@@ -183,9 +181,8 @@ pub async fn create(
                 "name": name, "prefix": prefix, "scopes": chosen, "expires_at": expires_at,
             })),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     Ok(CreatedKey {
         key,
         view: view(row),
@@ -195,11 +192,10 @@ pub async fn create(
 pub async fn list(
     state: &AppState,
     owner: i64,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<Vec<ApiKeyView>, AppError> {
     Ok(db::list(&state.db, owner)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .into_iter()
         .map(view)
         .collect())
@@ -211,11 +207,8 @@ pub async fn revoke(
     id: i64,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    if !db::revoke(&mut tx, owner, id)
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
+    let mut tx = state.db.begin().await?;
+    if !db::revoke(&mut tx, owner, id).await? {
         return Err(AppError::NotFound);
     }
     audit::record(
@@ -223,9 +216,8 @@ pub async fn revoke(
         ctx,
         NewEvent::new("apikey.revoke", Outcome::Success).target("api_key", id),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -255,12 +247,9 @@ pub async fn authenticate(
         return Err(AppError::Unauthorized);
     }
     let row = db::by_hash(&state.db, &hash(key))
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::Unauthorized)?;
-    let user = users::find_by_id(&state.db, row.user_id)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let user = users::find_by_id(&state.db, row.user_id).await?;
     let reason = match (status(&row), &user) {
         (KeyStatus::Revoked, _) => Some("revoked"),
         (KeyStatus::Expired, _) => Some("expired"),

@@ -2,12 +2,12 @@
 //! are deleted. Each change writes its audit event in the same transaction.
 
 use super::TrashOp;
-use super::{accounts::internal, markdown};
+use crate::server::adapters::markdown;
 use crate::{
     domain::document::{
         DocSort, DocumentPage, DocumentSummary, DocumentView, RevisionSummary, SearchHit, BODY_MAX,
-        TITLE_MAX,
     },
+    domain::text::DocumentTitle,
     error::{AppError, FieldError},
     server::{
         db::{
@@ -20,23 +20,12 @@ use crate::{
 
 fn validate(title: &str, body: &str) -> Result<String, AppError> {
     let mut errors = Vec::new();
-    let title = title.trim();
-    if title.is_empty() {
+    let title = DocumentTitle::parse(title).map_err(|message| {
         errors.push(FieldError {
             field: "title".into(),
-            message: "Give the document a title.".into(),
-        });
-    } else if title.chars().count() > TITLE_MAX {
-        errors.push(FieldError {
-            field: "title".into(),
-            message: format!("Use at most {TITLE_MAX} characters."),
-        });
-    } else if title.chars().any(char::is_control) {
-        errors.push(FieldError {
-            field: "title".into(),
-            message: "The title cannot contain line breaks or control characters.".into(),
-        });
-    }
+            message,
+        })
+    });
     if body.len() > BODY_MAX {
         errors.push(FieldError {
             field: "body".into(),
@@ -49,10 +38,9 @@ fn validate(title: &str, body: &str) -> Result<String, AppError> {
             message: "The text cannot contain NUL characters.".into(),
         });
     }
-    if errors.is_empty() {
-        Ok(title.to_string())
-    } else {
-        Err(AppError::Validation(errors))
+    match title {
+        Ok(title) if errors.is_empty() => Ok(title.into_inner()),
+        _ => Err(AppError::Validation(errors)),
     }
 }
 
@@ -80,16 +68,12 @@ pub async fn create(
     ctx: &AuditContext,
 ) -> Result<i64, AppError> {
     let title = validate(title, body)?;
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
     let size = body.len() as i64;
     super::quotas::reserve_storage(state, &mut tx, owner, size, ctx).await?;
-    let id = db::insert(&mut tx, owner, &title, body)
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    audit::record(&mut tx, ctx, event("document.create", id))
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    let id = db::insert(&mut tx, owner, &title, body).await?;
+    audit::record(&mut tx, ctx, event("document.create", id)).await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -98,12 +82,9 @@ pub async fn get(
     state: &AppState,
     owner: i64,
     id: i64,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<DocumentView, AppError> {
-    match db::get(&state.db, owner, id)
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
+    match db::get(&state.db, owner, id).await? {
         Some(row) if row.deleted_at.is_none() => Ok(view(row)),
         _ => Err(AppError::NotFound),
     }
@@ -134,10 +115,9 @@ pub async fn update(
         restored_from,
     } = edit;
     let title = validate(title, body)?;
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
     let current = db::get_for_update(&mut tx, owner, id)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .filter(|d| d.deleted_at.is_none())
         .ok_or(AppError::NotFound)?;
     if current.version != base_version {
@@ -152,13 +132,8 @@ pub async fn update(
     // The text it replaces is kept as a revision: the new text is all that is added.
     let size = body.len() as i64;
     super::quotas::reserve_storage(state, &mut tx, owner, size, ctx).await?;
-    db::save_revision(&mut tx, &current)
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    if !db::update(&mut tx, owner, id, base_version, &title, body)
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
+    db::save_revision(&mut tx, &current).await?;
+    if !db::update(&mut tx, owner, id, base_version, &title, body).await? {
         return Err(AppError::Conflict(
             "This document was changed at the same moment. Reload and try again.".into(),
         ));
@@ -167,10 +142,8 @@ pub async fn update(
         Some(v) => serde_json::json!({ "version": base_version + 1, "restored_from": v }),
         None => serde_json::json!({ "version": base_version + 1 }),
     };
-    audit::record(&mut tx, ctx, event("document.update", id).details(details))
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    audit::record(&mut tx, ctx, event("document.update", id).details(details)).await?;
+    tx.commit().await?;
     Ok(base_version + 1)
 }
 
@@ -186,32 +159,25 @@ async fn change(
         TrashOp::Restore => "document.restore",
         TrashOp::Purge => "document.purge",
     };
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
     let changed = match op {
         TrashOp::Delete => db::set_trashed(&mut tx, owner, id, true).await,
         TrashOp::Restore => db::set_trashed(&mut tx, owner, id, false).await,
         TrashOp::Purge => {
             // Deleting for good gives back the room of every version.
-            let bytes = crate::server::db::quotas::document_bytes(&mut tx, id)
-                .await
-                .map_err(|e| internal(ctx, e))?;
+            let bytes = crate::server::db::quotas::document_bytes(&mut tx, id).await?;
             let purged = db::purge(&mut tx, owner, id).await;
             if matches!(purged, Ok(true)) {
-                crate::server::db::quotas::add_storage(&mut tx, owner, -bytes)
-                    .await
-                    .map_err(|e| internal(ctx, e))?;
+                crate::server::db::quotas::add_storage(&mut tx, owner, -bytes).await?;
             }
             purged
         }
-    }
-    .map_err(|e| internal(ctx, e))?;
+    }?;
     if !changed {
         return Err(AppError::NotFound);
     }
-    audit::record(&mut tx, ctx, event(action, id))
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    audit::record(&mut tx, ctx, event(action, id)).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -251,7 +217,7 @@ pub async fn list(
     sort: DocSort,
     page: u32,
     per_page: u32,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<DocumentPage, AppError> {
     let page = page.max(1);
     let per_page = per_page.clamp(1, 100);
@@ -263,8 +229,7 @@ pub async fn list(
         i64::from(per_page),
         (i64::from(page) - 1) * i64::from(per_page),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
+    .await?;
     Ok(DocumentPage {
         items: rows
             .into_iter()
@@ -285,13 +250,11 @@ pub async fn search(
     state: &AppState,
     owner: i64,
     text: &str,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<Vec<SearchHit>, AppError> {
     // NUL cannot reach a PostgreSQL query; it cannot match anything either.
     let text: String = text.chars().filter(|c| *c != '\0').take(200).collect();
-    let rows = db::search(&state.db, owner, &text, 50)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let rows = db::search(&state.db, owner, &text, 50).await?;
     Ok(rows
         .into_iter()
         .map(|r| SearchHit {
@@ -307,11 +270,11 @@ pub async fn search(
 pub async fn titles(
     state: &AppState,
     owner: i64,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<Vec<(i64, String)>, AppError> {
     db::titles(&state.db, owner, 1000)
         .await
-        .map_err(|e| internal(ctx, e))
+        .map_err(AppError::from)
 }
 
 pub async fn revisions(
@@ -321,9 +284,7 @@ pub async fn revisions(
     ctx: &AuditContext,
 ) -> Result<Vec<RevisionSummary>, AppError> {
     let current = get(state, owner, id, ctx).await?;
-    let rows = db::revisions(&state.db, id)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let rows = db::revisions(&state.db, id).await?;
     // Sizes: each revision compared with the one before it (rows are newest first).
     let sizes: Vec<i64> = rows.iter().map(|r| r.size).collect();
     Ok(rows
@@ -349,8 +310,7 @@ pub async fn revision(
 ) -> Result<DocumentView, AppError> {
     let current = get(state, owner, id, ctx).await?;
     let rev = db::revision(&state.db, id, version)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::NotFound)?;
     Ok(DocumentView {
         id,
@@ -384,7 +344,7 @@ pub async fn restore_revision(
 
 /// Empty trash older than `days`, every hour.
 pub fn spawn_trash_purge(state: AppState, days: u32) {
-    tokio::spawn(async move {
+    crate::server::request::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;

@@ -7,7 +7,7 @@
 //! owned address gets a mail saying someone tried to use it. So the pages reveal
 //! nothing about who has an account; only the address's owner learns of the try.
 
-use super::accounts::{internal, normalize_email};
+use super::accounts::normalize_email;
 use crate::{
     error::AppError,
     server::{
@@ -43,7 +43,7 @@ pub fn placeholder_key() -> String {
 pub fn send_in_background(state: &AppState, user: i64, email: String, ctx: &AuditContext) {
     let state = state.clone();
     let ctx = ctx.clone();
-    tokio::spawn(async move {
+    crate::server::request::spawn(async move {
         if let Err(e) = send(&state, user, &email, &ctx).await {
             let request_id = ctx.request_id.as_deref().unwrap_or("-");
             tracing::error!(request_id, error = %e, "could not send an email confirmation");
@@ -124,16 +124,12 @@ pub async fn confirm(state: &AppState, token: &str, ctx: &AuditContext) -> Resul
             "Enter the confirmation code from the mail.",
         ));
     }
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    let Some((user, email)) = db::spend(&mut tx, &hash(token))
-        .await
-        .map_err(|e| internal(ctx, e))?
-    else {
+    let mut tx = state.db.begin().await?;
+    let Some((user, email)) = db::spend(&mut tx, &hash(token)).await? else {
         return Err(AppError::field("token", BAD_TOKEN));
     };
     let before = users::find_by_id(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| AppError::field("token", BAD_TOKEN))?;
     let key = normalize_email(&email)
@@ -147,7 +143,7 @@ pub async fn confirm(state: &AppState, token: &str, ctx: &AuditContext) -> Resul
                 "This address was confirmed for another account in the meantime, so it cannot be used for this one. Choose another address on your account page.",
             ))
         }
-        Err(e) => return Err(internal(ctx, e)),
+        Err(e) => return Err(e.into()),
     }
     let ctx = AuditContext {
         actor_user_id: ctx.actor_user_id.or(Some(user)),
@@ -160,9 +156,8 @@ pub async fn confirm(state: &AppState, token: &str, ctx: &AuditContext) -> Resul
             .target("user", user)
             .details(serde_json::json!({ "changed": before.email_confirmed })),
     )
-    .await
-    .map_err(|e| internal(&ctx, e))?;
-    tx.commit().await.map_err(|e| internal(&ctx, e))?;
+    .await?;
+    tx.commit().await?;
     // A confirmed address that changed: its old owner hears of it.
     if before.email_confirmed && !before.email.eq_ignore_ascii_case(&email) {
         let state = state.clone();
@@ -177,7 +172,7 @@ pub async fn confirm(state: &AppState, token: &str, ctx: &AuditContext) -> Resul
             origin = state.settings.public_origin(),
         );
         let old = before.email.clone();
-        tokio::spawn(async move {
+        crate::server::request::spawn(async move {
             if let Err(e) = state
                 .mailer
                 .send(&old, "Your Motto email address was changed", &body)
@@ -195,15 +190,13 @@ pub async fn confirm(state: &AppState, token: &str, ctx: &AuditContext) -> Resul
 pub async fn status(
     state: &AppState,
     user: i64,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<crate::domain::account::EmailStatus, AppError> {
     let row = users::find_by_id(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::Unauthorized)?;
     let pending = db::pending(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .map(|(email, _)| email)
         .filter(|p| !(row.email_confirmed && p.eq_ignore_ascii_case(&row.email)));
     Ok(crate::domain::account::EmailStatus {
@@ -217,15 +210,10 @@ pub async fn status(
 /// once a minute; the answer names the address it went to.
 pub async fn resend(state: &AppState, user: i64, ctx: &AuditContext) -> Result<String, AppError> {
     let row = users::find_by_id(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::Unauthorized)?;
-    let pending = db::pending(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    let last = db::last_sent(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let pending = db::pending(&state.db, user).await?;
+    let last = db::last_sent(&state.db, user).await?;
     let to = match (pending, row.email_confirmed) {
         (Some((email, _)), _) => email,
         (None, false) => row.email.clone(),

@@ -2,7 +2,7 @@
 //! to a request is the same whether or not the address belongs to an account, and
 //! takes the same time (the mail is sent in the background).
 
-use super::accounts::{internal, login_key};
+use super::accounts::login_key;
 use crate::{
     domain::account::RESET_MINUTES,
     error::AppError,
@@ -36,7 +36,7 @@ pub async fn request(state: &AppState, email: &str, ctx: &AuditContext) -> Resul
     let ctx = ctx.clone();
     let email = email.to_string();
     // The work (and its timing) happens after the answer has gone.
-    tokio::spawn(async move {
+    crate::server::request::spawn(async move {
         if let Err(e) = send_link(&state, &email, &ctx).await {
             let request_id = ctx.request_id.as_deref().unwrap_or("-");
             tracing::error!(request_id, error = %e, "could not send a password reset link");
@@ -118,15 +118,11 @@ pub async fn complete(state: &AppState, reset: &Reset, ctx: &AuditContext) -> Re
     // Check everything before the write transaction: hashing takes a while and
     // must not hold the database's write lock.
     let token_hash = hash(token);
-    let Some(user_id) = password_resets::open_token(&state.db, &token_hash)
-        .await
-        .map_err(|e| internal(ctx, e))?
-    else {
+    let Some(user_id) = password_resets::open_token(&state.db, &token_hash).await? else {
         return Err(AppError::field("token", BAD_TOKEN));
     };
     let user = users::find_by_id(&state.db, user_id)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| AppError::field("token", BAD_TOKEN))?;
     if let Err(m) = check_policy(new, &user.username, &user.email) {
@@ -138,30 +134,16 @@ pub async fn complete(state: &AppState, reset: &Reset, ctx: &AuditContext) -> Re
             "The passwords don't match.",
         ));
     }
-    let password_hash = state
-        .hasher
-        .hash(&reset.new)
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let password_hash = state.hasher.hash(&reset.new).await?;
+    let mut tx = state.db.begin().await?;
     // Spent here, atomically: of two uses racing, one wins.
-    if password_resets::spend(&mut tx, &token_hash)
-        .await
-        .map_err(|e| internal(ctx, e))?
-        != Some(user.id)
-    {
+    if password_resets::spend(&mut tx, &token_hash).await? != Some(user.id) {
         return Err(AppError::field("token", BAD_TOKEN));
     }
-    users::set_password(&mut tx, user.id, &password_hash)
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    crate::server::db::admin::end_user_sessions(&mut tx, user.id)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    users::set_password(&mut tx, user.id, &password_hash).await?;
+    crate::server::db::admin::end_user_sessions(&mut tx, user.id).await?;
     let keys_revoked = if reset.revoke_keys {
-        crate::server::db::api_keys::revoke_all(&mut tx, user.id)
-            .await
-            .map_err(|e| internal(ctx, e))?
+        crate::server::db::api_keys::revoke_all(&mut tx, user.id).await?
     } else {
         0
     };
@@ -176,8 +158,7 @@ pub async fn complete(state: &AppState, reset: &Reset, ctx: &AuditContext) -> Re
             .target("user", user.id)
             .details(serde_json::json!({ "sessions_and_tokens_ended": true, "api_keys_revoked": keys_revoked })),
     )
-    .await
-    .map_err(|e| internal(&ctx, e))?;
-    tx.commit().await.map_err(|e| internal(&ctx, e))?;
+    .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! writes its audit event in the same transaction.
 
 use super::accounts::{
-    account_key, internal, normalize_email, normalize_username, password_check, throttled_check,
+    account_key, normalize_email, normalize_username, password_check, throttled_check,
     USERNAME_TAKEN,
 };
 use crate::{
@@ -34,10 +34,9 @@ pub fn session_view(row: SessionRow, current: Option<&str>) -> SessionView {
     }
 }
 
-async fn load(state: &AppState, user: i64, ctx: &AuditContext) -> Result<UserRow, AppError> {
+async fn load(state: &AppState, user: i64, _ctx: &AuditContext) -> Result<UserRow, AppError> {
     users::find_by_id(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .filter(|u| !u.disabled)
         .ok_or(AppError::Unauthorized)
 }
@@ -66,9 +65,7 @@ pub(crate) async fn reauthenticate(
         return Ok(());
     }
     let event = NewEvent::new("account.reauth.failure", Outcome::Failure).target("user", user.id);
-    audit::record_now(&state.db, ctx, event)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    audit::record_now(&state.db, ctx, event).await?;
     Err(AppError::field(field, WRONG_PASSWORD))
 }
 
@@ -118,12 +115,11 @@ pub async fn change_identity(
         return Err(AppError::form("Nothing to save: both are as they were."));
     }
     reauthenticate(state, &user, password, "password", ctx).await?;
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
     // Only the username is checked here: whether another account owns the
     // address is never said (the confirmation mail goes to the address instead).
-    let (username_taken, _) = users::taken_by_other(&mut tx, user.id, &username_key, &email_key)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let (username_taken, _) =
+        users::taken_by_other(&mut tx, user.id, &username_key, &email_key).await?;
     if username_taken {
         return Err(AppError::field("username", USERNAME_TAKEN));
     }
@@ -150,7 +146,7 @@ pub async fn change_identity(
         Err(crate::server::db::DbError::Conflict(_)) => {
             return Err(AppError::field("username", USERNAME_TAKEN));
         }
-        Err(e) => return Err(internal(ctx, e)),
+        Err(e) => return Err(e.into()),
     }
     audit::record(
         &mut tx,
@@ -159,9 +155,8 @@ pub async fn change_identity(
             .target("user", user.id)
             .details(serde_json::json!({ "changed": changed })),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     let confirm_at = (email_changed && !same_address).then(|| email.clone());
     if let Some(to) = &confirm_at {
         super::email_confirmation::send_in_background(state, user.id, to.clone(), ctx);
@@ -204,30 +199,18 @@ pub async fn change_password(
         ));
     }
     reauthenticate(state, &user, &change.current, "current_password", ctx).await?;
-    let hash = state
-        .hasher
-        .hash(&change.new)
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    users::set_password(&mut tx, user.id, &hash)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let hash = state.hasher.hash(&change.new).await?;
+    let mut tx = state.db.begin().await?;
+    users::set_password(&mut tx, user.id, &hash).await?;
     let ended = match keep {
         Some(keep) => {
-            sessions::move_session_to_epoch(&mut tx, keep, user.session_epoch + 1)
-                .await
-                .map_err(|e| internal(ctx, e))?;
-            sessions::end_sessions_except(&mut tx, user.id, keep)
-                .await
-                .map_err(|e| internal(ctx, e))?
+            sessions::move_session_to_epoch(&mut tx, keep, user.session_epoch + 1).await?;
+            sessions::end_sessions_except(&mut tx, user.id, keep).await?
         }
         None => 0,
     };
     let keys_revoked = if revoke_keys {
-        crate::server::db::api_keys::revoke_all(&mut tx, user.id)
-            .await
-            .map_err(|e| internal(ctx, e))?
+        crate::server::db::api_keys::revoke_all(&mut tx, user.id).await?
     } else {
         0
     };
@@ -242,9 +225,8 @@ pub async fn change_password(
                 "api_keys_revoked": keys_revoked,
             })),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     load(state, user.id, ctx).await
 }
 
@@ -253,12 +235,10 @@ pub async fn list_sessions(
     state: &AppState,
     user: i64,
     current: Option<&str>,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<Vec<SessionView>, AppError> {
     let (idle, started) = super::admin::since(state);
-    let rows = sessions::active_sessions(&state.db, user, idle, started)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let rows = sessions::active_sessions(&state.db, user, idle, started).await?;
     Ok(rows.into_iter().map(|r| session_view(r, current)).collect())
 }
 
@@ -275,11 +255,8 @@ pub async fn end_session(
             "This is the session you are using: log out instead.",
         ));
     }
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    if !sessions::end_session_of(&mut tx, user, id)
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
+    let mut tx = state.db.begin().await?;
+    if !sessions::end_session_of(&mut tx, user, id).await? {
         return Err(AppError::NotFound);
     }
     audit::record(
@@ -287,9 +264,8 @@ pub async fn end_session(
         ctx,
         NewEvent::new("account.session.end", Outcome::Success).target("user", user),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -312,20 +288,12 @@ pub async fn end_other_sessions(
     ctx: &AuditContext,
 ) -> Result<SignedOutElsewhere, AppError> {
     let user = load(state, user_id, ctx).await?;
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    users::bump_session_epoch(&mut tx, user.id)
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    sessions::move_session_to_epoch(&mut tx, current, user.session_epoch + 1)
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    let n = sessions::end_sessions_except(&mut tx, user.id, current)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
+    users::bump_session_epoch(&mut tx, user.id).await?;
+    sessions::move_session_to_epoch(&mut tx, current, user.session_epoch + 1).await?;
+    let n = sessions::end_sessions_except(&mut tx, user.id, current).await?;
     let keys = if revoke_keys {
-        crate::server::db::api_keys::revoke_all(&mut tx, user.id)
-            .await
-            .map_err(|e| internal(ctx, e))?
+        crate::server::db::api_keys::revoke_all(&mut tx, user.id).await?
     } else {
         0
     };
@@ -338,9 +306,8 @@ pub async fn end_other_sessions(
                 serde_json::json!({ "ended": n, "tokens_ended": true, "api_keys_revoked": keys }),
             ),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     Ok(SignedOutElsewhere {
         sessions: n,
         api_keys: keys,
@@ -395,10 +362,8 @@ pub async fn set_preferences(
     }
     let user = load(state, user_id, ctx).await?;
     let zone = (!zone.is_empty()).then_some(zone);
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    users::set_preferences(&mut tx, user.id, parsed.as_str(), zone)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
+    users::set_preferences(&mut tx, user.id, parsed.as_str(), zone).await?;
     audit::record(
         &mut tx,
         ctx,
@@ -406,8 +371,7 @@ pub async fn set_preferences(
             .target("user", user.id)
             .details(serde_json::json!({ "theme": parsed.as_str(), "time_zone": zone })),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     Ok(parsed)
 }

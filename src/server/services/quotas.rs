@@ -3,7 +3,6 @@
 //! limits for a person. Checked where the thing is spent, with a message that
 //! says what is used, what the limit is and what to do.
 
-use super::accounts::internal;
 use crate::{
     domain::quota::{format_bytes, QuotaView},
     error::AppError,
@@ -32,10 +31,8 @@ struct Limits {
     own: db::Overrides,
 }
 
-async fn limits(state: &AppState, user: i64, ctx: &AuditContext) -> Result<Limits, AppError> {
-    let own = db::overrides(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+async fn limits(state: &AppState, user: i64, _ctx: &AuditContext) -> Result<Limits, AppError> {
+    let own = db::overrides(&state.db, user).await?;
     let s = &state.settings;
     Ok(Limits {
         storage: resolve(own.quota_storage_bytes, s.quota_storage_bytes),
@@ -63,15 +60,10 @@ pub async fn reserve_storage(
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
     let limit = limits(state, user, ctx).await?.storage;
-    if db::reserve_storage(tx, user, adding, limit)
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
+    if db::reserve_storage(tx, user, adding, limit).await? {
         return Ok(());
     }
-    let used = db::storage(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let used = db::storage(&state.db, user).await?;
     Err(AppError::form(format!(
         "Your storage is full: {} of {} used, and this needs {} more. Delete documents you no longer need and empty the trash (earlier versions count too), or ask an administrator for more room.",
         format_bytes(used),
@@ -85,9 +77,7 @@ pub async fn check_tokens(state: &AppState, user: i64, ctx: &AuditContext) -> Re
     let Some(limit) = limits(state, user, ctx).await?.tokens else {
         return Ok(());
     };
-    let used = db::tokens_since(&state.db, user, midnight_utc())
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let used = db::tokens_since(&state.db, user, midnight_utc()).await?;
     if used >= limit {
         return Err(AppError::form(format!(
             "You have used today's {limit} tokens for the assistant ({used} used). It can answer again after midnight UTC, or an administrator can raise your limit."
@@ -105,9 +95,7 @@ pub async fn check_api_keys(
     let Some(limit) = limits(state, user, ctx).await?.keys else {
         return Ok(());
     };
-    let live = db::live_api_keys(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let live = db::live_api_keys(&state.db, user).await?;
     if live >= limit {
         return Err(AppError::form(format!(
             "You have {live} working API keys, the most you may have. Revoke one you no longer use first."
@@ -119,15 +107,12 @@ pub async fn check_api_keys(
 /// What the person uses and may use.
 pub async fn view(state: &AppState, user: i64, ctx: &AuditContext) -> Result<QuotaView, AppError> {
     let l = limits(state, user, ctx).await?;
-    let fail = |e| internal(ctx, e);
     Ok(QuotaView {
-        storage_bytes: db::storage(&state.db, user).await.map_err(fail)?,
+        storage_bytes: db::storage(&state.db, user).await?,
         storage_limit: l.storage,
-        tokens_today: db::tokens_since(&state.db, user, midnight_utc())
-            .await
-            .map_err(fail)?,
+        tokens_today: db::tokens_since(&state.db, user, midnight_utc()).await?,
         tokens_limit: l.tokens,
-        api_keys: db::live_api_keys(&state.db, user).await.map_err(fail)?,
+        api_keys: db::live_api_keys(&state.db, user).await?,
         api_keys_limit: l.keys,
         storage_mb_override: l.own.quota_storage_bytes.map(|b| b / (1024 * 1024)),
         tokens_override: l.own.quota_tokens_per_day,
@@ -168,11 +153,8 @@ pub async fn set(
         quota_tokens_per_day: tokens,
         quota_api_keys: keys,
     };
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    if !db::set_overrides(&mut tx, target, &o)
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
+    let mut tx = state.db.begin().await?;
+    if !db::set_overrides(&mut tx, target, &o).await? {
         return Err(AppError::NotFound);
     }
     audit::record(
@@ -186,9 +168,8 @@ pub async fn set(
                 "api_keys": keys,
             })),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

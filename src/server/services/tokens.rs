@@ -9,7 +9,7 @@
 //!   valid 7 days, single use: each refresh returns a new pair in the same family.
 //!   Presenting a used one again means it was stolen: the whole family is revoked.
 
-use super::accounts::{self, internal};
+use super::accounts;
 use crate::{
     error::AppError,
     server::{
@@ -47,7 +47,7 @@ pub struct Claims {
 
 /// The signing key: derived from `SECRET_KEY`, so no second secret to manage.
 pub fn signing_key(settings: &Settings) -> Vec<u8> {
-    crate::server::auth::derive_key(settings, b"motto/jwt-signing/v1")
+    crate::server::crypto::derive_key(settings.secret_key_bytes(), b"motto/jwt-signing/v1")
 }
 
 fn random_token() -> String {
@@ -104,7 +104,7 @@ async fn issue(
     user: i64,
     epoch: i64,
     family: Option<(String, DateTime<Utc>)>,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<TokenPair, AppError> {
     let (family, family_ends) = match family {
         Some((f, ends)) => (Some(f), ends),
@@ -114,7 +114,7 @@ async fn issue(
         ),
     };
     let expires_at = (Utc::now() + chrono::Duration::days(REFRESH_DAYS)).min(family_ends);
-    let access = access_token(state, user, epoch).map_err(|e| internal(ctx, e))?;
+    let access = access_token(state, user, epoch)?;
     let refresh = format!("{REFRESH_PREFIX}{}", random_token());
     let family = family.unwrap_or_else(|| random_token()[..24].to_string());
     db::insert(
@@ -127,8 +127,7 @@ async fn issue(
             expires_at,
         },
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
+    .await?;
     Ok(TokenPair {
         access_token: access,
         token_type: "Bearer".into(),
@@ -171,8 +170,7 @@ pub async fn exchange(
         &ctx,
         NewEvent::new("auth.token.issue", Outcome::Success).target("user", user.id),
     )
-    .await
-    .map_err(|e| internal(&ctx, e))?;
+    .await?;
     Ok(pair)
 }
 
@@ -187,22 +185,16 @@ pub async fn refresh(
         return Err(AppError::Unauthorized);
     }
     let row = db::by_hash(&state.db, &hash(token))
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::Unauthorized)?;
     let mut ctx = ctx.clone();
     ctx.actor_user_id = Some(row.user_id);
     if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
         return Err(AppError::Unauthorized);
     }
-    if !db::spend(&state.db, row.id)
-        .await
-        .map_err(|e| internal(&ctx, e))?
-    {
+    if !db::spend(&state.db, row.id).await? {
         // Already used: someone else holds a copy. End the family.
-        db::revoke_family(&state.db, &row.family)
-            .await
-            .map_err(|e| internal(&ctx, e))?;
+        db::revoke_family(&state.db, &row.family).await?;
         let event = NewEvent::new("auth.token.reuse", Outcome::Denied)
             .target("user", row.user_id)
             .details(serde_json::json!({ "family_revoked": true }));
@@ -212,24 +204,20 @@ pub async fn refresh(
         return Err(AppError::Unauthorized);
     }
     let user = users::find_by_id(&state.db, row.user_id)
-        .await
-        .map_err(|e| internal(&ctx, e))?
+        .await?
         .filter(|u| !u.disabled && u.session_epoch == row.epoch)
         .ok_or(AppError::Unauthorized)?;
     // Rotation does not make a login last for ever: the family ends a fixed time
     // after its login, and a person who must now use two-factor authentication
     // and has not set it up gets no more tokens than a login would give them.
     let started = db::family_started(&state.db, &row.family)
-        .await
-        .map_err(|e| internal(&ctx, e))?
+        .await?
         .unwrap_or_else(Utc::now);
     let ends = started + chrono::Duration::days(state.settings.refresh_family_max_days.into());
     let two_factor_missing =
         !user.two_factor && super::two_factor::policy(state).await.requires(user.role());
     if ends <= Utc::now() || two_factor_missing {
-        db::revoke_family(&state.db, &row.family)
-            .await
-            .map_err(|e| internal(&ctx, e))?;
+        db::revoke_family(&state.db, &row.family).await?;
         let reason = if two_factor_missing {
             "two_factor_required"
         } else {
@@ -238,9 +226,7 @@ pub async fn refresh(
         let event = NewEvent::new("auth.token.refresh_refused", Outcome::Denied)
             .target("user", user.id)
             .details(serde_json::json!({ "reason": reason }));
-        audit::record_now(&state.db, &ctx, event)
-            .await
-            .map_err(|e| internal(&ctx, e))?;
+        audit::record_now(&state.db, &ctx, event).await?;
         return Err(if two_factor_missing {
             AppError::form(
                 "Set up two-factor authentication in Motto first: an administrator requires it for your account.",
@@ -262,13 +248,8 @@ pub async fn refresh(
 /// Revoke a refresh token's family (logout for API clients). Unknown tokens are
 /// accepted silently, so the answer reveals nothing.
 pub async fn revoke(state: &AppState, token: &str, ctx: &AuditContext) -> Result<(), AppError> {
-    if let Some(row) = db::by_hash(&state.db, &hash(token))
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
-        db::revoke_family(&state.db, &row.family)
-            .await
-            .map_err(|e| internal(ctx, e))?;
+    if let Some(row) = db::by_hash(&state.db, &hash(token)).await? {
+        db::revoke_family(&state.db, &row.family).await?;
         let mut ctx = ctx.clone();
         ctx.actor_user_id = Some(row.user_id);
         audit::record_now(
@@ -276,8 +257,7 @@ pub async fn revoke(state: &AppState, token: &str, ctx: &AuditContext) -> Result
             &ctx,
             NewEvent::new("auth.token.revoke", Outcome::Success).target("user", row.user_id),
         )
-        .await
-        .map_err(|e| internal(&ctx, e))?;
+        .await?;
     }
     Ok(())
 }
@@ -286,7 +266,7 @@ pub async fn revoke(state: &AppState, token: &str, ctx: &AuditContext) -> Result
 pub async fn verify_access(
     state: &AppState,
     token: &str,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<i64, AppError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&[AUDIENCE]);
@@ -302,8 +282,7 @@ pub async fn verify_access(
     }
     let id: i64 = claims.sub.parse().map_err(|_| AppError::Unauthorized)?;
     let user = users::find_by_id(&state.db, id)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::Unauthorized)?;
     if user.disabled || user.session_epoch != claims.epoch {
         return Err(AppError::Unauthorized);

@@ -3,12 +3,12 @@
 //! XChaCha20-Poly1305 under a key derived from SECRET_KEY, bound to the user id; a
 //! code is never accepted twice; recovery codes are single use and kept as SHA-256.
 
-use super::{accounts::internal, profile::reauthenticate};
+use super::profile::reauthenticate;
 use crate::{
     domain::two_factor::{Enrolment, TwoFactorPolicy, TwoFactorStatus, RECOVERY_CODES},
     error::AppError,
     server::{
-        auth::derive_key,
+        crypto::derive_key,
         db::{
             audit::{self, AuditContext, NewEvent, Outcome},
             two_factor as db,
@@ -36,7 +36,7 @@ const WRONG_CODE: &str =
     "That code is not right. Use the current 6-digit code from your app, or a recovery code.";
 
 fn cipher(state: &AppState) -> anyhow::Result<XChaCha20Poly1305> {
-    let key = derive_key(&state.settings, b"motto/totp-secret/v1");
+    let key = derive_key(state.settings.secret_key_bytes(), b"motto/totp-secret/v1");
     XChaCha20Poly1305::new_from_slice(&key)
         .map_err(|_| anyhow::anyhow!("the derived TOTP key is not 32 bytes"))
 }
@@ -177,19 +177,16 @@ pub async fn set_policy(
     policy: TwoFactorPolicy,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    db::set_setting(&mut tx, POLICY_KEY, policy.as_str())
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
+    db::set_setting(&mut tx, POLICY_KEY, policy.as_str()).await?;
     audit::record(
         &mut tx,
         ctx,
         NewEvent::new("admin.settings.two_factor", Outcome::Success)
             .details(serde_json::json!({ "required_for": policy.as_str() })),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     *state
         .security
         .two_factor_policy
@@ -198,10 +195,9 @@ pub async fn set_policy(
     Ok(())
 }
 
-async fn user(state: &AppState, id: i64, ctx: &AuditContext) -> Result<UserRow, AppError> {
+async fn user(state: &AppState, id: i64, _ctx: &AuditContext) -> Result<UserRow, AppError> {
     users::find_by_id(&state.db, id)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .filter(|u| !u.disabled)
         .ok_or(AppError::Unauthorized)
 }
@@ -213,15 +209,12 @@ pub async fn status(
 ) -> Result<TwoFactorStatus, AppError> {
     let u = user(state, id, ctx).await?;
     let row = db::get(&state.db, id)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::Unauthorized)?;
     Ok(TwoFactorStatus {
         enabled: u.two_factor,
         enabled_at: row.totp_enabled_at,
-        recovery_codes_left: db::recovery_codes_left(&state.db, id)
-            .await
-            .map_err(|e| internal(ctx, e))?,
+        recovery_codes_left: db::recovery_codes_left(&state.db, id).await?,
         required: policy(state).await.requires(u.role()),
     })
 }
@@ -234,10 +227,8 @@ pub async fn begin(state: &AppState, id: i64, ctx: &AuditContext) -> Result<Enro
     }
     let mut secret = [0u8; 20];
     rand::rngs::OsRng.fill_bytes(&mut secret);
-    let sealed = seal(state, id, &secret).map_err(|e| internal(ctx, e))?;
-    db::set_pending(&state.db, id, &sealed)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let sealed = seal(state, id, &secret)?;
+    db::set_pending(&state.db, id, &sealed).await?;
     let b32 = data_encoding::BASE32_NOPAD.encode(&secret);
     let label: String =
         url::form_urlencoded::byte_serialize(format!("{ISSUER}:{}", u.username).as_bytes())
@@ -246,7 +237,7 @@ pub async fn begin(state: &AppState, id: i64, ctx: &AuditContext) -> Result<Enro
         "otpauth://totp/{label}?secret={b32}&issuer={ISSUER}&algorithm=SHA1&digits=6&period={STEP_SECS}"
     );
     let qr_svg = qrcode::QrCode::new(uri.as_bytes())
-        .map_err(|e| internal(ctx, anyhow::anyhow!("QR code: {e}")))?
+        .map_err(|e| AppError::from(anyhow::anyhow!("QR code: {e}")))?
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(200, 200)
         .dark_color(qrcode::render::svg::Color("#000000"))
@@ -274,8 +265,7 @@ pub async fn confirm(
     ctx: &AuditContext,
 ) -> Result<Vec<String>, AppError> {
     let row = db::get(&state.db, id)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::Unauthorized)?;
     if row.totp_secret.is_some() {
         return Err(AppError::form("Two-factor authentication is already on."));
@@ -283,27 +273,22 @@ pub async fn confirm(
     let Some(pending) = row.totp_pending else {
         return Err(AppError::form("Start the set-up first."));
     };
-    let secret = open(state, id, &pending).map_err(|e| internal(ctx, e))?;
+    let secret = open(state, id, &pending)?;
     let Some(step) = matching_step(&secret, code.trim(), step_now()) else {
         return Err(AppError::field("code", "That code does not match. Check the time on your phone, and type the code your app shows now."));
     };
     let codes = new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    db::enable(&mut tx, id, &pending, step)
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    db::set_recovery_codes(&mut tx, id, &hashes)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
+    db::enable(&mut tx, id, &pending, step).await?;
+    db::set_recovery_codes(&mut tx, id, &hashes).await?;
     audit::record(
         &mut tx,
         ctx,
         NewEvent::new("account.2fa.enable", Outcome::Success).target("user", id),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     Ok(codes)
 }
 
@@ -313,7 +298,7 @@ pub async fn verify(
     state: &AppState,
     u: &UserRow,
     code: &str,
-    ctx: &AuditContext,
+    _ctx: &AuditContext,
 ) -> Result<&'static str, AppError> {
     let code = code.trim();
     if code.is_empty() {
@@ -322,28 +307,21 @@ pub async fn verify(
     let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
         let row = db::get(&state.db, u.id)
-            .await
-            .map_err(|e| internal(ctx, e))?
+            .await?
             .ok_or(AppError::Unauthorized)?;
         let Some(sealed) = row.totp_secret else {
             return Err(AppError::field("code", WRONG_CODE));
         };
-        let secret = open(state, u.id, &sealed).map_err(|e| internal(ctx, e))?;
+        let secret = open(state, u.id, &sealed)?;
         if let Some(step) = matching_step(&secret, &digits, step_now()) {
             // The same code (or an older one) never works twice.
-            if db::accept_step(&state.db, u.id, step)
-                .await
-                .map_err(|e| internal(ctx, e))?
-            {
+            if db::accept_step(&state.db, u.id, step).await? {
                 return Ok("totp");
             }
         }
         return Err(AppError::field("code", WRONG_CODE));
     }
-    if db::spend_recovery_code(&state.db, u.id, &recovery_hash(code))
-        .await
-        .map_err(|e| internal(ctx, e))?
-    {
+    if db::spend_recovery_code(&state.db, u.id, &recovery_hash(code)).await? {
         return Ok("recovery_code");
     }
     Err(AppError::field("code", WRONG_CODE))
@@ -368,18 +346,15 @@ pub async fn disable(
     }
     reauthenticate(state, &u, password, "password", ctx).await?;
     verify(state, &u, code, ctx).await?;
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
-    db::disable(&mut tx, id)
-        .await
-        .map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
+    db::disable(&mut tx, id).await?;
     audit::record(
         &mut tx,
         ctx,
         NewEvent::new("account.2fa.disable", Outcome::Success).target("user", id),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

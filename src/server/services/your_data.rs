@@ -1,6 +1,6 @@
 //! "Your data": everything a person owns as one archive, and deleting the account.
 
-use super::{accounts::internal, profile::reauthenticate};
+use super::profile::reauthenticate;
 use crate::{
     error::AppError,
     server::{
@@ -38,8 +38,7 @@ pub struct Export {
 /// One export per person at a time. Audited when it starts.
 pub async fn export(state: &AppState, user: i64, ctx: &AuditContext) -> Result<Export, AppError> {
     let u = users::find_by_id(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::Unauthorized)?;
     let Some(guard) = crate::server::security::claim_verification(
         &state.security,
@@ -49,11 +48,10 @@ pub async fn export(state: &AppState, user: i64, ctx: &AuditContext) -> Result<E
             retry_after_secs: 10,
         });
     };
-    let fail = |e| internal(ctx, e);
-    let documents = db::documents(&state.db, user).await.map_err(fail)?;
-    let revisions = db::revisions(&state.db, user).await.map_err(fail)?;
-    let conversations = db::conversations(&state.db, user).await.map_err(fail)?;
-    let keys = db::api_keys(&state.db, user).await.map_err(fail)?;
+    let documents = db::documents(&state.db, user).await?;
+    let revisions = db::revisions(&state.db, user).await?;
+    let conversations = db::conversations(&state.db, user).await?;
+    let keys = db::api_keys(&state.db, user).await?;
     audit::record_now(
         &state.db,
         ctx,
@@ -61,8 +59,7 @@ pub async fn export(state: &AppState, user: i64, ctx: &AuditContext) -> Result<E
             .target("user", user)
             .details(json!({ "documents": documents.len(), "conversations": conversations.len() })),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
+    .await?;
 
     let account = json!({
         "username": u.username,
@@ -252,8 +249,7 @@ pub async fn delete_account(
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
     let u = users::find_by_id(&state.db, user)
-        .await
-        .map_err(|e| internal(ctx, e))?
+        .await?
         .ok_or(AppError::Unauthorized)?;
     if confirm_username.trim() != u.username {
         return Err(AppError::field(
@@ -262,11 +258,9 @@ pub async fn delete_account(
         ));
     }
     reauthenticate(state, &u, password, "password", ctx).await?;
-    let mut tx = state.db.begin().await.map_err(|e| internal(ctx, e))?;
+    let mut tx = state.db.begin().await?;
     if u.role() == crate::domain::user::Role::Admin {
-        let admins = admin_db::enabled_admins(&mut tx)
-            .await
-            .map_err(|e| internal(ctx, e))?;
+        let admins = admin_db::enabled_admins(&mut tx).await?;
         if admins.iter().all(|id| *id == u.id) {
             return Err(AppError::form(
                 "You are the only administrator: make someone else an administrator first.",
@@ -278,11 +272,8 @@ pub async fn delete_account(
         ctx,
         NewEvent::new("account.delete", Outcome::Success).target("user", u.id),
     )
-    .await
-    .map_err(|e| internal(ctx, e))?;
-    db::delete_user(&mut tx, u.id)
-        .await
-        .map_err(|e| internal(ctx, e))?;
-    tx.commit().await.map_err(|e| internal(ctx, e))?;
+    .await?;
+    db::delete_user(&mut tx, u.id).await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! `LLM_TIMEOUT_SECS` bounds the wait for the response and for every chunk after
 //! it, so a stalled server ends in a clear error rather than a hanging page.
 
-use super::assistant::{Assistant, AssistantError, Prompt, Usage};
+use crate::server::services::assistant::{Assistant, AssistantError, Prompt, Usage};
 use crate::{
     domain::conversation::{estimate_tokens, Role},
     server::config::LlmSettings,

@@ -1,0 +1,7 @@
+//! Adapters to the world outside Motto's rules: they turn requests into mail,
+//! prompts into a language model's answers, Markdown into safe HTML. None of them
+//! touches the shared state or the database; services call them.
+
+pub mod llm;
+pub mod mail;
+pub mod markdown;
