@@ -35,9 +35,9 @@ pub struct AppStateInner {
     /// Answers messages in conversations (retrieval, or an LLM when configured).
     pub assistant: Arc<dyn super::services::assistant::Assistant>,
     /// Replies this instance is writing, so Stop can reach them.
-    pub replies: Arc<super::services::conversations::Replies>,
+    pub replies: Arc<super::replies::Replies>,
     /// Outgoing mail (SMTP, or the development outbox).
-    pub mailer: Arc<super::services::mail::Mailer>,
+    pub mailer: Arc<super::adapters::mail::Mailer>,
     /// Prometheus counters and histograms (`/metrics`).
     pub metrics: Arc<super::metrics::Metrics>,
 }

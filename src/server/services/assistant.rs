@@ -2,7 +2,7 @@
 //!
 //! - [`Retrieval`] (the default, no network): quotes the best passages of the
 //!   person's own documents, each cited, and says plainly when nothing matched.
-//! - [`super::llm::OpenAiCompatible`]: the same passages go into the prompt of any
+//! - [`crate::server::adapters::llm::OpenAiCompatible`]: the same passages go into the prompt of any
 //!   server speaking the chat-completions API, and the answer streams back.
 //!
 //! Finding the passages is shared ([`passages`]): both assistants answer from the
@@ -59,6 +59,10 @@ pub enum AssistantError {
     Upstream { status: u16, detail: String },
     #[error("The language model server sent an answer Motto could not read.")]
     Protocol(String),
+    /// Motto's own search for passages failed before the model was asked (the
+    /// cause is logged where it happened).
+    #[error("Motto could not search your documents for this question. Try again.")]
+    SearchFailed,
 }
 
 /// Answers a prompt, sending the text as it is written to `out`. A send that fails
