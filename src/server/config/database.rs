@@ -1,0 +1,71 @@
+//! Where Motto keeps its data: the data directory and the database (SQLite by
+//! default, PostgreSQL by URL) with its pool.
+
+use super::{reader::Reader, secrets::redact_url, DatabaseSettings};
+use secrecy::SecretString;
+use std::{path::PathBuf, time::Duration};
+use url::Url;
+
+pub(super) fn read(r: &mut Reader) -> (PathBuf, DatabaseSettings) {
+    let data_dir = PathBuf::from(r.raw("DATA_DIR").unwrap_or_else(|| "data".to_string()));
+
+    let database_url = match r.raw("DATABASE_URL") {
+        None => format!("sqlite://{}/motto.db", data_dir.display()),
+        Some(v) => {
+            let lowered = v.to_ascii_lowercase();
+            if !(lowered.starts_with("sqlite:")
+                || lowered.starts_with("postgres://")
+                || lowered.starts_with("postgresql://"))
+            {
+                r.error(
+                        "DATABASE_URL",
+                        format!(
+                            "{} is not supported; use sqlite://path/to/motto.db or postgres://user:password@host:5432/motto",
+                            redact_url(&v)
+                        ),
+                    );
+            } else if !lowered.starts_with("sqlite:") && Url::parse(&v).is_err() {
+                r.error(
+                        "DATABASE_URL",
+                        "cannot be parsed as a URL; expected postgres://user:password@host:5432/motto (percent-encode special characters in the password)",
+                    );
+            }
+            v
+        }
+    };
+    let is_sqlite = database_url.to_ascii_lowercase().starts_with("sqlite:");
+    let database = DatabaseSettings {
+        url: SecretString::from(database_url),
+        max_connections: r.parse(
+            "DATABASE_MAX_CONNECTIONS",
+            if is_sqlite { 8 } else { 10 },
+            "a whole number of connections, e.g. 10",
+        ),
+        min_connections: r.parse(
+            "DATABASE_MIN_CONNECTIONS",
+            0,
+            "a whole number of connections, e.g. 0",
+        ),
+        acquire_timeout: Duration::from_secs(r.parse(
+            "DATABASE_ACQUIRE_TIMEOUT_SECS",
+            5,
+            "a whole number of seconds, e.g. 5",
+        )),
+        sqlite_busy_timeout: Duration::from_millis(r.parse(
+            "SQLITE_BUSY_TIMEOUT_MS",
+            5000,
+            "a whole number of milliseconds, e.g. 5000",
+        )),
+    };
+    if database.max_connections == 0 {
+        r.error("DATABASE_MAX_CONNECTIONS", "must be at least 1");
+    }
+    if database.min_connections > database.max_connections {
+        r.error(
+            "DATABASE_MIN_CONNECTIONS",
+            "must not exceed DATABASE_MAX_CONNECTIONS",
+        );
+    }
+
+    (data_dir, database)
+}
