@@ -1,6 +1,8 @@
 pub mod form;
 pub mod layout;
+pub mod loaded;
 pub mod mailed_code;
+pub mod pager;
 pub mod quota;
 pub mod style;
 pub mod theme_toggle;

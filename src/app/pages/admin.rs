@@ -2,8 +2,10 @@
 //! export, integrity) and user management. The server answers 404 to anyone who
 //! is not an administrator.
 
-use super::documents::{param_id, set_status, BUTTON, DANGER, INPUT, SECONDARY};
+use super::documents::{param_id, set_status};
+use crate::app::components::pager::Pager;
 use crate::app::components::style::LINK;
+use crate::app::components::style::{BUTTON, DANGER, INPUT, SECONDARY};
 use crate::{
     api::admin::{
         admin_user, admin_users, audit_event, audit_events, audit_integrity, AdminUserAction,
@@ -397,13 +399,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                         </tbody>
                                     </table>
                                 </div>
-                                <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
-                                    <span>{format!("Page {current} of {pages} · {} users", p.total)}</span>
-                                    <span class="flex gap-2">
-                                        {(current > 1).then(|| view! { <a class=SECONDARY href=format!("/admin/users?q={qs}&page={}", current - 1)>"Previous"</a> })}
-                                        {(current < pages).then(|| view! { <a class=SECONDARY href=format!("/admin/users?q={qs}&page={}", current + 1)>"Next"</a> })}
-                                    </span>
-                                </nav>
+                                <Pager current=current pages=pages total=p.total noun="users" href=move |n| format!("/admin/users?q={qs}&page={n}") />
                                 <TwoFactorSetting />
                             }.into_any()
                         }

@@ -1,7 +1,7 @@
 //! API keys: create one (shown once, with a copy button), see them all, revoke.
 
-use super::documents::{BUTTON, DANGER, INPUT, SECONDARY};
 use crate::app::components::style::LINK;
+use crate::app::components::style::{BUTTON, DANGER, INPUT, SECONDARY};
 use crate::{
     api::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey},
     app::components::{

@@ -2,8 +2,10 @@
 //! some documents), the conversation itself with its streaming composer, and the
 //! trash.
 
-use super::documents::{param_id, set_status, when, BUTTON, DANGER, INPUT, SECONDARY};
+use super::documents::{param_id, set_status};
 use crate::app::components::style::LINK;
+use crate::app::components::style::{BUTTON, DANGER, INPUT, SECONDARY};
+use crate::app::components::{pager::Pager, time::LocalTime};
 use crate::{
     api::conversations::{
         document_choices, get_conversation, list_conversations, stop_reply, CreateConversation,
@@ -101,18 +103,12 @@ fn ConversationList(page: ConversationPage, q: String) -> impl IntoView {
                 <li class="flex flex-wrap items-baseline justify-between gap-2 p-4">
                     <a href=format!("/conversations/{}", c.id) class=format!("font-medium {LINK}")>{c.title}</a>
                     <span class="text-xs text-slate-600 dark:text-slate-400">
-                        {format!("{} message{} · last {}", c.message_count, if c.message_count == 1 { "" } else { "s" }, when(c.updated_at))}
+                        {format!("{} message{} · last ", c.message_count, if c.message_count == 1 { "" } else { "s" })}<LocalTime at=c.updated_at />
                     </span>
                 </li>
             }).collect_view()}
         </ul>
-        <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
-            <span>{format!("Page {current} of {pages} · {} conversations", page.total)}</span>
-            <span class="flex gap-2">
-                {(current > 1).then(|| view! { <a class=SECONDARY href=format!("/conversations?q={qs}&page={}", current - 1)>"Previous"</a> })}
-                {(current < pages).then(|| view! { <a class=SECONDARY href=format!("/conversations?q={qs}&page={}", current + 1)>"Next"</a> })}
-            </span>
-        </nav>
+        <Pager current=current pages=pages total=page.total noun="conversations" href=move |n| format!("/conversations?q={qs}&page={n}") />
     }
     .into_any()
 }
@@ -459,7 +455,7 @@ fn Message(m: MessageView) -> impl IntoView {
     match m.role {
         Role::User => view! {
             <article id=anchor aria-label="You" class="rounded-lg bg-slate-100 p-4 dark:bg-slate-800">
-                <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"You · " {when(m.created_at)}</p>
+                <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"You · " <LocalTime at=m.created_at /></p>
                 <p class="mt-1 whitespace-pre-wrap text-sm">{m.content}</p>
             </article>
         }
@@ -483,7 +479,7 @@ fn Message(m: MessageView) -> impl IntoView {
             );
             view! {
                 <article id=anchor aria-label="Assistant" class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
-                    <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"Assistant · " {when(m.created_at)}</p>
+                    <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"Assistant · " <LocalTime at=m.created_at /></p>
                     <div class="markdown mt-1 text-sm" inner_html=m.html></div>
                     {note.map(|n| view! {
                         <p class=if failed { "mt-2 text-sm text-red-600 dark:text-red-400" } else { "mt-2 text-sm italic text-slate-600 dark:text-slate-400" }>{n}</p>
@@ -545,7 +541,7 @@ pub fn ConversationTrashPage() -> impl IntoView {
                                         <li class="flex flex-wrap items-center justify-between gap-2 p-4">
                                             <span>
                                                 <span class="font-medium">{c.title.clone()}</span>
-                                                <span class="ml-2 text-xs text-slate-600 dark:text-slate-400">{c.deleted_at.map(|d| format!("deleted {}", when(d)))}</span>
+                                                <span class="ml-2 text-xs text-slate-600 dark:text-slate-400">{c.deleted_at.map(|d| view! { "deleted " <LocalTime at=d /> })}</span>
                                             </span>
                                             <span class="flex gap-2">
                                                 <ActionForm action=restore>

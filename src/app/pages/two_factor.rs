@@ -16,8 +16,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-const BUTTON: &str = "rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500";
-const DANGER: &str = "rounded-md border border-red-300 px-4 py-2 text-sm font-semibold text-red-700 hover:bg-red-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950";
+use crate::app::components::style::{BUTTON, DANGER_OUTLINE as DANGER};
 
 #[component]
 pub fn TwoFactorLoginPage() -> impl IntoView {
