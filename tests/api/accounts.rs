@@ -175,8 +175,10 @@ db_test!(asvs_3_3_2_session_cookie_is_samesite_lax, |backend| {
 db_test!(
     asvs_3_3_3_host_prefix_and_secure_when_served_over_https,
     |backend| {
-        let app =
-            TestApp::spawn_with_vars(backend, &[("PUBLIC_URL", "https://motto.example.com")]).await;
+        let app = TestApp::on(backend)
+            .vars(&[("PUBLIC_URL", "https://motto.example.com")])
+            .spawn()
+            .await;
         let res = app
             .register("dora", "dora@example.com", GOOD_PASSWORD)
             .await;
@@ -545,14 +547,13 @@ db_test!(next_parameter_only_allows_local_paths, |backend| {
 });
 
 db_test!(asvs_7_3_1_idle_timeout_ends_the_session, |backend| {
-    let app = TestApp::spawn_with_vars(
-        backend,
-        &[
+    let app = TestApp::on(backend)
+        .vars(&[
             ("SESSION_IDLE_TIMEOUT_SECS", "2"),
             ("SESSION_ABSOLUTE_TIMEOUT_SECS", "60"),
-        ],
-    )
-    .await;
+        ])
+        .spawn()
+        .await;
     app.register("kate", "kate@example.com", GOOD_PASSWORD)
         .await;
     assert_eq!(account_status(&app, &app.client).await.0, 200);
@@ -564,16 +565,15 @@ db_test!(asvs_7_3_1_idle_timeout_ends_the_session, |backend| {
 db_test!(
     asvs_7_3_2_absolute_timeout_ends_an_active_session,
     |backend| {
-        let app = TestApp::spawn_with_vars(
-            backend,
-            &[
+        let app = TestApp::on(backend)
+            .vars(&[
                 // Times are kept in whole seconds: a second of slack before the
                 // absolute timeout, or a loaded machine fires it inside the loop.
                 ("SESSION_IDLE_TIMEOUT_SECS", "3"),
                 ("SESSION_ABSOLUTE_TIMEOUT_SECS", "5"),
-            ],
-        )
-        .await;
+            ])
+            .spawn()
+            .await;
         app.register("liam", "liam@example.com", GOOD_PASSWORD)
             .await;
         // Stay active: a request every second keeps the idle timer from firing.
@@ -637,7 +637,10 @@ db_test!(
 );
 
 db_test!(registration_can_be_closed, |backend| {
-    let app = TestApp::spawn_with_vars(backend, &[("REGISTRATION", "closed")]).await;
+    let app = TestApp::on(backend)
+        .vars(&[("REGISTRATION", "closed")])
+        .spawn()
+        .await;
     let res = app
         .register("olga", "olga@example.com", GOOD_PASSWORD)
         .await;

@@ -2,19 +2,11 @@
 //! consistent and checked, and restores; bad files and a running server are refused.
 
 use crate::db_test;
-use crate::helpers::{motto_cli, signed_up, Backend, TestApp, TEST_KEY};
+use crate::helpers::{motto_cli, signed_up, text, Backend, TestApp, TEST_KEY};
 use std::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
     Arc,
 };
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 async fn count(file: &std::path::Path, sql: &str) -> i64 {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", file.display()))

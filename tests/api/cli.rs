@@ -1,13 +1,5 @@
 use crate::db_test;
-use crate::helpers::{motto_cli, Backend, TestDb, TEST_KEY};
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::helpers::{motto_cli, text, Backend, TestDb, TEST_KEY};
 
 db_test!(init_twice_is_harmless, |backend| {
     let db = TestDb::new(backend).await;

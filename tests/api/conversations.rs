@@ -636,7 +636,7 @@ pub(crate) async fn llm_app_with(
         ("LLM_TIMEOUT_SECS", "1"),
     ];
     vars.extend_from_slice(more);
-    let app = TestApp::spawn_with_vars(backend, &vars).await;
+    let app = TestApp::on(backend).vars(&vars).spawn().await;
     (app, fake)
 }
 

@@ -228,7 +228,10 @@ db_test!(
 db_test!(
     asvs_7_5_1_a_new_api_key_or_second_factor_needs_a_fresh_login_or_the_password,
     |backend| {
-        let app = TestApp::spawn_with_vars(backend, &[("REAUTH_WINDOW_SECS", "1")]).await;
+        let app = TestApp::on(backend)
+            .vars(&[("REAUTH_WINDOW_SECS", "1")])
+            .spawn()
+            .await;
         let erin = signed_up(&app, "erin").await;
         // Right after the login: no password asked.
         let res = app

@@ -39,11 +39,10 @@ db_test!(requests_for_another_host_name_are_refused, |backend| {
     app.stop().await;
 
     // ALLOWED_HOSTS adds names (a second name behind a proxy, an internal name).
-    let app = TestApp::spawn_with_vars(
-        backend,
-        &[("ALLOWED_HOSTS", "motto.internal, wiki.example.com")],
-    )
-    .await;
+    let app = TestApp::on(backend)
+        .vars(&[("ALLOWED_HOSTS", "motto.internal, wiki.example.com")])
+        .spawn()
+        .await;
     assert_eq!(
         get_with_host(&app, "/", "motto.internal").await.status(),
         200
@@ -66,7 +65,10 @@ db_test!(the_development_outbox_is_for_this_machine_only, |backend| {
     app.stop().await;
 
     // Anyone else (here: a client behind a trusted proxy) gets 404, anonymous or not.
-    let app = TestApp::spawn_with_vars(backend, &[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let app = TestApp::on(backend)
+        .vars(&[("TRUSTED_PROXIES", "127.0.0.1")])
+        .spawn()
+        .await;
     let remote = |client: reqwest::Client| {
         let url = format!("{}/api/dev/outbox", app.url);
         async move {
@@ -86,7 +88,10 @@ db_test!(the_development_outbox_is_for_this_machine_only, |backend| {
 
     // A server listening on every interface serves it to nobody but administrators,
     // not even to a loopback client.
-    let app = TestApp::spawn_with_vars(backend, &[("LISTEN_ADDR", "0.0.0.0:3999")]).await;
+    let app = TestApp::on(backend)
+        .vars(&[("LISTEN_ADDR", "0.0.0.0:3999")])
+        .spawn()
+        .await;
     let port = app.url.rsplit(':').next().unwrap().to_string();
     let host = format!("localhost:{port}");
     let res = app
@@ -102,7 +107,10 @@ db_test!(the_development_outbox_is_for_this_machine_only, |backend| {
 });
 
 db_test!(administrators_can_read_the_development_outbox, |backend| {
-    let app = TestApp::spawn_with_vars(backend, &[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let app = TestApp::on(backend)
+        .vars(&[("TRUSTED_PROXIES", "127.0.0.1")])
+        .spawn()
+        .await;
     let (admin, _) = crate::admin::admin(&app, "ada").await;
     let res = admin
         .post(format!("{}/api/dev/outbox", app.url))
@@ -121,7 +129,10 @@ db_test!(
     |backend| {
         // The client sends its own X-Forwarded-For; the proxy adds a header of its
         // own instead of appending. The client is the last untrusted hop.
-        let app = TestApp::spawn_with_vars(backend, &[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+        let app = TestApp::on(backend)
+            .vars(&[("TRUSTED_PROXIES", "127.0.0.1")])
+            .spawn()
+            .await;
         let res = app
             .new_client()
             .post(format!("{}/api/login", app.url))

@@ -157,36 +157,70 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// A change to validated settings, applied before the app starts.
+type SettingsEdit = Box<dyn FnOnce(&mut Settings)>;
+
+/// How a [`TestApp`] is made: `TestApp::on(backend)`, then any of `.vars(..)`
+/// (environment variables, read and validated like the real ones),
+/// `.settings(..)` (a change to the validated settings), `.routes(..)` (extra
+/// routes behind the same layers, to inject faults), then `.spawn()`.
+pub struct TestAppBuilder {
+    backend: Backend,
+    vars: Vec<(String, String)>,
+    edits: Vec<SettingsEdit>,
+    routes: axum::Router<AppState>,
+}
+
+impl TestAppBuilder {
+    pub fn vars(mut self, vars: &[(&str, &str)]) -> Self {
+        self.vars
+            .extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
+    }
+
+    pub fn settings(mut self, edit: impl FnOnce(&mut Settings) + 'static) -> Self {
+        self.edits.push(Box::new(edit));
+        self
+    }
+
+    pub fn routes(mut self, routes: axum::Router<AppState>) -> Self {
+        self.routes = routes;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let db = TestDb::new(self.backend).await;
+        let vars: Vec<(&str, &str)> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut settings = Settings::for_tests_with(&db.url, &db.data_dir(), &vars);
+        for edit in self.edits {
+            edit(&mut settings);
+        }
+        TestApp::start(db, settings, self.routes).await
+    }
+}
+
 impl TestApp {
+    /// The app with default test settings.
     pub async fn spawn(backend: Backend) -> TestApp {
-        let db = TestDb::new(backend).await;
-        let settings = Settings::for_tests(&db.url, &db.data_dir());
-        Self::spawn_with(db, settings).await
+        Self::on(backend).spawn().await
     }
 
-    /// The app with some settings changed, e.g. `[("REGISTRATION", "closed")]`.
-    pub async fn spawn_with_vars(backend: Backend, vars: &[(&str, &str)]) -> TestApp {
-        let db = TestDb::new(backend).await;
-        let settings = Settings::for_tests_with(&db.url, &db.data_dir(), vars);
-        Self::spawn_with(db, settings).await
+    /// An app to be configured before it starts (see [`TestAppBuilder`]).
+    pub fn on(backend: Backend) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            vars: Vec::new(),
+            edits: Vec::new(),
+            routes: axum::Router::new(),
+        }
     }
 
-    pub async fn spawn_with(db: TestDb, settings: Settings) -> TestApp {
-        Self::spawn_full(db, settings, axum::Router::new()).await
-    }
-
-    /// The app with extra routes behind the same layers (to inject faults).
-    pub async fn spawn_with_routes(
-        backend: Backend,
-        vars: &[(&str, &str)],
-        extra: axum::Router<AppState>,
-    ) -> TestApp {
-        let db = TestDb::new(backend).await;
-        let settings = Settings::for_tests_with(&db.url, &db.data_dir(), vars);
-        Self::spawn_full(db, settings, extra).await
-    }
-
-    pub async fn spawn_full(
+    /// Start the app on an existing database with these settings.
+    pub async fn start(
         db: TestDb,
         mut settings: Settings,
         extra: axum::Router<AppState>,
@@ -312,6 +346,15 @@ impl TestApp {
         self.state.db.close().await;
         self.db
     }
+}
+
+/// What a command printed, standard output then standard error.
+pub fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Run the `motto` binary with a clean environment plus `vars`, in `cwd`.

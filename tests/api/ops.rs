@@ -88,12 +88,11 @@ async fn slow_ok() -> &'static str {
 }
 
 db_test!(in_flight_requests_finish_after_shutdown_starts, |backend| {
-    let app = crate::helpers::TestApp::spawn_with_routes(
-        backend,
-        &[],
-        axum::Router::new().route("/slow", axum::routing::get(slow_ok)),
-    )
-    .await;
+    let app = crate::helpers::TestApp::on(backend)
+        .vars(&[])
+        .routes(axum::Router::new().route("/slow", axum::routing::get(slow_ok)))
+        .spawn()
+        .await;
     let url = format!("{}/slow", app.url);
     let in_flight = tokio::spawn(async move { reqwest::get(url).await });
     // Let the request reach the handler, then ask the server to stop.
@@ -109,11 +108,10 @@ db_test!(in_flight_requests_finish_after_shutdown_starts, |backend| {
 
 db_test!(metrics_are_served_to_the_token_holder_only, |backend| {
     const TOKEN: &str = "metrics-5c0e7a1f9b3d8e2a6c4f0b9d7e5a3c1f";
-    let app = TestApp::spawn_with_vars(
-        backend,
-        &[("METRICS_TOKEN", TOKEN), ("RATE_LIMIT_API", "1/min")],
-    )
-    .await;
+    let app = TestApp::on(backend)
+        .vars(&[("METRICS_TOKEN", TOKEN), ("RATE_LIMIT_API", "1/min")])
+        .spawn()
+        .await;
     let scrape = |token: Option<&'static str>| {
         let url = format!("{}/metrics", app.url);
         async move {

@@ -133,14 +133,13 @@ async fn confirmed(app: &TestApp, sink: &SmtpSink, name: &str) -> reqwest::Clien
 }
 
 async fn spawn(backend: crate::helpers::Backend, sink: &SmtpSink) -> TestApp {
-    TestApp::spawn_with_vars(
-        backend,
-        &[
+    TestApp::on(backend)
+        .vars(&[
             ("SMTP_URL", &sink.url()),
             ("RATE_LIMIT_PASSWORD_RESET", "off"),
-        ],
-    )
-    .await
+        ])
+        .spawn()
+        .await
 }
 
 async fn ask(app: &TestApp, email: &str) -> reqwest::Response {

@@ -8,7 +8,6 @@ use crate::conversations::{ask, conversation, document, llm_app_with, Mode};
 use crate::db_test;
 use crate::helpers::{json, signed_up, TestApp};
 use crate::rest::key;
-use motto::server::config::Settings;
 
 async fn quotas(app: &TestApp, c: &reqwest::Client) -> serde_json::Value {
     let res = app.call(c, "account/quotas", &[]).await;
@@ -24,10 +23,10 @@ async fn create(app: &TestApp, c: &reqwest::Client, body: &str) -> reqwest::Resp
 db_test!(
     asvs_2_4_1_storage_quota_refuses_what_does_not_fit_and_purging_frees_room,
     |backend| {
-        let db = crate::helpers::TestDb::new(backend).await;
-        let mut settings = Settings::for_tests(&db.url, &db.data_dir());
-        settings.quota_storage_bytes = Some(1_000);
-        let app = TestApp::spawn_with(db, settings).await;
+        let app = TestApp::on(backend)
+            .settings(|s| s.quota_storage_bytes = Some(1_000))
+            .spawn()
+            .await;
         let alice = signed_up(&app, "alice").await;
 
         let first = create(&app, &alice, &"a".repeat(600)).await;
@@ -101,10 +100,10 @@ db_test!(
 );
 
 db_test!(storage_quota_holds_under_concurrent_writes, |backend| {
-    let db = crate::helpers::TestDb::new(backend).await;
-    let mut settings = Settings::for_tests(&db.url, &db.data_dir());
-    settings.quota_storage_bytes = Some(1_000);
-    let app = TestApp::spawn_with(db, settings).await;
+    let app = TestApp::on(backend)
+        .settings(|s| s.quota_storage_bytes = Some(1_000))
+        .spawn()
+        .await;
     let alice = signed_up(&app, "alice").await;
     // Ten writes of 300 bytes at once: three fit, never four.
     let body = "x".repeat(300);
@@ -121,7 +120,10 @@ db_test!(storage_quota_holds_under_concurrent_writes, |backend| {
 });
 
 db_test!(asvs_2_4_1_api_key_quota_counts_working_keys, |backend| {
-    let app = TestApp::spawn_with_vars(backend, &[("QUOTA_API_KEYS", "2")]).await;
+    let app = TestApp::on(backend)
+        .vars(&[("QUOTA_API_KEYS", "2")])
+        .spawn()
+        .await;
     let alice = signed_up(&app, "alice").await;
     let (_, first) = key(&app, &alice, "one", &["documents:read"]).await;
     key(&app, &alice, "two", &["documents:read"]).await;

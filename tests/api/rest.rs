@@ -517,7 +517,10 @@ db_test!(errors_have_one_shape, |backend| {
 });
 
 db_test!(rate_limited_answers_have_the_api_shape, |backend| {
-    let app = TestApp::spawn_with_vars(backend, &[("RATE_LIMIT_API", "2/min")]).await;
+    let app = TestApp::on(backend)
+        .vars(&[("RATE_LIMIT_API", "2/min")])
+        .spawn()
+        .await;
     let alice = user(&app, "alice").await;
     let (k, _) = key(&app, &alice, "r", &["documents:read"]).await;
     for _ in 0..2 {
@@ -906,7 +909,10 @@ db_test!(
 db_test!(
     asvs_7_3_2_rotating_refresh_tokens_does_not_make_a_login_last_for_ever,
     |backend| {
-        let app = TestApp::spawn_with_vars(backend, &[("REFRESH_TOKEN_MAX_DAYS", "2")]).await;
+        let app = TestApp::on(backend)
+            .vars(&[("REFRESH_TOKEN_MAX_DAYS", "2")])
+            .spawn()
+            .await;
         user(&app, "alice").await;
         let pair = json_of(tokens(&app, "alice").await).await;
         // Never beyond the family's end, even though a token alone lasts 7 days.

@@ -54,8 +54,10 @@ db_test!(
 );
 
 db_test!(asvs_3_4_1_hsts_when_served_over_https, |backend| {
-    let app =
-        TestApp::spawn_with_vars(backend, &[("PUBLIC_URL", "https://motto.example.com")]).await;
+    let app = TestApp::on(backend)
+        .vars(&[("PUBLIC_URL", "https://motto.example.com")])
+        .spawn()
+        .await;
     let res = app.get("/health").await;
     assert_eq!(
         header(&res, "strict-transport-security").as_deref(),
@@ -139,8 +141,10 @@ db_test!(
     |backend| {
         // An origin allowed to call the bearer-only REST API is not trusted with
         // the person's cookies: a page there must not log them out or act as them.
-        let app =
-            TestApp::spawn_with_vars(backend, &[("CORS_ORIGINS", "https://app.example.com")]).await;
+        let app = TestApp::on(backend)
+            .vars(&[("CORS_ORIGINS", "https://app.example.com")])
+            .spawn()
+            .await;
         app.register("hana", "hana@example.com", GOOD_PASSWORD)
             .await;
         for path in ["/api/logout", "/api/documents/create"] {
@@ -187,8 +191,10 @@ db_test!(asvs_3_5_3_no_state_change_on_get, |backend| {
 });
 
 db_test!(asvs_3_4_2_cors_only_for_listed_origins, |backend| {
-    let app =
-        TestApp::spawn_with_vars(backend, &[("CORS_ORIGINS", "https://app.example.com")]).await;
+    let app = TestApp::on(backend)
+        .vars(&[("CORS_ORIGINS", "https://app.example.com")])
+        .spawn()
+        .await;
     let preflight = |origin: &'static str| {
         let app = &app;
         async move {
@@ -228,7 +234,10 @@ db_test!(asvs_3_4_2_cors_only_for_listed_origins, |backend| {
 db_test!(
     asvs_2_4_1_rate_limit_answers_429_with_retry_after,
     |backend| {
-        let app = TestApp::spawn_with_vars(backend, &[("RATE_LIMIT_LOGIN", "3/min")]).await;
+        let app = TestApp::on(backend)
+            .vars(&[("RATE_LIMIT_LOGIN", "3/min")])
+            .spawn()
+            .await;
         for _ in 0..3 {
             assert_eq!(post_login(&app, &[]).await.status(), 422);
         }
@@ -256,7 +265,10 @@ db_test!(
     asvs_2_4_1_forwarded_for_only_from_trusted_proxies,
     |backend| {
         // Untrusted peer: X-Forwarded-For is ignored, so changing it does not help.
-        let app = TestApp::spawn_with_vars(backend, &[("RATE_LIMIT_LOGIN", "2/min")]).await;
+        let app = TestApp::on(backend)
+            .vars(&[("RATE_LIMIT_LOGIN", "2/min")])
+            .spawn()
+            .await;
         for i in 0..2 {
             let xff = format!("198.51.100.{i}");
             assert_eq!(
@@ -271,14 +283,13 @@ db_test!(
         app.stop().await;
 
         // Trusted peer: each forwarded client has its own budget, and audit shows it.
-        let app = TestApp::spawn_with_vars(
-            backend,
-            &[
+        let app = TestApp::on(backend)
+            .vars(&[
                 ("RATE_LIMIT_LOGIN", "2/min"),
                 ("TRUSTED_PROXIES", "127.0.0.1"),
-            ],
-        )
-        .await;
+            ])
+            .spawn()
+            .await;
         for i in 0..4 {
             let xff = format!("198.51.100.{i}");
             assert_eq!(
@@ -302,15 +313,14 @@ db_test!(
 db_test!(
     asvs_6_3_1_login_throttling_slows_the_attacker_not_the_owner,
     |backend| {
-        let app = TestApp::spawn_with_vars(
-            backend,
-            &[
+        let app = TestApp::on(backend)
+            .vars(&[
                 ("RATE_LIMIT_LOGIN", "off"),
                 ("TRUSTED_PROXIES", "127.0.0.1"),
                 ("LOGIN_THROTTLE_FREE_ATTEMPTS", "3"),
-            ],
-        )
-        .await;
+            ])
+            .spawn()
+            .await;
         app.register("hank", "hank@example.com", GOOD_PASSWORD)
             .await;
         let attempt = |xff: &'static str, password: &'static str| {
@@ -355,9 +365,11 @@ async fn slow() -> &'static str {
 db_test!(
     asvs_16_5_1_a_panic_gives_a_generic_500_with_the_request_id,
     |backend| {
-        let app =
-            TestApp::spawn_with_routes(backend, &[], axum::Router::new().route("/boom", get(boom)))
-                .await;
+        let app = TestApp::on(backend)
+            .vars(&[])
+            .routes(axum::Router::new().route("/boom", get(boom)))
+            .spawn()
+            .await;
         let res = app.get("/boom").await;
         assert_eq!(res.status(), 500);
         let request_id = header(&res, "x-request-id").unwrap();
@@ -371,12 +383,11 @@ db_test!(
 );
 
 db_test!(slow_requests_time_out_with_503, |backend| {
-    let app = TestApp::spawn_with_routes(
-        backend,
-        &[("REQUEST_TIMEOUT_SECS", "1")],
-        axum::Router::new().route("/slow", get(slow)),
-    )
-    .await;
+    let app = TestApp::on(backend)
+        .vars(&[("REQUEST_TIMEOUT_SECS", "1")])
+        .routes(axum::Router::new().route("/slow", get(slow)))
+        .spawn()
+        .await;
     let res = app.get("/slow").await;
     assert_eq!(res.status(), 503);
     app.stop().await;

@@ -3,15 +3,7 @@
 //! production.
 
 use crate::db_test;
-use crate::helpers::{motto_cli_stdin, TestApp, TestDb, GOOD_PASSWORD, TEST_KEY};
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::helpers::{motto_cli_stdin, text, TestApp, TestDb, GOOD_PASSWORD, TEST_KEY};
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     motto::on_pool!(&app.state.db, pool => {

@@ -32,7 +32,10 @@ impl FakeSite {
 
     async fn app(&self, backend: Backend) -> TestApp {
         let root = self.dir.path().to_str().unwrap();
-        TestApp::spawn_with_vars(backend, &[("LEPTOS_SITE_ROOT", root)]).await
+        TestApp::on(backend)
+            .vars(&[("LEPTOS_SITE_ROOT", root)])
+            .spawn()
+            .await
     }
 }
 

@@ -39,7 +39,10 @@ db_test!(
     |backend| {
         // Only the throttle stands in the way (the per-address limit is off): 300
         // wrong passwords for one account at once from one address.
-        let app = TestApp::spawn_with_vars(backend, &[("RATE_LIMIT_LOGIN", "off")]).await;
+        let app = TestApp::on(backend)
+            .vars(&[("RATE_LIMIT_LOGIN", "off")])
+            .spawn()
+            .await;
         signed_up(&app, "alice").await;
         let answers = join_all((0..300).map(|_| {
             token(
@@ -62,16 +65,15 @@ db_test!(
 db_test!(
     asvs_2_4_1_a_login_burst_from_one_address_cannot_starve_another,
     |backend| {
-        let app = TestApp::spawn_with_vars(
-            backend,
-            &[
+        let app = TestApp::on(backend)
+            .vars(&[
                 ("TRUSTED_PROXIES", "127.0.0.1"),
                 // Bob waits behind at most the 20 hashes the limit lets through;
                 // on a loaded 2-core machine those can take more than 5 s.
                 ("REQUEST_TIMEOUT_SECS", "30"),
-            ],
-        )
-        .await;
+            ])
+            .spawn()
+            .await;
         signed_up(&app, "bob").await;
         // 200 logins for made-up accounts at once from one address, each costing a
         // hash; meanwhile Bob logs in from another.
@@ -134,14 +136,13 @@ db_test!(
 db_test!(
     asvs_2_4_1_a_throttled_address_cannot_write_an_audit_row_per_username,
     |backend| {
-        let app = TestApp::spawn_with_vars(
-            backend,
-            &[
+        let app = TestApp::on(backend)
+            .vars(&[
                 ("RATE_LIMIT_LOGIN", "off"),
                 ("LOGIN_THROTTLE_SOURCE_FREE_ATTEMPTS", "2"),
-            ],
-        )
-        .await;
+            ])
+            .spawn()
+            .await;
         for i in 0..3 {
             app.login(&format!("first{i}"), "guess guess guess").await;
         }
@@ -165,14 +166,13 @@ db_test!(
         // An attacker who has the password guesses codes from a few addresses,
         // each time with the password first (it used to clear the delay and make
         // the address "known", exempt from the account's cap).
-        let app = TestApp::spawn_with_vars(
-            backend,
-            &[
+        let app = TestApp::on(backend)
+            .vars(&[
                 ("TRUSTED_PROXIES", "127.0.0.1"),
                 ("LOGIN_ACCOUNT_MAX_FAILURES_PER_HOUR", "10"),
-            ],
-        )
-        .await;
+            ])
+            .spawn()
+            .await;
         let alice = signed_up(&app, "alice").await;
         crate::two_factor::enrol(&app, &alice).await;
         let mut answers = Vec::new();
@@ -196,7 +196,10 @@ db_test!(
 );
 
 db_test!(asvs_6_3_1_username_and_email_share_one_budget, |backend| {
-    let app = TestApp::spawn_with_vars(backend, &[("RATE_LIMIT_LOGIN", "off")]).await;
+    let app = TestApp::on(backend)
+        .vars(&[("RATE_LIMIT_LOGIN", "off")])
+        .spawn()
+        .await;
     signed_up(&app, "carol").await;
     for _ in 0..5 {
         assert_eq!(app.login("carol", "not the password!!").await.status(), 422);

@@ -126,7 +126,10 @@ db_test!(disguised_and_unsupported_files_are_refused, |backend| {
 });
 
 db_test!(uploads_over_the_limit_are_refused, |backend| {
-    let app = TestApp::spawn_with_vars(backend, &[("UPLOAD_MAX_BYTES", "1048576")]).await;
+    let app = TestApp::on(backend)
+        .vars(&[("UPLOAD_MAX_BYTES", "1048576")])
+        .spawn()
+        .await;
     signed_in(&app).await;
     // 413, or the connection closed while the client was still sending.
     let part = reqwest::multipart::Part::bytes(vec![b'a'; 2 * 1024 * 1024]).file_name("big.txt");
@@ -402,7 +405,10 @@ async fn hostile_pdfs_are_refused_and_the_server_keeps_serving() {
 db_test!(
     asvs_2_4_1_uploads_and_exports_are_rate_limited_per_person,
     |backend| {
-        let app = TestApp::spawn_with_vars(backend, &[("RATE_LIMIT_HEAVY", "2/hour")]).await;
+        let app = TestApp::on(backend)
+            .vars(&[("RATE_LIMIT_HEAVY", "2/hour")])
+            .spawn()
+            .await;
         signed_in(&app).await;
         for i in 0..2 {
             let res = upload(&app, &app.client, &format!("n{i}.md"), b"# note".to_vec()).await;
