@@ -38,28 +38,52 @@ pub fn placeholder_key() -> String {
     format!("Unconfirmed:{}", hex::encode(bytes))
 }
 
-/// Send, after the answer has gone, what `email` should get for `user` claiming
-/// it (a link, or a note to its owner). Failures are logged with the request id.
-pub fn send_in_background(state: &AppState, user: i64, email: String, ctx: &AuditContext) {
-    let state = state.clone();
-    let ctx = ctx.clone();
-    crate::server::request::spawn(async move {
-        if let Err(e) = send(&state, user, &email, &ctx).await {
+/// What `email` should get for `user` claiming it (a link, or a note to its
+/// owner): the link is recorded now, before the answer (so the account page shows
+/// the address as waiting at once); the mail is sent after the answer has gone,
+/// so how long sending takes says nothing about the address. Failures are logged
+/// with the request id.
+pub async fn record_and_send(state: &AppState, user: i64, email: String, ctx: &AuditContext) {
+    let mail = match record(state, user, &email, ctx).await {
+        Ok(Some(mail)) => mail,
+        Ok(None) => return,
+        Err(e) => {
             let request_id = ctx.request_id.as_deref().unwrap_or("-");
+            tracing::error!(request_id, error = %e, "could not record an email confirmation");
+            return;
+        }
+    };
+    let state = state.clone();
+    let request_id = ctx.request_id.clone();
+    crate::server::request::spawn(async move {
+        if let Err(e) = state.mailer.send(&email, mail.subject, &mail.body).await {
+            let request_id = request_id.as_deref().unwrap_or("-");
             tracing::error!(request_id, error = %e, "could not send an email confirmation");
         }
     });
 }
 
-async fn send(state: &AppState, user: i64, email: &str, ctx: &AuditContext) -> anyhow::Result<()> {
+/// A mail to send once the answer has gone.
+struct Mail {
+    subject: &'static str,
+    body: String,
+}
+
+/// Record the link (and its audit event) and return the mail to send, if any.
+async fn record(
+    state: &AppState,
+    user: i64,
+    email: &str,
+    ctx: &AuditContext,
+) -> anyhow::Result<Option<Mail>> {
     let Some(account) = users::find_by_id(&state.db, user).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let key = normalize_email(email).map_err(|m| anyhow::anyhow!(m))?.1;
     let origin = state.settings.public_origin();
     let owner = db::owned(&state.db, &key).await?.map(|(id, _)| id);
     if owner == Some(user) {
-        return Ok(());
+        return Ok(None);
     }
     // A link is recorded either way, so the account page (and the limit on sending
     // again) cannot tell an owned address from a free one; for an owned address it
@@ -89,14 +113,10 @@ async fn send(state: &AppState, user: i64, email: &str, ctx: &AuditContext) -> a
              choose a new password at {origin}/forgot-password if you forgot it.\n\n\
              If it was not you, you can ignore this mail.\n"
         );
-        return state
-            .mailer
-            .send(
-                email,
-                "Your email address is already in use on Motto",
-                &body,
-            )
-            .await;
+        return Ok(Some(Mail {
+            subject: "Your email address is already in use on Motto",
+            body,
+        }));
     }
     // The token travels in the fragment, out of access logs and Referer headers.
     let body = format!(
@@ -107,10 +127,10 @@ async fn send(state: &AppState, user: i64, email: &str, ctx: &AuditContext) -> a
          If you did not ask for it, ignore this mail: nothing changes.\n",
         name = account.username
     );
-    state
-        .mailer
-        .send(email, "Confirm your email address for Motto", &body)
-        .await
+    Ok(Some(Mail {
+        subject: "Confirm your email address for Motto",
+        body,
+    }))
 }
 
 /// Open a confirmation link: the account owns the address from now on. Works
@@ -231,6 +251,6 @@ pub async fn resend(state: &AppState, user: i64, ctx: &AuditContext) -> Result<S
             });
         }
     }
-    send_in_background(state, user, to.clone(), ctx);
+    record_and_send(state, user, to.clone(), ctx).await;
     Ok(to)
 }

@@ -159,7 +159,7 @@ pub async fn change_identity(
     tx.commit().await?;
     let confirm_at = (email_changed && !same_address).then(|| email.clone());
     if let Some(to) = &confirm_at {
-        super::email_confirmation::send_in_background(state, user.id, to.clone(), ctx);
+        super::email_confirmation::record_and_send(state, user.id, to.clone(), ctx).await;
     }
     Ok((load(state, user.id, ctx).await?, confirm_at))
 }
