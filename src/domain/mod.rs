@@ -12,3 +12,4 @@ pub mod text;
 pub mod theme;
 pub mod two_factor;
 pub mod user;
+pub mod user_agent;

@@ -3,7 +3,11 @@
 //! form before it is sent) and on the server (which never trusts the browser);
 //! an error is the message for the field, in the words the person reads.
 
-use super::{conversation, document};
+use super::{
+    conversation, document,
+    user::{EMAIL_MAX, USERNAME_MAX, USERNAME_MIN},
+};
+use unicode_normalization::UnicodeNormalization;
 
 /// What is wrong with a title, for any kind of title.
 fn title_problem(title: &str, max: usize) -> Option<String> {
@@ -89,6 +93,100 @@ impl MessageContent {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Unicode compatibility normalisation (NFKC), trimmed: full-width and other
+/// look-alike forms become their plain characters before any rule is checked.
+pub fn nfkc(raw: &str) -> String {
+    raw.trim().nfkc().collect()
+}
+
+/// A username: NFKC-normalised, then ASCII letters, digits, `.`, `_`, `-` only, so
+/// look-alike characters from other scripts cannot impersonate an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Username {
+    /// As the person wrote it (after normalisation).
+    pub display: String,
+    /// What makes it unique: lower case.
+    pub key: String,
+}
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.len() > USERNAME_MAX * 8 {
+            return Err(format!("Use at most {USERNAME_MAX} characters."));
+        }
+        let name = nfkc(raw);
+        let len = name.chars().count();
+        if len == 0 {
+            return Err("Enter a username.".into());
+        }
+        if len < USERNAME_MIN {
+            return Err(format!("Use at least {USERNAME_MIN} characters."));
+        }
+        if len > USERNAME_MAX {
+            return Err(format!("Use at most {USERNAME_MAX} characters."));
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err("Use letters a–z, digits, dots, dashes and underscores only.".into());
+        }
+        if !name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            return Err("Start with a letter or a digit.".into());
+        }
+        let key = name.to_ascii_lowercase();
+        Ok(Username { display: name, key })
+    }
+}
+
+/// An email address: NFKC-normalised, one `@`, a dotted domain, no spaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email {
+    /// As entered (after normalisation).
+    pub address: String,
+    /// What makes it unique: lower case.
+    pub key: String,
+}
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.len() > EMAIL_MAX * 4 {
+            return Err(format!("Use at most {EMAIL_MAX} characters."));
+        }
+        let email = nfkc(raw);
+        if email.is_empty() {
+            return Err("Enter your email address.".into());
+        }
+        if email.chars().count() > EMAIL_MAX {
+            return Err(format!("Use at most {EMAIL_MAX} characters."));
+        }
+        let invalid = || "Enter an email address like name@example.com.".to_string();
+        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        let valid = !local.is_empty()
+            && local.chars().count() <= 64
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && !domain.contains('@')
+            && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','));
+        if !valid {
+            return Err(invalid());
+        }
+        let key = email.to_lowercase();
+        Ok(Email {
+            address: email,
+            key,
+        })
     }
 }
 

@@ -2,7 +2,8 @@
 //! audit event in the same transaction.
 
 use crate::{
-    domain::user::{Role, EMAIL_MAX, USERNAME_MAX, USERNAME_MIN},
+    domain::text::{Email as EmailAddress, Username},
+    domain::user::{Role, EMAIL_MAX},
     error::{AppError, FieldError},
     server::{
         auth::password::check_policy,
@@ -17,7 +18,6 @@ use crate::{
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-use unicode_normalization::UnicodeNormalization;
 
 /// Shown for every failed login, whatever the cause (ASVS 6.3.8).
 pub const LOGIN_FAILED: &str = "Wrong username, email or password.";
@@ -146,80 +146,19 @@ pub(crate) fn password_check(
     }
 }
 
-fn nfkc(raw: &str) -> String {
-    raw.trim().nfkc().collect()
-}
-
-/// Usernames: NFKC-normalised, then ASCII letters, digits, `.`, `_`, `-` only, so
-/// look-alike characters from other scripts cannot impersonate an account.
-/// Returns (display form, uniqueness key).
+/// A username's (display form, uniqueness key); the rule is [`Username::parse`].
 pub fn normalize_username(raw: &str) -> Result<(String, String), String> {
-    if raw.len() > USERNAME_MAX * 8 {
-        return Err(format!("Use at most {USERNAME_MAX} characters."));
-    }
-    let name = nfkc(raw);
-    let len = name.chars().count();
-    if len == 0 {
-        return Err("Enter a username.".into());
-    }
-    if len < USERNAME_MIN {
-        return Err(format!("Use at least {USERNAME_MIN} characters."));
-    }
-    if len > USERNAME_MAX {
-        return Err(format!("Use at most {USERNAME_MAX} characters."));
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        return Err("Use letters a–z, digits, dots, dashes and underscores only.".into());
-    }
-    if !name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric())
-    {
-        return Err("Start with a letter or a digit.".into());
-    }
-    let key = name.to_ascii_lowercase();
-    Ok((name, key))
+    Username::parse(raw).map(|u| (u.display, u.key))
 }
 
-/// Email addresses: NFKC-normalised, one `@`, a dotted domain, no spaces.
-/// Returns (as entered, uniqueness key).
+/// An email address's (as entered, uniqueness key); the rule is [`EmailAddress::parse`].
 pub fn normalize_email(raw: &str) -> Result<(String, String), String> {
-    if raw.len() > EMAIL_MAX * 4 {
-        return Err(format!("Use at most {EMAIL_MAX} characters."));
-    }
-    let email = nfkc(raw);
-    if email.is_empty() {
-        return Err("Enter your email address.".into());
-    }
-    if email.chars().count() > EMAIL_MAX {
-        return Err(format!("Use at most {EMAIL_MAX} characters."));
-    }
-    let invalid = || "Enter an email address like name@example.com.".to_string();
-    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-    let valid = !local.is_empty()
-        && local.chars().count() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !domain.contains('@')
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','));
-    if !valid {
-        return Err(invalid());
-    }
-    let key = email.to_lowercase();
-    Ok((email, key))
+    EmailAddress::parse(raw).map(|e| (e.address, e.key))
 }
 
 /// The key a login name is looked up by (username or email).
 pub fn login_key(raw: &str) -> String {
-    nfkc(raw).to_lowercase()
+    crate::domain::text::nfkc(raw).to_lowercase()
 }
 
 pub struct NewAccount {
@@ -359,7 +298,7 @@ async fn create_user(
     .await?;
     tx.commit().await?;
     if email == Email::ToConfirm {
-        super::email_confirmation::send_in_background(state, id, valid.email.clone(), &ctx);
+        super::email_confirmation::record_and_send(state, id, valid.email.clone(), &ctx).await;
     }
     users::find_by_id(&state.db, id)
         .await?
