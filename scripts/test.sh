@@ -30,6 +30,9 @@ ensure_redis
 step "cargo fmt --check"
 cargo "$TOOLCHAIN" fmt --all -- --check
 
+step "no import circles among the server modules"
+python3 scripts/import-circles.py
+
 step "clippy (ssr, all targets)"
 RUSTFLAGS="$LEPTOS_FLAGS" cargo "$TOOLCHAIN" clippy --features ssr --all-targets -- -D warnings
 step "clippy (hydrate, wasm32)"

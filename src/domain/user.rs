@@ -73,6 +73,9 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// Shown when a username belongs to another account.
+pub const USERNAME_TAKEN: &str = "This username is taken. Choose another.";
+
 #[cfg(test)]
 mod tests {
     use super::*;

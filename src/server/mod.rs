@@ -117,7 +117,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(middleware::from_fn(auth::guard_protected_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::enforce_two_factor,
+            security::two_factor_gate::enforce_two_factor,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -31,7 +31,7 @@ pub struct AppStateInner {
     /// The compiled site and the version its URLs carry.
     pub site: super::site::Site,
     pub hasher: Hasher,
-    pub security: Arc<super::security::SecurityState>,
+    pub security: Arc<super::security::shared::SecurityState>,
     /// Answers messages in conversations (retrieval, or an LLM when configured).
     pub assistant: Arc<dyn super::services::assistant::Assistant>,
     /// Replies this instance is writing, so Stop can reach them.

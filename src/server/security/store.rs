@@ -8,10 +8,10 @@
 //!   deployments that would rather keep this churn out of the database.
 //!
 //! The rules (windows, delays, the per-account cap) are the same functions for all
-//! three, in [`super::limits`]. Counts are keyed by digests of the account name, so
+//! three, in [`super::rules`]. Counts are keyed by digests of the account name, so
 //! a Redis dump does not list who is being attacked.
 
-use super::limits::{
+use super::rules::{
     account_cap_wait, failure_delay, Class, LoginThrottle, RateLimiter, FAILURE_MEMORY,
 };
 use crate::server::config::{LoginThrottleSettings, Rate, Settings};
@@ -85,7 +85,7 @@ fn digest(s: &str) -> String {
 
 /// The address a login is throttled under (per /64 for IPv6).
 fn ip_or_unknown(ip: Option<IpAddr>) -> IpAddr {
-    super::limit_address(ip.unwrap_or(IpAddr::from([0, 0, 0, 0])))
+    super::rules::limit_address(ip.unwrap_or(IpAddr::from([0, 0, 0, 0])))
 }
 
 /// The start of the fixed window `now` falls in, and the time left in it.

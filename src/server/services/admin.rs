@@ -363,16 +363,6 @@ pub async fn export(
     Ok(rx)
 }
 
-/// The oldest last-activity and start times a live session can have.
-pub fn since(state: &AppState) -> (DateTime<Utc>, DateTime<Utc>) {
-    let now = Utc::now();
-    let idle = chrono::Duration::from_std(state.settings.session_idle_timeout)
-        .unwrap_or(chrono::Duration::minutes(30));
-    let absolute = chrono::Duration::from_std(state.settings.session_absolute_timeout)
-        .unwrap_or(chrono::Duration::hours(12));
-    (now - idle, now - absolute)
-}
-
 fn summary(r: db::UserListRow) -> UserSummary {
     UserSummary {
         role: Role::parse(&r.role).unwrap_or(Role::User),
@@ -403,7 +393,7 @@ pub async fn users(
         .nfkc()
         .collect::<String>()
         .to_lowercase();
-    let (idle, started) = since(state);
+    let (idle, started) = super::sessions::since(state);
     let (rows, total) = db::users(
         &state.db,
         (!search.is_empty()).then_some(search.as_str()),
@@ -422,7 +412,7 @@ pub async fn users(
 }
 
 pub async fn user(state: &AppState, id: i64, _ctx: &AuditContext) -> Result<UserDetail, AppError> {
-    let (idle, started) = since(state);
+    let (idle, started) = super::sessions::since(state);
     let row = db::user(&state.db, id, idle, started)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -431,7 +421,7 @@ pub async fn user(state: &AppState, id: i64, _ctx: &AuditContext) -> Result<User
         user: summary(row),
         sessions: sessions
             .into_iter()
-            .map(|s| super::profile::session_view(s, None))
+            .map(|s| super::sessions::session_view(s, None))
             .collect(),
     })
 }

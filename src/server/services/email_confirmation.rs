@@ -7,7 +7,7 @@
 //! owned address gets a mail saying someone tried to use it. So the pages reveal
 //! nothing about who has an account; only the address's owner learns of the try.
 
-use super::accounts::normalize_email;
+use crate::domain::text::Email;
 use crate::{
     error::AppError,
     server::{
@@ -79,7 +79,7 @@ async fn record(
     let Some(account) = users::find_by_id(&state.db, user).await? else {
         return Ok(None);
     };
-    let key = normalize_email(email).map_err(|m| anyhow::anyhow!(m))?.1;
+    let key = Email::parse(email).map_err(|m| anyhow::anyhow!(m))?.key;
     let origin = state.settings.public_origin();
     let owner = db::owned(&state.db, &key).await?.map(|(id, _)| id);
     if owner == Some(user) {
@@ -152,9 +152,9 @@ pub async fn confirm(state: &AppState, token: &str, ctx: &AuditContext) -> Resul
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| AppError::field("token", BAD_TOKEN))?;
-    let key = normalize_email(&email)
+    let key = Email::parse(&email)
         .map_err(|_| AppError::field("token", BAD_TOKEN))?
-        .1;
+        .key;
     match db::confirm(&mut tx, user, &email, &key).await {
         Ok(()) => {}
         Err(DbError::Conflict(_)) => {

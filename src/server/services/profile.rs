@@ -2,17 +2,16 @@
 //! Every change asks for the current password first (throttled like logins) and
 //! writes its audit event in the same transaction.
 
-use super::accounts::{
-    account_key, normalize_email, normalize_username, password_check, throttled_check,
-    USERNAME_TAKEN,
-};
+use super::credentials::{account_key, password_check, throttled_check};
 use crate::{
-    domain::account::{describe_user_agent, SessionView},
+    domain::account::SessionView,
+    domain::text::{Email, Username},
+    domain::user::USERNAME_TAKEN,
     error::{AppError, FieldError},
     server::{
         auth::password::check_policy,
         db::{
-            admin::{self as sessions, SessionRow},
+            admin::{self as sessions},
             audit::{self, AuditContext, NewEvent, Outcome},
             users::{self, Identity, UserRow},
         },
@@ -22,17 +21,6 @@ use crate::{
 use secrecy::{ExposeSecret, SecretString};
 
 pub const WRONG_PASSWORD: &str = "That is not your current password.";
-
-pub fn session_view(row: SessionRow, current: Option<&str>) -> SessionView {
-    SessionView {
-        current: current == Some(row.id.as_str()),
-        device: describe_user_agent(row.user_agent.as_deref()),
-        id: row.id,
-        source_ip: row.source_ip,
-        created_at: row.created_at,
-        last_seen_at: row.last_seen_at,
-    }
-}
 
 async fn load(state: &AppState, user: i64, _ctx: &AuditContext) -> Result<UserRow, AppError> {
     users::find_by_id(&state.db, user)
@@ -80,7 +68,8 @@ pub async fn change_identity(
 ) -> Result<(UserRow, Option<String>), AppError> {
     let user = load(state, user_id, ctx).await?;
     let mut errors = Vec::new();
-    let username = normalize_username(username)
+    let username = Username::parse(username)
+        .map(|u| (u.display, u.key))
         .map_err(|m| {
             errors.push(FieldError {
                 field: "username".into(),
@@ -88,7 +77,8 @@ pub async fn change_identity(
             })
         })
         .ok();
-    let email = normalize_email(email)
+    let email = Email::parse(email)
+        .map(|e| (e.address, e.key))
         .map_err(|m| {
             errors.push(FieldError {
                 field: "email".into(),
@@ -101,8 +91,8 @@ pub async fn change_identity(
     };
     let email_changed = email != user.email;
     // The same address written differently (case) needs no confirmation.
-    let same_address = normalize_email(&user.email)
-        .map(|(_, key)| key == email_key)
+    let same_address = Email::parse(&user.email)
+        .map(|e| e.key == email_key)
         .unwrap_or(false);
     let changed: Vec<&str> = [
         ("username", username != user.username),
@@ -130,8 +120,8 @@ pub async fn change_identity(
     } else {
         user.email.clone()
     };
-    let shown_key = match normalize_email(&shown) {
-        Ok((_, key)) if user.email_confirmed => key,
+    let shown_key = match Email::parse(&shown) {
+        Ok(e) if user.email_confirmed => e.key,
         _ => super::email_confirmation::placeholder_key(),
     };
     let who = Identity {
@@ -237,9 +227,12 @@ pub async fn list_sessions(
     current: Option<&str>,
     _ctx: &AuditContext,
 ) -> Result<Vec<SessionView>, AppError> {
-    let (idle, started) = super::admin::since(state);
+    let (idle, started) = super::sessions::since(state);
     let rows = sessions::active_sessions(&state.db, user, idle, started).await?;
-    Ok(rows.into_iter().map(|r| session_view(r, current)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| super::sessions::session_view(r, current))
+        .collect())
 }
 
 /// End one of the user's other sessions: its next request is anonymous.

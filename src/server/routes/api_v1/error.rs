@@ -2,8 +2,14 @@
 //! own answers, `error_shape` for everything else under `/api/v1` (axum's own
 //! rejections, the limiter's 429, a panic), and the responses the spec names.
 
-use super::prelude::*;
-use axum::http::StatusCode;
+use crate::error::{AppError, FieldError};
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// An API error in the one JSON shape.
 pub struct ApiError(pub AppError);

@@ -1,12 +1,27 @@
 //! Who is calling and what they sent: the bearer credential, a path id, a JSON
 //! body and query parameters, each answering in the API's own error shape.
 
-use super::prelude::*;
+use super::error::ApiError;
+use crate::{
+    error::AppError,
+    server::{
+        db::audit::AuditContext,
+        request::audit_context,
+        services::{api_keys, tokens},
+        state::AppState,
+    },
+};
 use axum::{
     extract::{FromRequestParts, Path, Query},
     http::request::Parts,
 };
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// The caller: an API key's owner with the key's scopes, or the holder of an
 /// access token (every scope: it was obtained with the password).

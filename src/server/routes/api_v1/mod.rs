@@ -19,36 +19,7 @@ mod extract;
 pub use error::{error_shape, ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use extract::Principal;
 
-/// What every resource file uses.
-mod prelude {
-    pub(super) use super::error::responses::{
-        InsufficientScope, Invalid, NotFound, RateLimited, ServerError, Unauthorized,
-    };
-    pub(super) use super::error::{ApiError, ApiResult, ErrorBody};
-    pub(super) use super::extract::{body, created, Id, Params, Principal};
-    pub(super) use crate::{
-        domain::{
-            conversation::{ConversationPage, ConversationView, MessageView, StreamEvent},
-            document::{DocSort, DocumentPage, DocumentView, SearchHit},
-        },
-        error::{AppError, FieldError},
-        server::services::tokens::TokenPair,
-        server::{
-            auth::audit_context,
-            db::{audit::AuditContext, users},
-            services::{api_keys, conversations, documents, tokens},
-            state::AppState,
-        },
-    };
-    pub(super) use axum::{
-        extract::State,
-        http::{header, HeaderValue, StatusCode},
-        response::{IntoResponse, Response},
-        Json,
-    };
-    pub(super) use serde::{Deserialize, Serialize};
-    pub(super) use utoipa::{IntoParams, ToSchema};
-}
+mod prelude;
 
 use crate::{error::AppError, server::state::AppState};
 use axum::{

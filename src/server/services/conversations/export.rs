@@ -1,6 +1,6 @@
 //! A conversation as a file to download: Markdown to read, JSON to process.
 
-use super::{event, get};
+use super::crud::{event, get};
 use crate::{
     domain::conversation::{ConversationView, MessageStatus, Role},
     error::AppError,

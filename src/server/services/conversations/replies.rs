@@ -3,7 +3,10 @@
 //! to whoever is reading and is stored when complete, stopped or failed, whatever
 //! happens to the reader.
 
-use super::{citations::citations_for, live, title_from};
+use super::{
+    citations::citations_for,
+    crud::{live, title_from},
+};
 use crate::server::services::assistant::{self, Assistant, AssistantError, Prompt};
 use crate::{
     domain::conversation::{estimate_tokens, MessageStatus, Role, StreamEvent, DEFAULT_TITLE},
