@@ -959,3 +959,34 @@ db_test!(refresh_follows_a_newly_required_second_factor, |backend| {
     assert_eq!(live, 0);
     app.stop().await;
 });
+
+// Found by schemathesis: a login name with a NUL character reached PostgreSQL,
+// which cannot hold NUL in text, and the token endpoint answered 500.
+db_test!(
+    a_login_name_with_nul_is_refused_like_any_wrong_login,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let _alice = user(&app, "alice").await;
+        let res = app
+            .client
+            .post(format!("{}/api/v1/auth/token", app.url))
+            .json(&json!({ "username": "ali\u{0}ce", "password": GOOD_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body.contains("Wrong username, email or password."),
+            "{body}"
+        );
+        let res = app
+            .login_with(&app.new_client(), "ali\u{0}ce", GOOD_PASSWORD)
+            .await;
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert_eq!(status, 422, "{body}");
+        app.stop().await;
+    }
+);

@@ -295,7 +295,11 @@ pub async fn login(
     }
 
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    let too_long = login.len() > EMAIL_MAX * 4 || password.expose_secret().chars().count() > 1024;
+    // Too long, or with a NUL (which no name or address has, and PostgreSQL cannot
+    // hold in text): names no account, and is checked like any unknown login.
+    let too_long = login.len() > EMAIL_MAX * 4
+        || login.contains('\0')
+        || password.expose_secret().chars().count() > 1024;
     let user = if too_long {
         None
     } else {
