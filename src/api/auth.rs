@@ -35,8 +35,10 @@ pub(crate) mod ctx {
             .extensions
             .get::<AuthSession>()
             .cloned()
-            .ok_or_else(|| AppError::Internal {
-                request_id: "-".into(),
+            .ok_or_else(|| {
+                crate::error::report(anyhow::anyhow!(
+                    "server function ran without the session layer"
+                ))
             })?;
         let user_id = auth.user.as_ref().map(|u| u.id);
         let audit = audit_context_from_parts(&parts, user_id);

@@ -310,7 +310,7 @@ pub async fn login(
         None => login_key(login),
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let check = password_check(state, password, stored, ctx);
+    let check = password_check(state, password, stored);
     let verified = throttled_check(
         state,
         &key,

@@ -116,14 +116,13 @@ pub(crate) fn password_check(
     state: &AppState,
     password: &SecretString,
     stored: Option<String>,
-    ctx: &AuditContext,
 ) -> impl std::future::Future<Output = Result<bool, AppError>> + Send + 'static {
     let (hasher, secret) = (state.hasher.clone(), password.clone());
-    let request_id = ctx.request_id.clone().unwrap_or_else(|| "-".into());
+    // A full hashing queue is `Unavailable` (503), logged by `error::report`.
     async move {
-        hasher.check(&secret, stored.as_deref()).await.map_err(|_| {
-            tracing::warn!(request_id = %request_id, "password hashing queue full");
-            AppError::Unavailable { request_id }
-        })
+        hasher
+            .check(&secret, stored.as_deref())
+            .await
+            .map_err(AppError::from)
     }
 }

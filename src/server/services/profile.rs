@@ -43,7 +43,7 @@ pub(crate) async fn reauthenticate(
     }
     let key = account_key(user.id);
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
-    let check = password_check(state, password, Some(user.password_hash.clone()), ctx);
+    let check = password_check(state, password, Some(user.password_hash.clone()));
     let right = throttled_check(state, &key, ctx, check, |outcome| {
         matches!(outcome, Ok(false))
     })
