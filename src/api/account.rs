@@ -14,14 +14,14 @@ pub async fn change_identity(
 ) -> Result<Option<String>, AppError> {
     use crate::server::services::profile;
     let mut call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     let (row, confirm_at) = profile::change_identity(
         &call.state,
         user,
         &username,
         &email,
         &password.into(),
-        &call.audit,
+        &call.caller.audit,
     )
     .await?;
     // The session's copy of the user (shown in the header) follows the change.
@@ -34,23 +34,24 @@ pub async fn change_identity(
 #[server(prefix = "/api", endpoint = "account/email")]
 pub async fn email_status() -> Result<crate::domain::account::EmailStatus, AppError> {
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    crate::server::services::email_confirmation::status(&call.state, user, &call.audit).await
+    let user = call.caller.user()?;
+    crate::server::services::email_confirmation::status(&call.state, user).await
 }
 
 /// Send the confirmation link again; the answer is the address it went to.
 #[server(prefix = "/api", endpoint = "account/email/resend")]
 pub async fn resend_email_confirmation() -> Result<String, AppError> {
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    crate::server::services::email_confirmation::resend(&call.state, user, &call.audit).await
+    let user = call.caller.user()?;
+    crate::server::services::email_confirmation::resend(&call.state, user, &call.caller.audit).await
 }
 
 /// Open a confirmation link (signed in or not).
 #[server(prefix = "/api", endpoint = "account/email/confirm")]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
     let call = ctx::call().await?;
-    crate::server::services::email_confirmation::confirm(&call.state, &token, &call.audit).await
+    crate::server::services::email_confirmation::confirm(&call.state, &token, &call.caller.audit)
+        .await
 }
 
 #[server(prefix = "/api", endpoint = "account/password")]
@@ -64,7 +65,7 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     use crate::server::{auth::session_ref, services::profile};
     let mut call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     let keep = session_ref(&call.auth.session).await;
     let change = profile::PasswordChange {
         current: current_password.into(),
@@ -77,7 +78,7 @@ pub async fn change_password(
         &change,
         keep.as_deref(),
         revoke_keys.is_some(),
-        &call.audit,
+        &call.caller.audit,
     )
     .await?;
     // This session moves to the new epoch with a new id; the others are dead.
@@ -93,18 +94,25 @@ pub async fn change_password(
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
     use crate::server::{auth::session_ref, services::profile};
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     let current = session_ref(&call.auth.session).await;
-    profile::list_sessions(&call.state, user, current.as_deref(), &call.audit).await
+    profile::list_sessions(&call.state, user, current.as_deref()).await
 }
 
 #[server(prefix = "/api", endpoint = "account/sessions/end")]
 pub async fn end_session(id: String) -> Result<(), AppError> {
     use crate::server::{auth::session_ref, services::profile};
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     let current = session_ref(&call.auth.session).await;
-    profile::end_session(&call.state, user, &id, current.as_deref(), &call.audit).await
+    profile::end_session(
+        &call.state,
+        user,
+        &id,
+        current.as_deref(),
+        &call.caller.audit,
+    )
+    .await
 }
 
 /// Sign out everywhere else: every other session and every REST token (and the
@@ -115,7 +123,7 @@ pub async fn end_other_sessions(
 ) -> Result<u64, AppError> {
     use crate::server::{auth::session_ref, services::profile};
     let mut call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     let Some(current) = session_ref(&call.auth.session).await else {
         return Err(AppError::form(
             "Log out and in again first: this session predates the session list.",
@@ -126,7 +134,7 @@ pub async fn end_other_sessions(
         user,
         &current,
         revoke_keys.is_some(),
-        &call.audit,
+        &call.caller.audit,
     )
     .await?;
     // This session follows the new epoch, under a new id; everything else is dead.
@@ -144,13 +152,13 @@ pub async fn end_other_sessions(
 pub async fn delete_account(password: String, confirm_username: String) -> Result<(), AppError> {
     use crate::server::services::your_data;
     let mut call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     your_data::delete_account(
         &call.state,
         user,
         &password.into(),
         &confirm_username,
-        &call.audit,
+        &call.caller.audit,
     )
     .await?;
     call.auth.logout().await.map_err(crate::error::report)?;
@@ -162,17 +170,17 @@ pub async fn delete_account(password: String, confirm_username: String) -> Resul
 pub async fn get_preferences() -> Result<crate::domain::account::Preferences, AppError> {
     use crate::server::services::profile;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    profile::preferences(&call.state, user, &call.audit).await
+    let user = call.caller.user()?;
+    profile::preferences(&call.state, user).await
 }
 
 #[server(prefix = "/api", endpoint = "account/preferences/set")]
 pub async fn save_preferences(theme: String, time_zone: String) -> Result<(), AppError> {
     use crate::server::services::profile;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     let theme =
-        profile::set_preferences(&call.state, user, &theme, &time_zone, &call.audit).await?;
+        profile::set_preferences(&call.state, user, &theme, &time_zone, &call.caller.audit).await?;
     ctx::set_theme_cookie(&call, theme);
     Ok(())
 }
@@ -181,6 +189,6 @@ pub async fn save_preferences(theme: String, time_zone: String) -> Result<(), Ap
 #[server(prefix = "/api", endpoint = "account/quotas")]
 pub async fn my_quotas() -> Result<crate::domain::quota::QuotaView, AppError> {
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    crate::server::services::quotas::view(&call.state, user, &call.audit).await
+    let user = call.caller.user()?;
+    crate::server::services::quotas::view(&call.state, user).await
 }

@@ -17,7 +17,7 @@ async fn admin(call: &ctx::Call, resource: &str) -> Result<i64, AppError> {
         &call.state,
         call.auth.user.as_ref(),
         resource,
-        &call.audit,
+        &call.caller.audit,
     )
     .await
 }
@@ -27,7 +27,7 @@ pub async fn audit_events(query: AuditQuery, before: Option<i64>) -> Result<Audi
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/audit").await?;
-    svc::audit_page(&call.state, &query, before, &call.audit).await
+    svc::audit_page(&call.state, &query, before).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/audit/event")]
@@ -35,7 +35,7 @@ pub async fn audit_event(id: i64) -> Result<AuditEventView, AppError> {
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/audit/event").await?;
-    svc::audit_event(&call.state, id, &call.audit).await
+    svc::audit_event(&call.state, id).await
 }
 
 /// The last integrity check of the audit chain, if any ran yet.
@@ -44,7 +44,7 @@ pub async fn audit_integrity() -> Result<Option<IntegrityCheck>, AppError> {
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/audit/integrity").await?;
-    svc::latest_check(&call.state, &call.audit).await
+    svc::latest_check(&call.state).await
 }
 
 /// Verify the whole chain now.
@@ -63,7 +63,7 @@ pub async fn admin_users(search: String, page: u32) -> Result<UserPage, AppError
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/users").await?;
-    svc::users(&call.state, &search, page, &call.audit).await
+    svc::users(&call.state, &search, page).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/user")]
@@ -71,7 +71,7 @@ pub async fn admin_user(id: i64) -> Result<UserDetail, AppError> {
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
     admin(&call, "admin/user").await?;
-    svc::user(&call.state, id, &call.audit).await
+    svc::user(&call.state, id).await
 }
 
 /// `action`: disable, enable, promote, demote or end_sessions; `revoke_keys`
@@ -93,7 +93,7 @@ pub async fn admin_user_action(
         id,
         action,
         revoke_keys.is_some(),
-        &call.audit,
+        &call.caller.audit,
     )
     .await
 }
@@ -114,7 +114,7 @@ pub async fn set_two_factor_policy(required_for: String) -> Result<(), AppError>
     let policy = TwoFactorPolicy::parse(&required_for).ok_or_else(|| {
         AppError::field("required_for", "Choose nobody, administrators or everyone.")
     })?;
-    two_factor::set_policy(&call.state, policy, &call.audit).await
+    two_factor::set_policy(&call.state, policy, &call.caller.audit).await
 }
 
 /// A person's usage and limits, for their admin page.
@@ -122,7 +122,7 @@ pub async fn set_two_factor_policy(required_for: String) -> Result<(), AppError>
 pub async fn admin_user_quotas(id: i64) -> Result<crate::domain::quota::QuotaView, AppError> {
     let call = ctx::call().await?;
     admin(&call, "admin/user/quotas").await?;
-    crate::server::services::quotas::view(&call.state, id, &call.audit).await
+    crate::server::services::quotas::view(&call.state, id).await
 }
 
 /// Set a person's limits: empty for the default, 0 for none, else the limit
@@ -142,7 +142,7 @@ pub async fn set_admin_user_quotas(
         &storage_mb,
         &tokens_per_day,
         &api_keys,
-        &call.audit,
+        &call.caller.audit,
     )
     .await
 }

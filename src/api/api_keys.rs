@@ -11,8 +11,8 @@ use super::auth::ctx;
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     use crate::server::services::api_keys;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    api_keys::list(&call.state, user, &call.audit).await
+    let user = call.caller.user()?;
+    api_keys::list(&call.state, user).await
 }
 
 /// Create a key; the answer holds its secret, shown this once.
@@ -27,15 +27,15 @@ pub async fn create_api_key(
 ) -> Result<CreatedKey, AppError> {
     use crate::server::services::api_keys;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     ctx::fresh_identity(&call, password.as_deref()).await?;
-    api_keys::create(&call.state, user, &name, &scopes, days, &call.audit).await
+    api_keys::create(&call.state, user, &name, &scopes, days, &call.caller.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "api_keys/revoke")]
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
     use crate::server::services::api_keys;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    api_keys::revoke(&call.state, user, id, &call.audit).await
+    let user = call.caller.user()?;
+    api_keys::revoke(&call.state, user, id, &call.caller.audit).await
 }

@@ -6,8 +6,9 @@ pub(crate) mod ctx {
     use crate::{
         error::AppError,
         server::{
-            auth::{audit_context_from_parts, start_session_clock, AuthSession},
-            db::{audit::AuditContext, users::UserRow},
+            auth::{start_session_clock, AuthSession},
+            caller::Caller,
+            db::users::UserRow,
             state::AppState,
         },
     };
@@ -16,7 +17,8 @@ pub(crate) mod ctx {
     pub struct Call {
         pub state: AppState,
         pub auth: AuthSession,
-        pub audit: AuditContext,
+        /// Who is calling: request id, client address, the signed-in person.
+        pub caller: Caller,
     }
 
     /// Everything a server function needs from the request.
@@ -40,18 +42,12 @@ pub(crate) mod ctx {
                     "server function ran without the session layer"
                 ))
             })?;
-        let user_id = auth.user.as_ref().map(|u| u.id);
-        let audit = audit_context_from_parts(&parts, user_id);
-        Ok(Call { state, auth, audit })
-    }
-
-    /// The signed-in user's id, or Unauthorized (ASVS 8.3.1).
-    pub fn user(call: &Call) -> Result<i64, AppError> {
-        call.auth
-            .user
-            .as_ref()
-            .map(|u| u.id)
-            .ok_or(AppError::Unauthorized)
+        let caller = Caller::of(&parts);
+        Ok(Call {
+            state,
+            auth,
+            caller,
+        })
     }
 
     /// Acts that hand out lasting power (an API key, setting up or changing the
@@ -60,7 +56,7 @@ pub(crate) mod ctx {
     /// (checked and throttled like a login; it then counts as fresh).
     pub async fn fresh_identity(call: &Call, password: Option<&str>) -> Result<(), AppError> {
         use crate::server::auth::{authenticated_at, mark_reauthenticated};
-        let user = user(call)?;
+        let user = call.caller.user()?;
         let age = chrono::Utc::now().timestamp() - authenticated_at(&call.auth.session).await;
         if age >= 0 && (age as u64) < call.state.settings.reauth_window.as_secs() {
             return Ok(());
@@ -80,7 +76,7 @@ pub(crate) mod ctx {
             &row,
             &password.to_string().into(),
             "password",
-            &call.audit,
+            &call.caller.audit,
         )
         .await?;
         mark_reauthenticated(&call.auth.session)
@@ -137,7 +133,7 @@ pub(crate) mod ctx {
             &call.state.db,
             &call.auth.session,
             user,
-            &call.audit,
+            &call.caller.audit,
         )
         .await
         .map_err(crate::error::report)?;
@@ -176,7 +172,7 @@ pub async fn register(
         password: password.into(),
         password_confirm: password_confirm.into(),
     };
-    let user = accounts::register(&call.state, &input, &call.audit).await?;
+    let user = accounts::register(&call.state, &input, &call.caller.audit).await?;
     ctx::sign_in(&mut call, &user).await?;
     leptos_axum::redirect("/account");
     Ok(())
@@ -186,7 +182,7 @@ pub async fn register(
 pub async fn login(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::{domain::user::safe_next, server::services::accounts};
     let mut call = ctx::call().await?;
-    let user = accounts::login(&call.state, &login, &password.into(), &call.audit).await?;
+    let user = accounts::login(&call.state, &login, &password.into(), &call.caller.audit).await?;
     if user.two_factor {
         // Not signed in yet: the session only remembers, for a few minutes, whose
         // password was right.
@@ -250,7 +246,7 @@ pub async fn login_second_factor(code: String, next: Option<String>) -> Result<(
         .map_err(crate::error::report)?
         .filter(|u| !u.disabled && u.two_factor)
         .ok_or_else(|| AppError::form("Log in with your password again."))?;
-    accounts::second_factor(&call.state, &user, &code, &call.audit).await?;
+    accounts::second_factor(&call.state, &user, &code, &call.caller.audit).await?;
     let _ = call
         .auth
         .session
@@ -266,7 +262,7 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::server::services::accounts;
     let mut call = ctx::call().await?;
     if let Some(user) = call.auth.user.clone() {
-        accounts::record_logout(&call.state, user.id, &call.audit).await?;
+        accounts::record_logout(&call.state, user.id, &call.caller.audit).await?;
         crate::server::auth::end_registered_session(&call.state.db, &call.auth.session).await;
     }
     call.auth.logout().await.map_err(crate::error::report)?;
@@ -291,7 +287,8 @@ pub async fn create_first_admin(
         password: password.into(),
         password_confirm: password_confirm.into(),
     };
-    let user = accounts::create_first_admin(&call.state, &setup_code, &input, &call.audit).await?;
+    let user =
+        accounts::create_first_admin(&call.state, &setup_code, &input, &call.caller.audit).await?;
     ctx::sign_in(&mut call, &user).await?;
     leptos_axum::redirect("/account");
     Ok(())

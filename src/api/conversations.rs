@@ -23,16 +23,16 @@ pub async fn list_conversations(
 ) -> Result<ConversationPage, AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    conversations::list(&call.state, user, trashed, &search, page, &call.audit).await
+    let user = call.caller.user()?;
+    conversations::list(&call.state, user, trashed, &search, page).await
 }
 
 #[server(prefix = "/api", endpoint = "conversations/get")]
 pub async fn get_conversation(id: i64) -> Result<ConversationView, AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    conversations::get(&call.state, user, id, &call.audit).await
+    let user = call.caller.user()?;
+    conversations::get(&call.state, user, id).await
 }
 
 /// `scope` holds the ids of the documents to limit the conversation to (none: all).
@@ -43,8 +43,8 @@ pub async fn create_conversation(
 ) -> Result<i64, AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    let id = conversations::create(&call.state, user, &title, &scope, &call.audit).await?;
+    let user = call.caller.user()?;
+    let id = conversations::create(&call.state, user, &title, &scope, &call.caller.audit).await?;
     leptos_axum::redirect(&format!("/conversations/{id}"));
     Ok(id)
 }
@@ -53,16 +53,16 @@ pub async fn create_conversation(
 pub async fn rename_conversation(id: i64, title: String) -> Result<(), AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    conversations::rename(&call.state, user, id, &title, &call.audit).await
+    let user = call.caller.user()?;
+    conversations::rename(&call.state, user, id, &title, &call.caller.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "conversations/delete")]
 pub async fn delete_conversation(id: i64) -> Result<(), AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    conversations::trash(&call.state, user, id, &call.audit).await?;
+    let user = call.caller.user()?;
+    conversations::trash(&call.state, user, id, &call.caller.audit).await?;
     leptos_axum::redirect("/conversations");
     Ok(())
 }
@@ -71,16 +71,16 @@ pub async fn delete_conversation(id: i64) -> Result<(), AppError> {
 pub async fn restore_conversation(id: i64) -> Result<(), AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    conversations::restore(&call.state, user, id, &call.audit).await
+    let user = call.caller.user()?;
+    conversations::restore(&call.state, user, id, &call.caller.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "conversations/purge")]
 pub async fn purge_conversation(id: i64) -> Result<(), AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    conversations::purge(&call.state, user, id, &call.audit).await
+    let user = call.caller.user()?;
+    conversations::purge(&call.state, user, id, &call.caller.audit).await
 }
 
 /// Stop the reply `reply` of conversation `id`; what was written so far is kept.
@@ -88,16 +88,16 @@ pub async fn purge_conversation(id: i64) -> Result<(), AppError> {
 pub async fn stop_reply(id: i64, reply: i64) -> Result<(), AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    conversations::stop(&call.state, user, id, reply, &call.audit).await
+    let user = call.caller.user()?;
+    conversations::stop(&call.state, user, id, reply).await
 }
 
 #[server(prefix = "/api", endpoint = "conversations/usage")]
 pub async fn conversation_usage() -> Result<UsageTotals, AppError> {
     use crate::server::services::conversations;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    conversations::usage(&call.state, user, &call.audit).await
+    let user = call.caller.user()?;
+    conversations::usage(&call.state, user).await
 }
 
 /// The user's live documents by title, to choose a conversation's scope from.
@@ -105,8 +105,8 @@ pub async fn conversation_usage() -> Result<UsageTotals, AppError> {
 pub async fn document_choices() -> Result<Vec<DocumentChoice>, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    let titles = documents::titles(&call.state, user, &call.audit).await?;
+    let user = call.caller.user()?;
+    let titles = documents::titles(&call.state, user).await?;
     Ok(titles
         .into_iter()
         .map(|(id, title)| DocumentChoice { id, title })

@@ -19,7 +19,7 @@ pub async fn list_documents(
         server::services::documents,
     };
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     documents::list(
         &call.state,
         user,
@@ -27,7 +27,6 @@ pub async fn list_documents(
         DocSort::parse(&sort),
         page,
         page_size(per_page),
-        &call.audit,
     )
     .await
 }
@@ -36,24 +35,24 @@ pub async fn list_documents(
 pub async fn search_documents(query: String) -> Result<Vec<SearchHit>, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    documents::search(&call.state, user, &query, &call.audit).await
+    let user = call.caller.user()?;
+    documents::search(&call.state, user, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/get")]
 pub async fn get_document(id: i64) -> Result<DocumentView, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    documents::get(&call.state, user, id, &call.audit).await
+    let user = call.caller.user()?;
+    documents::get(&call.state, user, id).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/create")]
 pub async fn create_document(title: String, body: String) -> Result<i64, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    let id = documents::create(&call.state, user, &title, &body, &call.audit).await?;
+    let user = call.caller.user()?;
+    let id = documents::create(&call.state, user, &title, &body, &call.caller.audit).await?;
     leptos_axum::redirect(&format!("/documents/{id}"));
     Ok(id)
 }
@@ -67,14 +66,14 @@ pub async fn update_document(
 ) -> Result<i64, AppError> {
     use crate::server::services::documents::{self, Edit};
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     let edit = Edit {
         base_version: version,
         title: &title,
         body: &body,
         restored_from: None,
     };
-    let version = documents::update(&call.state, user, id, edit, &call.audit).await?;
+    let version = documents::update(&call.state, user, id, edit, &call.caller.audit).await?;
     leptos_axum::redirect(&format!("/documents/{id}"));
     Ok(version)
 }
@@ -83,8 +82,8 @@ pub async fn update_document(
 pub async fn delete_document(id: i64) -> Result<(), AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    documents::trash(&call.state, user, id, &call.audit).await?;
+    let user = call.caller.user()?;
+    documents::trash(&call.state, user, id, &call.caller.audit).await?;
     leptos_axum::redirect("/documents");
     Ok(())
 }
@@ -93,41 +92,48 @@ pub async fn delete_document(id: i64) -> Result<(), AppError> {
 pub async fn restore_document(id: i64) -> Result<(), AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    documents::restore(&call.state, user, id, &call.audit).await
+    let user = call.caller.user()?;
+    documents::restore(&call.state, user, id, &call.caller.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/purge")]
 pub async fn purge_document(id: i64) -> Result<(), AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    documents::purge(&call.state, user, id, &call.audit).await
+    let user = call.caller.user()?;
+    documents::purge(&call.state, user, id, &call.caller.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/revisions")]
 pub async fn list_revisions(id: i64) -> Result<Vec<RevisionSummary>, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    documents::revisions(&call.state, user, id, &call.audit).await
+    let user = call.caller.user()?;
+    documents::revisions(&call.state, user, id).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/revision")]
 pub async fn get_revision(id: i64, version: i64) -> Result<DocumentView, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    documents::revision(&call.state, user, id, version, &call.audit).await
+    let user = call.caller.user()?;
+    documents::revision(&call.state, user, id, version).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/restore_revision")]
 pub async fn restore_revision(id: i64, version: i64, base_version: i64) -> Result<i64, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    let v = documents::restore_revision(&call.state, user, id, version, base_version, &call.audit)
-        .await?;
+    let user = call.caller.user()?;
+    let v = documents::restore_revision(
+        &call.state,
+        user,
+        id,
+        version,
+        base_version,
+        &call.caller.audit,
+    )
+    .await?;
     leptos_axum::redirect(&format!("/documents/{id}"));
     Ok(v)
 }
@@ -136,7 +142,7 @@ pub async fn restore_revision(id: i64, version: i64, base_version: i64) -> Resul
 #[server(prefix = "/api", endpoint = "documents/preview")]
 pub async fn preview_markdown(body: String) -> Result<String, AppError> {
     let call = ctx::call().await?;
-    ctx::user(&call)?;
+    call.caller.user()?;
     if body.len() > crate::domain::document::BODY_MAX {
         return Err(AppError::field("body", "The text is too long to preview."));
     }

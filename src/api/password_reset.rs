@@ -11,7 +11,7 @@ use super::auth::ctx;
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::server::services::password_reset;
     let call = ctx::call().await?;
-    password_reset::request(&call.state, &email, &call.audit).await
+    password_reset::request(&call.state, &email, &call.caller.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "password_reset/complete")]
@@ -31,7 +31,7 @@ pub async fn reset_password(
         confirm: new_password_confirm.into(),
         revoke_keys: revoke_keys.is_some(),
     };
-    password_reset::complete(&call.state, &reset, &call.audit).await
+    password_reset::complete(&call.state, &reset, &call.caller.audit).await
 }
 
 /// The mails Motto would have sent, in development without `SMTP_URL`; 404 otherwise.

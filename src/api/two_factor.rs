@@ -13,8 +13,8 @@ use super::auth::ctx;
 pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
     use crate::server::services::two_factor;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    two_factor::status(&call.state, user, &call.audit).await
+    let user = call.caller.user()?;
+    two_factor::status(&call.state, user).await
 }
 
 /// A new secret to scan or type (pending until confirmed).
@@ -26,9 +26,9 @@ pub async fn begin_two_factor(
 ) -> Result<Enrolment, AppError> {
     use crate::server::services::two_factor;
     let call = ctx::call().await?;
-    let user = ctx::user(&call)?;
+    let user = call.caller.user()?;
     ctx::fresh_identity(&call, password.as_deref()).await?;
-    two_factor::begin(&call.state, user, &call.audit).await
+    two_factor::begin(&call.state, user).await
 }
 
 /// Confirm with a code: two-factor is on; the answer holds the recovery codes.
@@ -36,8 +36,8 @@ pub async fn begin_two_factor(
 pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
     use crate::server::services::two_factor;
     let mut call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    let codes = two_factor::confirm(&call.state, user, &code, &call.audit).await?;
+    let user = call.caller.user()?;
+    let codes = two_factor::confirm(&call.state, user, &code, &call.caller.audit).await?;
     refresh(&mut call, user).await?;
     Ok(codes)
 }
@@ -46,8 +46,15 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
 pub async fn disable_two_factor(password: String, code: String) -> Result<(), AppError> {
     use crate::server::services::two_factor;
     let mut call = ctx::call().await?;
-    let user = ctx::user(&call)?;
-    two_factor::disable(&call.state, user, &password.into(), &code, &call.audit).await?;
+    let user = call.caller.user()?;
+    two_factor::disable(
+        &call.state,
+        user,
+        &password.into(),
+        &code,
+        &call.caller.audit,
+    )
+    .await?;
     refresh(&mut call, user).await
 }
 

@@ -9,6 +9,23 @@ use super::{
 };
 use unicode_normalization::UnicodeNormalization;
 
+/// A rule as a JSON Schema reader sees it (the REST API's OpenAPI document takes
+/// it from here, so the published schema and `parse` cannot drift apart).
+/// `pattern` accepts what `parse` accepts, before trimming.
+pub struct Shape {
+    pub min_length: Option<usize>,
+    pub max_length: usize,
+    pub pattern: &'static str,
+    pub description: &'static str,
+}
+
+/// One line: no control characters (C0, DEL, C1).
+const ONE_LINE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
+/// One line with at least one character that is not a space.
+const ONE_LINE_NOT_BLANK: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+/// No NUL, and at least one character that is not a space.
+const NOT_BLANK_NO_NUL: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
+
 /// What is wrong with a title, for any kind of title.
 fn title_problem(title: &str, max: usize) -> Option<String> {
     if title.chars().count() > max {
@@ -26,6 +43,13 @@ fn title_problem(title: &str, max: usize) -> Option<String> {
 pub struct DocumentTitle(String);
 
 impl DocumentTitle {
+    pub const SHAPE: Shape = Shape {
+        min_length: Some(1),
+        max_length: document::TITLE_MAX,
+        pattern: ONE_LINE_NOT_BLANK,
+        description: "1 to 200 characters, one line.",
+    };
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         let title = raw.trim();
         if title.is_empty() {
@@ -52,6 +76,13 @@ impl DocumentTitle {
 pub struct ConversationTitle(String);
 
 impl ConversationTitle {
+    pub const SHAPE: Shape = Shape {
+        min_length: None,
+        max_length: conversation::TITLE_MAX,
+        pattern: ONE_LINE,
+        description: "Optional; \"New conversation\" when empty. At most 200 characters, one line.",
+    };
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         let title = raw.trim();
         match title_problem(title, conversation::TITLE_MAX) {
@@ -76,6 +107,13 @@ impl ConversationTitle {
 pub struct MessageContent(String);
 
 impl MessageContent {
+    pub const SHAPE: Shape = Shape {
+        min_length: Some(1),
+        max_length: conversation::MESSAGE_MAX,
+        pattern: NOT_BLANK_NO_NUL,
+        description: "1 to 8,000 characters, not only spaces, no NUL characters.",
+    };
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         let content = raw.trim();
         if content.is_empty() {
@@ -193,6 +231,55 @@ impl Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The published pattern and length accept exactly what `parse` accepts (for
+    /// text without surrounding spaces, which `parse` trims away).
+    fn agrees(shape: &Shape, parse: fn(&str) -> bool, samples: &[&str]) {
+        let pattern = regex::Regex::new(shape.pattern).expect("the pattern compiles");
+        for sample in samples {
+            let n = sample.chars().count();
+            let published = pattern.is_match(sample)
+                && n <= shape.max_length
+                && shape.min_length.is_none_or(|min| n >= min);
+            assert_eq!(published, parse(sample), "{sample:?}");
+        }
+    }
+
+    #[test]
+    fn the_published_schemas_say_what_parse_accepts() {
+        let long_title = "t".repeat(document::TITLE_MAX + 1);
+        let max_title = "t".repeat(document::TITLE_MAX);
+        let titles = [
+            "Plan",
+            "",
+            "a\nb",
+            "tab\there",
+            "bell\u{7}",
+            "c1\u{85}x",
+            "é ü ß",
+            &long_title,
+            &max_title,
+        ];
+        agrees(
+            &DocumentTitle::SHAPE,
+            |s| DocumentTitle::parse(s).is_ok(),
+            &titles,
+        );
+        agrees(
+            &ConversationTitle::SHAPE,
+            |s| ConversationTitle::parse(s).is_ok(),
+            &titles,
+        );
+        let long_message = "m".repeat(conversation::MESSAGE_MAX + 1);
+        agrees(
+            &MessageContent::SHAPE,
+            |s| MessageContent::parse(s).is_ok(),
+            &["Hello", "", "two\nlines", "nul\0", "\u{85}x", &long_message],
+        );
+        for shape in [&DocumentTitle::SHAPE, &ConversationTitle::SHAPE] {
+            assert!(shape.description.contains(&shape.max_length.to_string()));
+        }
+    }
 
     #[test]
     fn document_titles_are_trimmed_and_bounded() {

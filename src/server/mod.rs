@@ -3,6 +3,7 @@
 pub mod adapters;
 pub mod auth;
 pub mod backup;
+pub mod caller;
 pub mod cli;
 pub mod config;
 pub mod crypto;

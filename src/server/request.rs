@@ -9,7 +9,7 @@
 use crate::server::db::audit::AuditContext;
 use axum::{
     extract::{ConnectInfo, Request},
-    http::{header, request::Parts, HeaderValue},
+    http::{header, HeaderValue},
     middleware::Next,
     response::Response,
 };
@@ -71,7 +71,9 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
 pub struct ClientIp(pub IpAddr);
 
 /// Who is acting and from where, for audit events. `source_ip` is the client address
-/// (from `X-Forwarded-For` only behind a trusted proxy).
+/// (from `X-Forwarded-For` only behind a trusted proxy). Edges use
+/// [`crate::server::caller::Caller`], which builds this; middleware that runs
+/// before the session layer calls it directly.
 pub fn audit_context(
     extensions: &axum::http::Extensions,
     headers: &axum::http::HeaderMap,
@@ -95,8 +97,4 @@ pub fn audit_context(
             .map(str::to_string),
         request_id: extensions.get::<RequestId>().map(|r| r.0.clone()),
     }
-}
-
-pub fn audit_context_from_parts(parts: &Parts, user_id: Option<i64>) -> AuditContext {
-    audit_context(&parts.extensions, &parts.headers, user_id)
 }

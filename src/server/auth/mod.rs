@@ -409,4 +409,4 @@ pub async fn guard_protected_pages(auth: AuthSession, req: Request, next: Next) 
     next.run(req).await
 }
 
-pub use crate::server::request::{audit_context, audit_context_from_parts};
+pub use crate::server::request::audit_context;

@@ -2,28 +2,21 @@
 //! A plain form post (no JavaScript needed), behind the same CSRF check as every
 //! other state-changing request.
 
-use crate::{
-    error::AppError,
-    server::{
-        auth::{audit_context, AuthSession},
-        services::your_data,
-        state::AppState,
-    },
-};
+use crate::server::{caller::Caller, services::your_data, state::AppState};
 use axum::{
-    extract::{Request, State},
+    extract::State,
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
 };
 
 pub const EXPORT_PATH: &str = "/account/export";
 
-pub async fn export(State(state): State<AppState>, auth: AuthSession, req: Request) -> Response {
-    let Some(user) = auth.user.as_ref().map(|u| u.id) else {
-        return AppError::Unauthorized.into_response();
+pub async fn export(State(state): State<AppState>, caller: Caller) -> Response {
+    let user = match caller.user() {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
     };
-    let ctx = audit_context(req.extensions(), req.headers(), Some(user));
-    match your_data::export(&state, user, &ctx).await {
+    match your_data::export(&state, user, &caller.audit).await {
         Ok(export) => {
             let name = export.filename;
             let chunks = futures::StreamExt::fuse(futures::stream::unfold(

@@ -5,14 +5,15 @@ use crate::{
     domain::admin::AuditQuery,
     error::AppError,
     server::{
-        auth::{audit_context, AuthSession},
+        auth::AuthSession,
+        caller::Caller,
         services::admin::{self, ExportFormat},
         state::AppState,
     },
 };
 use axum::{
     body::Body,
-    extract::{Query, Request, State},
+    extract::{Query, State},
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
 };
@@ -31,14 +32,10 @@ pub struct ExportParams {
 pub async fn export(
     State(state): State<AppState>,
     auth: AuthSession,
+    caller: Caller,
     Query(params): Query<ExportParams>,
-    req: Request,
 ) -> Response {
-    let ctx = audit_context(
-        req.extensions(),
-        req.headers(),
-        auth.user.as_ref().map(|u| u.id),
-    );
+    let ctx = caller.audit;
     if let Err(e) = admin::require_admin(&state, auth.user.as_ref(), EXPORT_PATH, &ctx).await {
         return e.into_response();
     }

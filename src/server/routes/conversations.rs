@@ -14,7 +14,7 @@ use crate::{
     domain::conversation::{MessageStatus, StreamEvent},
     error::AppError,
     server::{
-        auth::{audit_context, AuthSession},
+        caller::Caller,
         services::conversations::{self, ExportFormat},
         state::AppState,
     },
@@ -50,21 +50,21 @@ fn back_with_error(id: i64, e: &AppError) -> Response {
 
 pub async fn send(
     State(state): State<AppState>,
-    auth: AuthSession,
+    caller: Caller,
     Path(id): Path<i64>,
     req: Request,
 ) -> Response {
     let headers = req.headers().clone();
     let stream = accepts(&headers, "application/x-ndjson");
     let html = !stream && accepts(&headers, "text/html");
-    let Some(user) = auth.user.as_ref().map(|u| u.id) else {
+    let Some(user) = caller.user_id() else {
         return if html {
             Redirect::to(&format!("/login?next=%2Fconversations%2F{id}")).into_response()
         } else {
             AppError::Unauthorized.into_response()
         };
     };
-    let ctx = audit_context(req.extensions(), &headers, Some(user));
+    let ctx = caller.audit;
     let form = match <axum::Form<SendForm> as axum::extract::FromRequest<AppState>>::from_request(
         req, &state,
     )
@@ -119,7 +119,7 @@ pub async fn send(
         // The person's message is stored either way; the reply says what happened.
         _ => StatusCode::BAD_GATEWAY,
     };
-    match conversations::get(&state, user, id, &ctx).await {
+    match conversations::get(&state, user, id).await {
         Ok(view) => {
             let reply = view.messages.into_iter().find(|m| m.id == reply_id);
             (
@@ -143,21 +143,20 @@ pub struct ExportQuery {
 
 pub async fn export(
     State(state): State<AppState>,
-    auth: AuthSession,
+    caller: Caller,
     Path(id): Path<i64>,
     Query(q): Query<ExportQuery>,
-    req: Request,
 ) -> Response {
-    let Some(user) = auth.user.as_ref().map(|u| u.id) else {
-        return AppError::Unauthorized.into_response();
+    let user = match caller.user() {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
     };
     let format = match q.format.as_str() {
         "md" | "markdown" | "" => ExportFormat::Markdown,
         "json" => ExportFormat::Json,
         _ => return AppError::field("format", "Choose format=md or format=json.").into_response(),
     };
-    let ctx = audit_context(req.extensions(), req.headers(), Some(user));
-    match conversations::export(&state, user, id, format, &ctx).await {
+    match conversations::export(&state, user, id, format, &caller.audit).await {
         Ok(file) => {
             let disposition = format!("attachment; filename=\"{}\"", file.filename);
             let mut res = file.body.into_response();

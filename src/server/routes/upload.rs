@@ -5,11 +5,7 @@
 use crate::domain::notice::FormNotice;
 use crate::{
     error::AppError,
-    server::{
-        auth::{audit_context, AuthSession},
-        services::documents,
-        state::AppState,
-    },
+    server::{caller::Caller, services::documents, state::AppState},
 };
 use axum::{
     extract::{Multipart, Request, State},
@@ -70,16 +66,16 @@ fn fail(html: bool, e: AppError) -> Response {
     }
 }
 
-pub async fn upload(State(state): State<AppState>, auth: AuthSession, req: Request) -> Response {
+pub async fn upload(State(state): State<AppState>, caller: Caller, req: Request) -> Response {
     let html = wants_html(req.headers());
-    let Some(user) = auth.user.as_ref().map(|u| u.id) else {
+    let Some(user) = caller.user_id() else {
         return if html {
             Redirect::to("/login?next=%2Fdocuments%2Fupload").into_response()
         } else {
             AppError::Unauthorized.into_response()
         };
     };
-    let ctx = audit_context(req.extensions(), req.headers(), Some(user));
+    let ctx = caller.audit;
     let mut multipart = match <Multipart as axum::extract::FromRequest<AppState>>::from_request(
         req, &state,
     )

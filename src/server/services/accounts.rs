@@ -395,19 +395,15 @@ pub async fn second_factor(
         ..ctx.clone()
     };
     let key = second_factor_key(user.id);
-    let (task_state, task_user, task_code, task_ctx) =
-        (state.clone(), user.clone(), code.to_string(), ctx.clone());
-    let outcome =
-        throttled_check(
-            state,
-            &key,
-            &ctx,
-            async move {
-                super::two_factor::verify(&task_state, &task_user, &task_code, &task_ctx).await
-            },
-            |outcome| matches!(outcome, Err(AppError::Validation(_))),
-        )
-        .await;
+    let (task_state, task_user, task_code) = (state.clone(), user.clone(), code.to_string());
+    let outcome = throttled_check(
+        state,
+        &key,
+        &ctx,
+        async move { super::two_factor::verify(&task_state, &task_user, &task_code).await },
+        |outcome| matches!(outcome, Err(AppError::Validation(_))),
+    )
+    .await;
     match outcome {
         Ok(method) => {
             // The last factor: now the address is known to the account, and the

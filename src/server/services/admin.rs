@@ -153,7 +153,6 @@ pub async fn audit_page(
     state: &AppState,
     q: &AuditQuery,
     before: Option<i64>,
-    _ctx: &AuditContext,
 ) -> Result<AuditPage, AppError> {
     let f = filter(state, q).await?;
     let mut rows = db::audit_events(&state.db, &f, before, AUDIT_PAGE_SIZE as i64 + 1).await?;
@@ -170,11 +169,7 @@ pub async fn audit_page(
     })
 }
 
-pub async fn audit_event(
-    state: &AppState,
-    id: i64,
-    _ctx: &AuditContext,
-) -> Result<AuditEventView, AppError> {
+pub async fn audit_event(state: &AppState, id: i64) -> Result<AuditEventView, AppError> {
     let row = db::audit_event(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -206,10 +201,7 @@ pub async fn verify_chain(state: &AppState) -> anyhow::Result<IntegrityCheck> {
     Ok(check_view(check))
 }
 
-pub async fn latest_check(
-    state: &AppState,
-    _ctx: &AuditContext,
-) -> Result<Option<IntegrityCheck>, AppError> {
+pub async fn latest_check(state: &AppState) -> Result<Option<IntegrityCheck>, AppError> {
     Ok(db::latest_check(&state.db).await?.map(check_view))
 }
 
@@ -378,12 +370,7 @@ fn summary(r: db::UserListRow) -> UserSummary {
     }
 }
 
-pub async fn users(
-    state: &AppState,
-    search: &str,
-    page: u32,
-    _ctx: &AuditContext,
-) -> Result<UserPage, AppError> {
+pub async fn users(state: &AppState, search: &str, page: u32) -> Result<UserPage, AppError> {
     let page = page.max(1);
     let search: String = search
         .trim()
@@ -411,7 +398,7 @@ pub async fn users(
     })
 }
 
-pub async fn user(state: &AppState, id: i64, _ctx: &AuditContext) -> Result<UserDetail, AppError> {
+pub async fn user(state: &AppState, id: i64) -> Result<UserDetail, AppError> {
     let (idle, started) = super::sessions::since(state);
     let row = db::user(&state.db, id, idle, started)
         .await?

@@ -115,7 +115,7 @@ pub async fn create(
     days: u32,
     ctx: &AuditContext,
 ) -> Result<CreatedKey, AppError> {
-    super::quotas::check_api_keys(state, owner, ctx).await?;
+    super::quotas::check_api_keys(state, owner).await?;
     let mut errors = Vec::new();
     let name = name.trim();
     if name.is_empty() {
@@ -189,11 +189,7 @@ pub async fn create(
     })
 }
 
-pub async fn list(
-    state: &AppState,
-    owner: i64,
-    _ctx: &AuditContext,
-) -> Result<Vec<ApiKeyView>, AppError> {
+pub async fn list(state: &AppState, owner: i64) -> Result<Vec<ApiKeyView>, AppError> {
     Ok(db::list(&state.db, owner)
         .await?
         .into_iter()

@@ -14,7 +14,6 @@ pub(crate) async fn throttle(
     state: &AppState,
     key: &str,
     ip: Option<std::net::IpAddr>,
-    _ctx: &AuditContext,
 ) -> Result<(), AppError> {
     match state.security.limits.login_check(key, ip).await {
         Ok(Ok(())) => Ok(()),
@@ -86,7 +85,7 @@ where
         )
         .await);
     };
-    if let Err(e) = throttle(state, key, ip, ctx).await {
+    if let Err(e) = throttle(state, key, ip).await {
         return Err(match e {
             AppError::RateLimited { .. } => refused(state, ctx, e).await,
             other => other,

@@ -70,7 +70,7 @@ pub async fn create(
     let title = validate(title, body)?;
     let mut tx = state.db.begin().await?;
     let size = body.len() as i64;
-    super::quotas::reserve_storage(state, &mut tx, owner, size, ctx).await?;
+    super::quotas::reserve_storage(state, &mut tx, owner, size).await?;
     let id = db::insert(&mut tx, owner, &title, body).await?;
     audit::record(&mut tx, ctx, event("document.create", id)).await?;
     tx.commit().await?;
@@ -78,12 +78,7 @@ pub async fn create(
 }
 
 /// A live (not trashed) document of the owner; anyone else gets NotFound.
-pub async fn get(
-    state: &AppState,
-    owner: i64,
-    id: i64,
-    _ctx: &AuditContext,
-) -> Result<DocumentView, AppError> {
+pub async fn get(state: &AppState, owner: i64, id: i64) -> Result<DocumentView, AppError> {
     match db::get(&state.db, owner, id).await? {
         Some(row) if row.deleted_at.is_none() => Ok(view(row)),
         _ => Err(AppError::NotFound),
@@ -131,7 +126,7 @@ pub async fn update(
     }
     // The text it replaces is kept as a revision: the new text is all that is added.
     let size = body.len() as i64;
-    super::quotas::reserve_storage(state, &mut tx, owner, size, ctx).await?;
+    super::quotas::reserve_storage(state, &mut tx, owner, size).await?;
     db::save_revision(&mut tx, &current).await?;
     if !db::update(&mut tx, owner, id, base_version, &title, body).await? {
         return Err(AppError::Conflict(
@@ -217,7 +212,6 @@ pub async fn list(
     sort: DocSort,
     page: u32,
     per_page: u32,
-    _ctx: &AuditContext,
 ) -> Result<DocumentPage, AppError> {
     let page = page.max(1);
     let per_page = per_page.clamp(1, 100);
@@ -246,12 +240,7 @@ pub async fn list(
     })
 }
 
-pub async fn search(
-    state: &AppState,
-    owner: i64,
-    text: &str,
-    _ctx: &AuditContext,
-) -> Result<Vec<SearchHit>, AppError> {
+pub async fn search(state: &AppState, owner: i64, text: &str) -> Result<Vec<SearchHit>, AppError> {
     // NUL cannot reach a PostgreSQL query; it cannot match anything either.
     let text: String = text.chars().filter(|c| *c != '\0').take(200).collect();
     let rows = db::search(&state.db, owner, &text, 50).await?;
@@ -267,11 +256,7 @@ pub async fn search(
 }
 
 /// Up to 1,000 of the owner's live documents by title: (id, title).
-pub async fn titles(
-    state: &AppState,
-    owner: i64,
-    _ctx: &AuditContext,
-) -> Result<Vec<(i64, String)>, AppError> {
+pub async fn titles(state: &AppState, owner: i64) -> Result<Vec<(i64, String)>, AppError> {
     db::titles(&state.db, owner, 1000)
         .await
         .map_err(AppError::from)
@@ -281,9 +266,8 @@ pub async fn revisions(
     state: &AppState,
     owner: i64,
     id: i64,
-    ctx: &AuditContext,
 ) -> Result<Vec<RevisionSummary>, AppError> {
-    let current = get(state, owner, id, ctx).await?;
+    let current = get(state, owner, id).await?;
     let rows = db::revisions(&state.db, id).await?;
     // Sizes: each revision compared with the one before it (rows are newest first).
     let sizes: Vec<i64> = rows.iter().map(|r| r.size).collect();
@@ -306,9 +290,8 @@ pub async fn revision(
     owner: i64,
     id: i64,
     version: i64,
-    ctx: &AuditContext,
 ) -> Result<DocumentView, AppError> {
-    let current = get(state, owner, id, ctx).await?;
+    let current = get(state, owner, id).await?;
     let rev = db::revision(&state.db, id, version)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -332,7 +315,7 @@ pub async fn restore_revision(
     base_version: i64,
     ctx: &AuditContext,
 ) -> Result<i64, AppError> {
-    let rev = revision(state, owner, id, version, ctx).await?;
+    let rev = revision(state, owner, id, version).await?;
     let edit = Edit {
         base_version,
         title: &rev.title,

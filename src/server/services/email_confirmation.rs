@@ -210,7 +210,6 @@ pub async fn confirm(state: &AppState, token: &str, ctx: &AuditContext) -> Resul
 pub async fn status(
     state: &AppState,
     user: i64,
-    _ctx: &AuditContext,
 ) -> Result<crate::domain::account::EmailStatus, AppError> {
     let row = users::find_by_id(&state.db, user)
         .await?

@@ -22,7 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub const WRONG_PASSWORD: &str = "That is not your current password.";
 
-async fn load(state: &AppState, user: i64, _ctx: &AuditContext) -> Result<UserRow, AppError> {
+async fn load(state: &AppState, user: i64) -> Result<UserRow, AppError> {
     users::find_by_id(&state.db, user)
         .await?
         .filter(|u| !u.disabled)
@@ -66,7 +66,7 @@ pub async fn change_identity(
     password: &SecretString,
     ctx: &AuditContext,
 ) -> Result<(UserRow, Option<String>), AppError> {
-    let user = load(state, user_id, ctx).await?;
+    let user = load(state, user_id).await?;
     let mut errors = Vec::new();
     let username = Username::parse(username)
         .map(|u| (u.display, u.key))
@@ -151,7 +151,7 @@ pub async fn change_identity(
     if let Some(to) = &confirm_at {
         super::email_confirmation::record_and_send(state, user.id, to.clone(), ctx).await;
     }
-    Ok((load(state, user.id, ctx).await?, confirm_at))
+    Ok((load(state, user.id).await?, confirm_at))
 }
 
 pub struct PasswordChange {
@@ -170,7 +170,7 @@ pub async fn change_password(
     revoke_keys: bool,
     ctx: &AuditContext,
 ) -> Result<UserRow, AppError> {
-    let user = load(state, user_id, ctx).await?;
+    let user = load(state, user_id).await?;
     let new = change.new.expose_secret();
     let policy = if new.is_empty() {
         Err("Choose a new password.".to_string())
@@ -217,7 +217,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
-    load(state, user.id, ctx).await
+    load(state, user.id).await
 }
 
 /// The user's live sessions, most recently active first.
@@ -225,7 +225,6 @@ pub async fn list_sessions(
     state: &AppState,
     user: i64,
     current: Option<&str>,
-    _ctx: &AuditContext,
 ) -> Result<Vec<SessionView>, AppError> {
     let (idle, started) = super::sessions::since(state);
     let rows = sessions::active_sessions(&state.db, user, idle, started).await?;
@@ -280,7 +279,7 @@ pub async fn end_other_sessions(
     revoke_keys: bool,
     ctx: &AuditContext,
 ) -> Result<SignedOutElsewhere, AppError> {
-    let user = load(state, user_id, ctx).await?;
+    let user = load(state, user_id).await?;
     let mut tx = state.db.begin().await?;
     users::bump_session_epoch(&mut tx, user.id).await?;
     sessions::move_session_to_epoch(&mut tx, current, user.session_epoch + 1).await?;
@@ -304,7 +303,7 @@ pub async fn end_other_sessions(
     Ok(SignedOutElsewhere {
         sessions: n,
         api_keys: keys,
-        user: load(state, user.id, ctx).await?,
+        user: load(state, user.id).await?,
     })
 }
 
@@ -312,9 +311,8 @@ pub async fn end_other_sessions(
 pub async fn preferences(
     state: &AppState,
     user_id: i64,
-    ctx: &AuditContext,
 ) -> Result<crate::domain::account::Preferences, AppError> {
-    let user = load(state, user_id, ctx).await?;
+    let user = load(state, user_id).await?;
     Ok(crate::domain::account::Preferences {
         theme: crate::domain::theme::Theme::parse(&user.theme),
         time_zone: user.time_zone,
@@ -353,7 +351,7 @@ pub async fn set_preferences(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let user = load(state, user_id, ctx).await?;
+    let user = load(state, user_id).await?;
     let zone = (!zone.is_empty()).then_some(zone);
     let mut tx = state.db.begin().await?;
     users::set_preferences(&mut tx, user.id, parsed.as_str(), zone).await?;

@@ -31,7 +31,7 @@ struct Limits {
     own: db::Overrides,
 }
 
-async fn limits(state: &AppState, user: i64, _ctx: &AuditContext) -> Result<Limits, AppError> {
+async fn limits(state: &AppState, user: i64) -> Result<Limits, AppError> {
     let own = db::overrides(&state.db, user).await?;
     let s = &state.settings;
     Ok(Limits {
@@ -57,9 +57,8 @@ pub async fn reserve_storage(
     tx: &mut Tx,
     user: i64,
     adding: i64,
-    ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    let limit = limits(state, user, ctx).await?.storage;
+    let limit = limits(state, user).await?.storage;
     if db::reserve_storage(tx, user, adding, limit).await? {
         return Ok(());
     }
@@ -73,8 +72,8 @@ pub async fn reserve_storage(
 }
 
 /// The assistant may answer: today's tokens are not used up.
-pub async fn check_tokens(state: &AppState, user: i64, ctx: &AuditContext) -> Result<(), AppError> {
-    let Some(limit) = limits(state, user, ctx).await?.tokens else {
+pub async fn check_tokens(state: &AppState, user: i64) -> Result<(), AppError> {
+    let Some(limit) = limits(state, user).await?.tokens else {
         return Ok(());
     };
     let used = db::tokens_since(&state.db, user, midnight_utc()).await?;
@@ -87,12 +86,8 @@ pub async fn check_tokens(state: &AppState, user: i64, ctx: &AuditContext) -> Re
 }
 
 /// One more API key fits.
-pub async fn check_api_keys(
-    state: &AppState,
-    user: i64,
-    ctx: &AuditContext,
-) -> Result<(), AppError> {
-    let Some(limit) = limits(state, user, ctx).await?.keys else {
+pub async fn check_api_keys(state: &AppState, user: i64) -> Result<(), AppError> {
+    let Some(limit) = limits(state, user).await?.keys else {
         return Ok(());
     };
     let live = db::live_api_keys(&state.db, user).await?;
@@ -105,8 +100,8 @@ pub async fn check_api_keys(
 }
 
 /// What the person uses and may use.
-pub async fn view(state: &AppState, user: i64, ctx: &AuditContext) -> Result<QuotaView, AppError> {
-    let l = limits(state, user, ctx).await?;
+pub async fn view(state: &AppState, user: i64) -> Result<QuotaView, AppError> {
+    let l = limits(state, user).await?;
     Ok(QuotaView {
         storage_bytes: db::storage(&state.db, user).await?,
         storage_limit: l.storage,

@@ -104,7 +104,6 @@ async fn issue(
     user: i64,
     epoch: i64,
     family: Option<(String, DateTime<Utc>)>,
-    _ctx: &AuditContext,
 ) -> Result<TokenPair, AppError> {
     let (family, family_ends) = match family {
         Some((f, ends)) => (Some(f), ends),
@@ -162,7 +161,7 @@ pub async fn exchange(
             "Set up two-factor authentication in Motto first: an administrator requires it for your account.",
         ));
     }
-    let pair = issue(state, user.id, user.session_epoch, None, ctx).await?;
+    let pair = issue(state, user.id, user.session_epoch, None).await?;
     let mut ctx = ctx.clone();
     ctx.actor_user_id = Some(user.id);
     audit::record_now(
@@ -235,14 +234,7 @@ pub async fn refresh(
             AppError::Unauthorized
         });
     }
-    issue(
-        state,
-        user.id,
-        user.session_epoch,
-        Some((row.family, ends)),
-        &ctx,
-    )
-    .await
+    issue(state, user.id, user.session_epoch, Some((row.family, ends))).await
 }
 
 /// Revoke a refresh token's family (logout for API clients). Unknown tokens are
@@ -263,11 +255,7 @@ pub async fn revoke(state: &AppState, token: &str, ctx: &AuditContext) -> Result
 }
 
 /// The user an access token speaks for, after every check.
-pub async fn verify_access(
-    state: &AppState,
-    token: &str,
-    _ctx: &AuditContext,
-) -> Result<i64, AppError> {
+pub async fn verify_access(state: &AppState, token: &str) -> Result<i64, AppError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&[AUDIENCE]);
     validation.set_issuer(&[issuer(state)]);

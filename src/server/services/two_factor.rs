@@ -193,19 +193,15 @@ pub async fn set_policy(
     Ok(())
 }
 
-async fn user(state: &AppState, id: i64, _ctx: &AuditContext) -> Result<UserRow, AppError> {
+async fn user(state: &AppState, id: i64) -> Result<UserRow, AppError> {
     users::find_by_id(&state.db, id)
         .await?
         .filter(|u| !u.disabled)
         .ok_or(AppError::Unauthorized)
 }
 
-pub async fn status(
-    state: &AppState,
-    id: i64,
-    ctx: &AuditContext,
-) -> Result<TwoFactorStatus, AppError> {
-    let u = user(state, id, ctx).await?;
+pub async fn status(state: &AppState, id: i64) -> Result<TwoFactorStatus, AppError> {
+    let u = user(state, id).await?;
     let row = db::get(&state.db, id)
         .await?
         .ok_or(AppError::Unauthorized)?;
@@ -218,8 +214,8 @@ pub async fn status(
 }
 
 /// Start enrolling: a new secret (kept pending until a code confirms it).
-pub async fn begin(state: &AppState, id: i64, ctx: &AuditContext) -> Result<Enrolment, AppError> {
-    let u = user(state, id, ctx).await?;
+pub async fn begin(state: &AppState, id: i64) -> Result<Enrolment, AppError> {
+    let u = user(state, id).await?;
     if u.two_factor {
         return Err(AppError::form("Two-factor authentication is already on."));
     }
@@ -292,12 +288,7 @@ pub async fn confirm(
 
 /// Check a second factor: a current TOTP code (each accepted once) or an unused
 /// recovery code. The method used, or a field error on `code`.
-pub async fn verify(
-    state: &AppState,
-    u: &UserRow,
-    code: &str,
-    _ctx: &AuditContext,
-) -> Result<&'static str, AppError> {
+pub async fn verify(state: &AppState, u: &UserRow, code: &str) -> Result<&'static str, AppError> {
     let code = code.trim();
     if code.is_empty() {
         return Err(AppError::field("code", "Enter the code from your app."));
@@ -333,7 +324,7 @@ pub async fn disable(
     code: &str,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    let u = user(state, id, ctx).await?;
+    let u = user(state, id).await?;
     if !u.two_factor {
         return Err(AppError::form("Two-factor authentication is already off."));
     }
@@ -343,7 +334,7 @@ pub async fn disable(
         ));
     }
     reauthenticate(state, &u, password, "password", ctx).await?;
-    verify(state, &u, code, ctx).await?;
+    verify(state, &u, code).await?;
     let mut tx = state.db.begin().await?;
     db::disable(&mut tx, id).await?;
     audit::record(

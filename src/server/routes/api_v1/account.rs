@@ -36,7 +36,7 @@ pub(super) async fn me(State(state): State<AppState>, p: Principal) -> ApiResult
         role: user.role(),
         username: user.username,
         email: user.email,
-        key: p.key_id.map(|id| KeyRef { id }),
+        key: p.key_id().map(|id| KeyRef { id }),
         scopes: p.scopes,
     })
     .into_response())

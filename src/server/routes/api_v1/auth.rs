@@ -32,7 +32,7 @@ pub(super) async fn token(
     input: Result<Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     let input = body(input)?;
-    let ctx = audit_context(&parts.extensions, &parts.headers, None);
+    let ctx = Caller::anonymous(&parts).audit;
     let pair = tokens::exchange(
         &state,
         &input.username,
@@ -67,7 +67,7 @@ pub(super) async fn refresh(
     input: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     let input = body(input)?;
-    let ctx = audit_context(&parts.extensions, &parts.headers, None);
+    let ctx = Caller::anonymous(&parts).audit;
     let pair = tokens::refresh(&state, &input.refresh_token, &ctx).await?;
     Ok(no_store(Json(pair).into_response()))
 }
@@ -90,7 +90,7 @@ pub(super) async fn revoke(
     input: Result<Json<RefreshRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     let input = body(input)?;
-    let ctx = audit_context(&parts.extensions, &parts.headers, None);
+    let ctx = Caller::anonymous(&parts).audit;
     tokens::revoke(&state, &input.refresh_token, &ctx).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -32,15 +32,8 @@ pub(super) async fn list_conversations(
 ) -> ApiResult {
     p.require("conversations:read")?;
     let q = params.q.unwrap_or_default();
-    let page = conversations::list(
-        &state,
-        p.user(),
-        false,
-        &q,
-        params.page.unwrap_or(1).max(1),
-        &p.audit,
-    )
-    .await?;
+    let page =
+        conversations::list(&state, p.user(), false, &q, params.page.unwrap_or(1).max(1)).await?;
     Ok(Json(page).into_response())
 }
 
@@ -60,14 +53,13 @@ pub(super) async fn get_conversation(
     Id(id): Id,
 ) -> ApiResult {
     p.require("conversations:read")?;
-    let c = conversations::get(&state, p.user(), id, &p.audit).await?;
+    let c = conversations::get(&state, p.user(), id).await?;
     Ok(Json(c).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
 pub(super) struct NewConversation {
-    /// Optional; "New conversation" when empty. At most 200 characters, one line.
-    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(schema_with = super::schema::conversation_title)]
     #[serde(default)]
     title: String,
     /// Document ids the assistant may answer from; empty means all of yours.
@@ -97,7 +89,14 @@ pub(super) async fn create_conversation(
 ) -> ApiResult {
     p.require("conversations:write")?;
     let input = body(input)?;
-    let id = conversations::create(&state, p.user(), &input.title, &input.scope, &p.audit).await?;
+    let id = conversations::create(
+        &state,
+        p.user(),
+        &input.title,
+        &input.scope,
+        &p.caller.audit,
+    )
+    .await?;
     Ok(created(
         format!("/api/v1/conversations/{id}"),
         ConversationRef { id },
@@ -106,12 +105,7 @@ pub(super) async fn create_conversation(
 
 #[derive(Deserialize, ToSchema)]
 pub(super) struct NewMessage {
-    /// 1 to 8,000 characters, not only spaces, no NUL characters.
-    #[schema(
-        min_length = 1,
-        max_length = 8000,
-        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
-    )]
+    #[schema(schema_with = super::schema::message_content)]
     content: String,
 }
 
@@ -145,10 +139,11 @@ pub(super) async fn post_message(
 ) -> ApiResult {
     p.require("conversations:write")?;
     let input = body(input)?;
-    let sending = conversations::send(&state, p.user(), id, &input.content, &p.audit).await?;
+    let sending =
+        conversations::send(&state, p.user(), id, &input.content, &p.caller.audit).await?;
     let (message_id, reply_id) = (sending.message_id, sending.reply_id);
     let last = conversations::wait(sending).await;
-    let view = conversations::get(&state, p.user(), id, &p.audit).await?;
+    let view = conversations::get(&state, p.user(), id).await?;
     let reply = view.messages.into_iter().find(|m| m.id == reply_id);
     let status = match last {
         Some(StreamEvent::Done { .. }) => StatusCode::CREATED,

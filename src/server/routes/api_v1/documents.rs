@@ -62,7 +62,7 @@ pub(super) async fn list_documents(
 ) -> ApiResult {
     p.require("documents:read")?;
     if let Some(q) = params.q.filter(|q| !q.trim().is_empty()) {
-        let items = documents::search(&state, p.user(), &q, &p.audit).await?;
+        let items = documents::search(&state, p.user(), &q).await?;
         return Ok(Json(DocumentList::Search(SearchResults { query: q, items })).into_response());
     }
     let sort = match params.sort {
@@ -82,7 +82,6 @@ pub(super) async fn list_documents(
         sort,
         params.page.unwrap_or(1).max(1),
         per_page,
-        &p.audit,
     )
     .await?;
     Ok(Json(DocumentList::Page(page)).into_response())
@@ -105,18 +104,13 @@ pub(super) async fn get_document(
     Id(id): Id,
 ) -> ApiResult {
     p.require("documents:read")?;
-    let doc: DocumentView = documents::get(&state, p.user(), id, &p.audit).await?;
+    let doc: DocumentView = documents::get(&state, p.user(), id).await?;
     Ok(Json(doc).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
 pub(super) struct NewDocument {
-    /// 1 to 200 characters, one line.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
+    #[schema(schema_with = super::schema::document_title)]
     title: String,
     /// Markdown, at most 10 MiB, no NUL characters.
     #[schema(pattern = r"^[^\u0000]*$")]
@@ -148,7 +142,8 @@ pub(super) async fn create_document(
 ) -> ApiResult {
     p.require("documents:write")?;
     let input = body(input)?;
-    let id = documents::create(&state, p.user(), &input.title, &input.body, &p.audit).await?;
+    let id =
+        documents::create(&state, p.user(), &input.title, &input.body, &p.caller.audit).await?;
     Ok(created(
         format!("/api/v1/documents/{id}"),
         DocumentRef { id, version: 1 },
@@ -157,12 +152,7 @@ pub(super) async fn create_document(
 
 #[derive(Deserialize, ToSchema)]
 pub(super) struct DocumentUpdate {
-    /// 1 to 200 characters, one line.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-    )]
+    #[schema(schema_with = super::schema::document_title)]
     title: String,
     /// Markdown, at most 10 MiB, no NUL characters.
     #[schema(pattern = r"^[^\u0000]*$")]
@@ -199,7 +189,7 @@ pub(super) async fn update_document(
         body: &input.body,
         restored_from: None,
     };
-    let version = documents::update(&state, p.user(), id, edit, &p.audit).await?;
+    let version = documents::update(&state, p.user(), id, edit, &p.caller.audit).await?;
     Ok(Json(DocumentRef { id, version }).into_response())
 }
 
@@ -220,6 +210,6 @@ pub(super) async fn delete_document(
     Id(id): Id,
 ) -> ApiResult {
     p.require("documents:write")?;
-    documents::trash(&state, p.user(), id, &p.audit).await?;
+    documents::trash(&state, p.user(), id, &p.caller.audit).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

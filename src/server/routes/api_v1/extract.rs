@@ -5,8 +5,7 @@ use super::error::ApiError;
 use crate::{
     error::AppError,
     server::{
-        db::audit::AuditContext,
-        request::audit_context,
+        caller::Caller,
         services::{api_keys, tokens},
         state::AppState,
     },
@@ -23,13 +22,13 @@ use axum::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// The caller: an API key's owner with the key's scopes, or the holder of an
-/// access token (every scope: it was obtained with the password).
+/// A caller proved by a bearer credential: an API key's owner with the key's
+/// scopes, or the holder of an access token (every scope: it was obtained with
+/// the password).
 pub struct Principal {
-    pub user_id: i64,
-    pub key_id: Option<i64>,
+    pub caller: Caller,
+    user_id: i64,
     pub scopes: Vec<String>,
-    pub audit: AuditContext,
 }
 
 impl Principal {
@@ -44,6 +43,10 @@ impl Principal {
     pub(super) fn user(&self) -> i64 {
         self.user_id
     }
+
+    pub(super) fn key_id(&self) -> Option<i64> {
+        self.caller.api_key_id()
+    }
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -57,31 +60,30 @@ impl FromRequestParts<AppState> for Principal {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(ApiError(AppError::Unauthorized))?;
-        let ctx = audit_context(&parts.extensions, &parts.headers, None);
+        let anonymous = Caller::anonymous(parts);
+        let ctx = &anonymous.audit;
         let (user_id, key_id, scopes) = if token.starts_with("motto_") {
-            let key = api_keys::authenticate(state, token, &ctx).await?;
+            let key = api_keys::authenticate(state, token, ctx).await?;
             (key.user_id, Some(key.key_id), key.scopes)
         } else {
-            let user = tokens::verify_access(state, token, &ctx).await?;
+            let user = tokens::verify_access(state, token).await?;
             let all = crate::domain::api_key::SCOPES
                 .iter()
                 .map(|(s, _)| s.to_string())
                 .collect();
             (user, None, all)
         };
-        let mut audit = ctx;
-        audit.actor_user_id = Some(user_id);
-        audit.actor_api_key_id = key_id;
+        let caller = anonymous.acting_as(user_id, key_id);
         let credential = match key_id {
             Some(id) => format!("key:{id}"),
             None => format!("user:{user_id}"),
         };
-        crate::server::security::limits::count_api_credential(state, &credential, &audit).await?;
+        crate::server::security::limits::count_api_credential(state, &credential, &caller.audit)
+            .await?;
         Ok(Principal {
+            caller,
             user_id,
-            key_id,
             scopes,
-            audit,
         })
     }
 }

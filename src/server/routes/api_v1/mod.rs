@@ -20,6 +20,7 @@ pub use error::{error_shape, ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use extract::Principal;
 
 mod prelude;
+mod schema;
 
 use crate::{error::AppError, server::state::AppState};
 use axum::{

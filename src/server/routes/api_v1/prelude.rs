@@ -13,7 +13,7 @@ pub(super) use crate::{
     error::AppError,
     server::services::tokens::TokenPair,
     server::{
-        auth::audit_context,
+        caller::Caller,
         db::users,
         services::{conversations, documents, tokens},
         state::AppState,

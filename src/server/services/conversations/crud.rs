@@ -89,7 +89,6 @@ pub(super) async fn live(
     state: &AppState,
     owner: i64,
     id: i64,
-    _ctx: &AuditContext,
 ) -> Result<db::ConversationRow, AppError> {
     match db::get(&state.db, owner, id).await? {
         Some(row) if row.deleted_at.is_none() => Ok(row),
@@ -98,13 +97,8 @@ pub(super) async fn live(
 }
 
 /// The whole conversation: messages with the present state of every citation.
-pub async fn get(
-    state: &AppState,
-    owner: i64,
-    id: i64,
-    ctx: &AuditContext,
-) -> Result<ConversationView, AppError> {
-    let row = live(state, owner, id, ctx).await?;
+pub async fn get(state: &AppState, owner: i64, id: i64) -> Result<ConversationView, AppError> {
+    let row = live(state, owner, id).await?;
     let messages = db::messages(&state.db, id).await?;
     let scope = db::scope(&state.db, id).await?;
     let parsed: Vec<(MessageRow, Vec<Citation>)> = messages
@@ -184,7 +178,6 @@ pub async fn list(
     trashed: bool,
     search: &str,
     page: u32,
-    _ctx: &AuditContext,
 ) -> Result<ConversationPage, AppError> {
     let page = page.max(1);
     let search: String = search
@@ -314,11 +307,7 @@ pub async fn purge_expired(state: &AppState, days: u32) {
     }
 }
 
-pub async fn usage(
-    state: &AppState,
-    owner: i64,
-    _ctx: &AuditContext,
-) -> Result<UsageTotals, AppError> {
+pub async fn usage(state: &AppState, owner: i64) -> Result<UsageTotals, AppError> {
     let (assistant_messages, prompt_tokens, completion_tokens, estimated_messages) =
         db::usage(&state.db, owner).await?;
     Ok(UsageTotals {

@@ -101,7 +101,7 @@ pub async fn export(
     format: ExportFormat,
     ctx: &AuditContext,
 ) -> Result<Export, AppError> {
-    let c = get(state, owner, id, ctx).await?;
+    let c = get(state, owner, id).await?;
     let stem = file_stem(&c.title);
     let export = match format {
         ExportFormat::Markdown => Export {

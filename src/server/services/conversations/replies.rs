@@ -41,8 +41,8 @@ pub async fn send(
 ) -> Result<Sending, AppError> {
     let content = MessageContent::parse(content).map_err(|m| AppError::field("content", m))?;
     let content = content.as_str();
-    live(state, owner, id, ctx).await?;
-    crate::server::services::quotas::check_tokens(state, owner, ctx).await?;
+    live(state, owner, id).await?;
+    crate::server::services::quotas::check_tokens(state, owner).await?;
     if state.replies.busy(id) {
         return Err(AppError::Conflict(
             "The assistant is still answering in this conversation. Wait for it, or press Stop."
@@ -132,9 +132,8 @@ pub async fn stop(
     owner: i64,
     conversation: i64,
     reply: i64,
-    ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    live(state, owner, conversation, ctx).await?;
+    live(state, owner, conversation).await?;
     let row = db::message(&state.db, conversation, reply)
         .await?
         .ok_or(AppError::NotFound)?;
