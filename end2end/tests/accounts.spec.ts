@@ -144,3 +144,23 @@ test.describe('first admin', () => {
     await expect(page.getByText('Administrator')).toBeVisible();
   });
 });
+
+test('the registration form checks a username in the browser with the server’s own rule', async ({ page }) => {
+  await page.goto('/register');
+  await waitForHydration(page);
+  const posts: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST') posts.push(r.url());
+  });
+  const name = page.getByLabel('Username');
+  await name.fill('a b');
+  await name.press('Tab');
+  const message = page.getByText('Use letters a–z, digits, dots, dashes and underscores only.');
+  await expect(message).toBeVisible();
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+  expect(posts).toEqual([]);
+  // Fixed as they type: the message goes without leaving the field.
+  await name.fill('a_b');
+  await expect(message).toHaveCount(0);
+  await expect(name).not.toHaveAttribute('aria-invalid', 'true');
+});

@@ -1,7 +1,10 @@
 //! Form pieces: every input has a visible label, and its error sits right below it,
 //! tied to the input with `aria-describedby` so screen readers announce it.
 
-use crate::error::AppError;
+use crate::{
+    domain::text::{Email, Username},
+    error::AppError,
+};
 use leptos::prelude::*;
 
 /// The message for `field` in the latest result of an action, if any.
@@ -22,6 +25,9 @@ pub fn form_error(value: Signal<Option<Result<(), AppError>>>) -> Signal<Option<
     Signal::derive(move || value.get().and_then(|r| r.err()).and_then(|e| e.for_form()))
 }
 
+/// A labelled input with its hint and error below it. With `rows` it is a
+/// multi-line text area (the document editor's body); `on_input` hears every
+/// keystroke.
 #[component]
 pub fn Field(
     label: &'static str,
@@ -36,7 +42,22 @@ pub fn Field(
     /// The field may be left empty (e.g. a password asked only sometimes).
     #[prop(optional)]
     optional: bool,
+    /// Lines of a multi-line text area; a one-line input when absent.
+    #[prop(optional)]
+    rows: Option<u32>,
+    /// Set in a fixed-width font (Markdown source).
+    #[prop(optional)]
+    monospace: bool,
+    #[prop(optional, into)] on_input: Option<Callback<String>>,
+    /// The field's rule from `domain::text` (e.g. `|s| DocumentTitle::parse(s).err()`),
+    /// checked in the browser when the person leaves the field, and again at each
+    /// keystroke while it fails; its message shows in place of the server's until
+    /// the text passes. The server checks again.
+    #[prop(optional)]
+    check: Option<fn(&str) -> Option<String>>,
 ) -> impl IntoView {
+    let problem = RwSignal::new(None::<String>);
+    let error = Signal::derive(move || problem.get().or_else(|| error.get()));
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let hint_id = hint.map(|_| format!("{id}-hint"));
@@ -54,22 +75,66 @@ pub fn Field(
             (!ids.is_empty()).then(|| ids.join(" "))
         }
     };
-    view! {
-        <div class="space-y-1">
-            <label for=id.clone() class="block text-sm font-medium">
-                {label}
-            </label>
+    let invalid = move || error.get().is_some().then_some("true");
+    let class = format!(
+        "{}{} aria-[invalid=true]:border-red-500",
+        super::style::INPUT,
+        if monospace { " font-mono" } else { "" }
+    );
+    let typed = move |ev| {
+        let text = event_target_value(&ev);
+        if let Some(check) = check.filter(|_| problem.get_untracked().is_some()) {
+            problem.set(check(&text));
+        }
+        if let Some(cb) = on_input {
+            cb.run(text);
+        }
+    };
+    let left = move |ev| {
+        if let Some(check) = check {
+            problem.set(check(&event_target_value(&ev)));
+        }
+    };
+    let control = match rows {
+        Some(rows) => view! {
+            <textarea
+                id=id.clone()
+                name=name
+                rows=rows
+                required=!optional
+                aria-invalid=invalid
+                aria-describedby=described_by
+                on:input=typed
+                on:change=left
+                class=class
+            >
+                {value}
+            </textarea>
+        }
+        .into_any(),
+        None => view! {
             <input
-                id=id
+                id=id.clone()
                 name=name
                 type=input_type
                 autocomplete=autocomplete
                 value=value
                 required=!optional
-                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-invalid=invalid
                 aria-describedby=described_by
-                class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-500 dark:border-slate-700 dark:bg-slate-900"
+                on:input=typed
+                on:change=left
+                class=class
             />
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="space-y-1">
+            <label for=id class="block text-sm font-medium">
+                {label}
+            </label>
+            {control}
             {hint_id
                 .map(|hid| {
                     view! {
@@ -131,6 +196,7 @@ pub fn AccountFields(value: Signal<Option<Result<(), AppError>>>) -> impl IntoVi
             autocomplete="username"
             hint="3 to 32 letters, digits, dots, dashes or underscores."
             error=field_error(value, "username")
+            check=|s: &str| Username::parse(s).err()
         />
         <Field
             label="Email"
@@ -138,6 +204,7 @@ pub fn AccountFields(value: Signal<Option<Result<(), AppError>>>) -> impl IntoVi
             input_type="email"
             autocomplete="email"
             error=field_error(value, "email")
+            check=|s: &str| Email::parse(s).err()
         />
         <Field
             label="Password"

@@ -13,6 +13,7 @@ use crate::{
     },
     app::components::{
         form::{Checkbox, FormError},
+        loaded::Loaded,
         time::LocalTime,
     },
     domain::admin::{encode, AuditEventView, AuditQuery, IntegrityCheck, UserAction},
@@ -26,6 +27,12 @@ use leptos_router::hooks::use_query_map;
 const TH: &str =
     "px-3 py-2 text-left text-xs font-semibold uppercase text-slate-600 dark:text-slate-400";
 const TD: &str = "px-3 py-2 align-top";
+
+/// What someone who is not an administrator sees on an admin page: the same
+/// "Not found" as for a page that does not exist.
+fn not_found(e: AppError) -> AnyView {
+    view! { <NotFoundView e=e /> }.into_any()
+}
 
 #[component]
 fn NotFoundView(e: AppError) -> impl IntoView {
@@ -53,18 +60,11 @@ pub fn AdminHomePage() -> impl IntoView {
     let check = Resource::new(|| (), |_| audit_integrity());
     view! {
         <div class="py-8">
-            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match check.await {
-                        Ok(_) => view! {
-                            <Title text="Admin" />
-                            <h1 class="text-2xl font-semibold tracking-tight">"Admin"</h1>
-                            <AdminNav />
-                        }.into_any(),
-                        Err(e) => view! { <NotFoundView e=e /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <Loaded resource=check error=not_found let:_ok>
+                <Title text="Admin" />
+                <h1 class="text-2xl font-semibold tracking-tight">"Admin"</h1>
+                <AdminNav />
+            </Loaded>
         </div>
     }
 }
@@ -294,10 +294,8 @@ pub fn AdminAuditEventPage() -> impl IntoView {
     let event = Resource::new(move || id.get(), audit_event);
     view! {
         <div class="py-8">
-            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match event.await {
-                        Ok(e) => {
+            <Loaded resource=event error=not_found let:e>
+                {
                             let href = e.target_href();
                             let target = format!("{} {}", e.target_type.clone().unwrap_or_default(), e.target_id.clone().unwrap_or_default());
                             let row = |label: &'static str, value: AnyView| view! {
@@ -329,10 +327,7 @@ pub fn AdminAuditEventPage() -> impl IntoView {
                                 <p class="mt-4"><a class=LINK href="/admin/audit">"Back to the audit log"</a></p>
                             }.into_any()
                         }
-                        Err(e) => view! { <NotFoundView e=e /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            </Loaded>
         </div>
     }
 }
@@ -351,10 +346,8 @@ pub fn AdminUsersPage() -> impl IntoView {
     let users = Resource::new(move || (q.get(), page.get()), |(q, p)| admin_users(q, p));
     view! {
         <div class="py-8">
-            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match users.await {
-                        Ok(p) => {
+            <Loaded resource=users error=not_found let:p>
+                {
                             let pages = p.pages();
                             let current = p.page;
                             let qs = encode(&q.get_untracked());
@@ -403,10 +396,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                 <TwoFactorSetting />
                             }.into_any()
                         }
-                        Err(e) => view! { <NotFoundView e=e /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            </Loaded>
         </div>
     }
 }
@@ -479,10 +469,8 @@ pub fn AdminUserPage() -> impl IntoView {
     });
     view! {
         <div class="py-8">
-            <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match user.await {
-                        Ok(d) => {
+            <Loaded resource=user error=not_found let:d>
+                {
                             let u = d.user.clone();
                             let uid = u.id;
                             let mut actions = vec![];
@@ -557,10 +545,7 @@ pub fn AdminUserPage() -> impl IntoView {
                                 }}
                             }.into_any()
                         }
-                        Err(e) => view! { <NotFoundView e=e /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            </Loaded>
         </div>
     }
 }

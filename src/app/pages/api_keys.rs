@@ -1,5 +1,6 @@
 //! API keys: create one (shown once, with a copy button), see them all, revoke.
 
+use crate::app::components::loaded::Loaded;
 use crate::app::components::style::LINK;
 use crate::app::components::style::{BUTTON, DANGER, INPUT, SECONDARY};
 use crate::{
@@ -100,11 +101,10 @@ pub fn ApiKeysPage() -> impl IntoView {
             </section>
             <section aria-labelledby="keys-heading" class="mt-10">
                 <h2 id="keys-heading" class="text-lg font-semibold">"Your keys"</h2>
-                <Transition fallback=|| view! { <p class="mt-2 text-sm">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match keys.await {
-                            Ok(list) if list.is_empty() => view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"No keys yet."</p> }.into_any(),
-                            Ok(list) => view! {
+                <Loaded resource=keys keep=true let:list>
+                    {match list {
+                            list if list.is_empty() => view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"No keys yet."</p> }.into_any(),
+                            list => view! {
                                 <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200 dark:border-slate-800">
                                     <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
                                         <caption class="sr-only">"Your API keys"</caption>
@@ -141,10 +141,8 @@ pub fn ApiKeysPage() -> impl IntoView {
                                     </table>
                                 </div>
                             }.into_any(),
-                            Err(e) => view! { <p role="alert" class="mt-2 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Transition>
+                    }}
+                </Loaded>
                 {move || confirm.get().map(|(id, name)| view! {
                     <div role="alertdialog" aria-labelledby="confirm-revoke" class="mt-4 rounded-md border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">
                         <p id="confirm-revoke" class="text-sm">{format!("Revoke “{name}”? Anything using it stops working at its next request.")}</p>

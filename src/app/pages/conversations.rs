@@ -5,7 +5,7 @@
 use super::documents::{param_id, set_status};
 use crate::app::components::style::LINK;
 use crate::app::components::style::{BUTTON, DANGER, INPUT, SECONDARY};
-use crate::app::components::{pager::Pager, time::LocalTime};
+use crate::app::components::{loaded::Loaded, pager::Pager, time::LocalTime};
 use crate::{
     api::conversations::{
         document_choices, get_conversation, list_conversations, stop_reply, CreateConversation,
@@ -52,14 +52,9 @@ pub fn ConversationsPage() -> impl IntoView {
                 <input id="conversation-search" type="search" name="q" placeholder="Search titles and messages" value=q.get_untracked() class=INPUT />
                 <button type="submit" class=SECONDARY>"Search"</button>
             </form>
-            <Transition fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(p) => view! { <ConversationList page=p q=q.get_untracked() /> }.into_any(),
-                        Err(e) => view! { <p role="alert" class="mt-6 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=list keep=true let:p>
+                {view! { <ConversationList page=p q=q.get_untracked() /> }.into_any()}
+            </Loaded>
         </div>
     }
 }

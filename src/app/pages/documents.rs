@@ -9,9 +9,12 @@ use crate::{
         search_documents, CreateDocument, DeleteDocument, PurgeDocument, RestoreDocument,
         RestoreRevision, UpdateDocument,
     },
-    app::components::form::{field_error, form_error, FormError},
+    app::components::form::{field_error, form_error, Field, FormError},
     app::components::style::{BUTTON, DANGER, INPUT, SECONDARY},
-    domain::document::{snippet_runs, DocumentView},
+    domain::{
+        document::{snippet_runs, DocumentView},
+        text::DocumentTitle,
+    },
     error::AppError,
 };
 use leptos::prelude::*;
@@ -83,15 +86,12 @@ pub fn DocumentsPage() -> impl IntoView {
                 <input id="doc-search" type="search" name="q" placeholder="Search your documents" value=q.get_untracked() class=INPUT />
                 <button type="submit" class=SECONDARY>"Search"</button>
             </form>
-            <Transition fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match hits.await {
-                        Ok(Some(hits)) => view! { <SearchResults hits=hits q=q.get_untracked() /> }.into_any(),
-                        Ok(None) => view! { <DocumentList docs=docs sort=sort /> }.into_any(),
-                        Err(e) => view! { <p role="alert" class="mt-6 text-sm text-red-600">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=hits keep=true let:found>
+                {match found {
+                    Some(hits) => view! { <SearchResults hits=hits q=q.get_untracked() /> }.into_any(),
+                    None => view! { <DocumentList docs=docs sort=sort /> }.into_any(),
+                }}
+            </Loaded>
         </div>
     }
 }
@@ -207,8 +207,7 @@ fn Editor(
     let text = RwSignal::new(body.clone());
     let settled = RwSignal::new(body.clone());
     // Ask for a preview half a second after typing stops.
-    let on_input = move |ev| {
-        let value = event_target_value(&ev);
+    let on_input = move |value: String| {
         text.set(value.clone());
         set_timeout(
             // The editor may be gone by then (the person saved or left).
@@ -222,27 +221,11 @@ fn Editor(
     };
     let preview = Resource::new(move || settled.get(), preview_markdown);
     view! {
-        <div class="space-y-1">
-            <label for="doc-title" class="block text-sm font-medium">"Title"</label>
-            <input id="doc-title" name="title" required=true value=title class=INPUT
-                aria-invalid=move || title_error.get().is_some().then_some("true")
-                aria-describedby=move || title_error.get().is_some().then_some("doc-title-error") />
-            <Show when=move || title_error.get().is_some()>
-                <p id="doc-title-error" class="text-sm text-red-600">{move || title_error.get()}</p>
-            </Show>
-        </div>
+        <Field label="Title" name="title" value=title error=title_error
+            check=|s: &str| DocumentTitle::parse(s).err() />
         <div class="grid gap-4 lg:grid-cols-2">
-            <div class="space-y-1">
-                <label for="doc-body" class="block text-sm font-medium">"Text (Markdown)"</label>
-                <textarea id="doc-body" name="body" rows="18" on:input=on_input class=format!("{INPUT} font-mono")
-                    aria-invalid=move || body_error.get().is_some().then_some("true")
-                    aria-describedby=move || body_error.get().is_some().then_some("doc-body-error")>
-                    {body}
-                </textarea>
-                <Show when=move || body_error.get().is_some()>
-                    <p id="doc-body-error" class="text-sm text-red-600">{move || body_error.get()}</p>
-                </Show>
-            </div>
+            <Field label="Text (Markdown)" name="body" value=body error=body_error
+                rows=18 monospace=true on_input=on_input />
             <section aria-label="Preview" class="space-y-1">
                 <h2 class="text-sm font-medium">"Preview"</h2>
                 <Transition fallback=|| view! { <p class="text-sm">"Rendering…"</p> }>
@@ -289,10 +272,8 @@ pub fn EditDocumentPage() -> impl IntoView {
         <Title text="Edit document" />
         <div class="py-8">
             <h1 class="text-2xl font-semibold tracking-tight">"Edit document"</h1>
-            <Suspense fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match doc.await {
-                        Ok(d) => view! {
+            <Loaded resource=doc let:d>
+                {view! {
                             <ActionForm action=action>
                                 <div class="mt-6 space-y-4">
                                     <input type="hidden" name="id" value=d.id />
@@ -306,14 +287,8 @@ pub fn EditDocumentPage() -> impl IntoView {
                                     </div>
                                 </div>
                             </ActionForm>
-                        }.into_any(),
-                        Err(e) => {
-                            set_status(&e);
-                            view! { <p role="alert" class="mt-6">{e.to_string()}</p> }.into_any()
-                        }
-                    }
-                })}
-            </Suspense>
+                        }.into_any()}
+            </Loaded>
         </div>
     }
 }
@@ -471,11 +446,10 @@ pub fn TrashPage() -> impl IntoView {
         <div class="py-8">
             <h1 class="text-2xl font-semibold tracking-tight">"Trash"</h1>
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Documents here are deleted for good after 30 days."</p>
-            <Transition fallback=|| view! { <p class="mt-6 text-sm">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match docs.await {
-                        Ok(page) if page.items.is_empty() => view! { <p class="mt-6 text-sm">"The trash is empty."</p> }.into_any(),
-                        Ok(page) => view! {
+            <Loaded resource=docs keep=true let:page>
+                {match page {
+                        page if page.items.is_empty() => view! { <p class="mt-6 text-sm">"The trash is empty."</p> }.into_any(),
+                        page => view! {
                             <ul class="mt-6 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
                                 {page.items.into_iter().map(|d| {
                                     let restore_label = format!("Restore {}", d.title);
@@ -497,10 +471,8 @@ pub fn TrashPage() -> impl IntoView {
                                 }}).collect_view()}
                             </ul>
                         }.into_any(),
-                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+                }}
+            </Loaded>
             <p class="mt-6 text-sm"><a href="/documents" class=LINK>"← Back to your documents"</a></p>
         </div>
     }
@@ -537,11 +509,11 @@ pub fn UploadPage() -> impl IntoView {
                         <p id="upload-file-error" class="text-sm text-red-600 dark:text-red-400">{move || error.get()}</p>
                     </Show>
                 </div>
-                <div class="space-y-1">
-                    <label for="upload-title" class="block text-sm font-medium">"Title (optional)"</label>
-                    <input id="upload-title" name="title" class=INPUT />
-                    <p class="text-xs text-slate-600 dark:text-slate-400">"Without one, the file name is used."</p>
-                </div>
+                <Field label="Title (optional)" name="title" optional=true
+                    hint="Without one, the file name is used." error=Signal::stored(None::<String>)
+                    check=|s: &str| {
+                        (!s.trim().is_empty()).then(|| DocumentTitle::parse(s).err()).flatten()
+                    } />
                 <div class="flex gap-2">
                     <button type="submit" class=BUTTON>"Upload"</button>
                     <a href="/documents" class=SECONDARY>"Cancel"</a>
