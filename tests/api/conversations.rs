@@ -8,14 +8,6 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub(crate) async fn document(app: &TestApp, c: &reqwest::Client, title: &str, body: &str) -> i64 {
-    let res = app
-        .call(c, "documents/create", &[("title", title), ("body", body)])
-        .await;
-    assert_eq!(res.status(), 200);
-    json(res).await.as_i64().unwrap()
-}
-
 pub(crate) async fn conversation(
     app: &TestApp,
     c: &reqwest::Client,
@@ -72,9 +64,9 @@ const TRAINS: &str = "# Trains\n\nThe night train to Vienna leaves at 22:10 from
 db_test!(retrieval_cites_the_right_document, |backend| {
     let app = TestApp::spawn(backend).await;
     let alice = user(&app, "alice").await;
-    let kettle = document(&app, &alice, "Kettle notes", KETTLE).await;
-    let garden = document(&app, &alice, "Garden", GARDEN).await;
-    document(&app, &alice, "Trains", TRAINS).await;
+    let kettle = app.documents(&alice).create("Kettle notes", KETTLE).await;
+    let garden = app.documents(&alice).create("Garden", GARDEN).await;
+    app.documents(&alice).create("Trains", TRAINS).await;
     let id = conversation(&app, &alice, "", &[]).await;
 
     let (status, body) = ask(&app, &alice, id, "At what temperature does water boil?").await;
@@ -106,7 +98,7 @@ db_test!(retrieval_cites_the_right_document, |backend| {
 db_test!(retrieval_says_so_when_nothing_matches, |backend| {
     let app = TestApp::spawn(backend).await;
     let alice = user(&app, "alice").await;
-    document(&app, &alice, "Kettle", KETTLE).await;
+    app.documents(&alice).create("Kettle", KETTLE).await;
     let id = conversation(&app, &alice, "Physics", &[]).await;
     let (status, body) = ask(&app, &alice, id, "Explain quantum chromodynamics").await;
     assert_eq!(status, 201);
@@ -121,8 +113,8 @@ db_test!(retrieval_says_so_when_nothing_matches, |backend| {
 db_test!(retrieval_honours_the_scope, |backend| {
     let app = TestApp::spawn(backend).await;
     let alice = user(&app, "alice").await;
-    document(&app, &alice, "Kettle", KETTLE).await;
-    let trains = document(&app, &alice, "Trains", TRAINS).await;
+    app.documents(&alice).create("Kettle", KETTLE).await;
+    let trains = app.documents(&alice).create("Trains", TRAINS).await;
     let id = conversation(&app, &alice, "Travel", &[trains]).await;
     let conv = json(view(&app, &alice, id).await).await;
     assert_eq!(conv["scope"][0]["id"], trains, "{conv}");
@@ -140,7 +132,7 @@ db_test!(retrieval_never_cites_another_users_document, |backend| {
     let app = TestApp::spawn(backend).await;
     let alice = user(&app, "alice").await;
     let bob = user(&app, "bob").await;
-    let bobs = document(&app, &bob, "Kettle", KETTLE).await;
+    let bobs = app.documents(&bob).create("Kettle", KETTLE).await;
     let id = conversation(&app, &alice, "", &[]).await;
     let (_, body) = ask(&app, &alice, id, "When does water boil?").await;
     assert!(cited_ids(&body["reply"]).is_empty(), "{}", body["reply"]);
@@ -164,7 +156,7 @@ db_test!(retrieval_never_cites_another_users_document, |backend| {
 db_test!(a_deleted_cited_document_shows_as_removed, |backend| {
     let app = TestApp::spawn(backend).await;
     let alice = user(&app, "alice").await;
-    let kettle = document(&app, &alice, "Kettle", KETTLE).await;
+    let kettle = app.documents(&alice).create("Kettle", KETTLE).await;
     let id = conversation(&app, &alice, "", &[]).await;
     ask(&app, &alice, id, "When does water boil?").await;
 
@@ -214,7 +206,7 @@ db_test!(conversations_are_owner_only, |backend| {
     let alice = user(&app, "alice").await;
     let bob = user(&app, "bob").await;
     let anon = app.new_client();
-    document(&app, &alice, "Kettle", KETTLE).await;
+    app.documents(&alice).create("Kettle", KETTLE).await;
     let id = conversation(&app, &alice, "Private", &[]).await;
     ask(&app, &alice, id, "When does water boil?").await;
     let sid = id.to_string();
@@ -275,7 +267,7 @@ db_test!(conversations_are_owner_only, |backend| {
 db_test!(list_search_rename_trash_and_audit, |backend| {
     let app = TestApp::spawn(backend).await;
     let alice = user(&app, "alice").await;
-    document(&app, &alice, "Kettle", KETTLE).await;
+    app.documents(&alice).create("Kettle", KETTLE).await;
     let a = conversation(&app, &alice, "Holiday plans", &[]).await;
     let b = conversation(&app, &alice, "Kitchen", &[]).await;
     ask(&app, &alice, b, "When does water boil?").await;
@@ -378,7 +370,7 @@ db_test!(list_search_rename_trash_and_audit, |backend| {
 db_test!(export_as_markdown_and_json, |backend| {
     let app = TestApp::spawn(backend).await;
     let alice = user(&app, "alice").await;
-    let kettle = document(&app, &alice, "Kettle", KETTLE).await;
+    let kettle = app.documents(&alice).create("Kettle", KETTLE).await;
     let id = conversation(&app, &alice, "Boiling, explained", &[]).await;
     ask(&app, &alice, id, "When does water boil?").await;
 
@@ -435,7 +427,7 @@ db_test!(export_as_markdown_and_json, |backend| {
 db_test!(usage_totals_add_up, |backend| {
     let app = TestApp::spawn(backend).await;
     let alice = user(&app, "alice").await;
-    document(&app, &alice, "Kettle", KETTLE).await;
+    app.documents(&alice).create("Kettle", KETTLE).await;
     let id = conversation(&app, &alice, "", &[]).await;
     let (_, one) = ask(&app, &alice, id, "When does water boil?").await;
     let (_, two) = ask(&app, &alice, id, "And at altitude?").await;
@@ -656,7 +648,7 @@ async fn stored(app: &TestApp, conversation: i64) -> Vec<(String, String, String
 db_test!(llm_answer_streams_with_passages_and_usage, |backend| {
     let (app, fake) = llm_app(backend, Mode::Answer).await;
     let alice = user(&app, "alice").await;
-    let kettle = document(&app, &alice, "Kettle", KETTLE).await;
+    let kettle = app.documents(&alice).create("Kettle", KETTLE).await;
     let id = conversation(&app, &alice, "", &[]).await;
 
     // Streamed, as the page reads it.
@@ -879,7 +871,9 @@ db_test!(
             .map(|p| format!("lantern {p}"))
             .collect::<Vec<_>>()
             .join("\n\n");
-        document(&app, &alice, "<img src=x onerror=alert(1)>", &body).await;
+        app.documents(&alice)
+            .create("<img src=x onerror=alert(1)>", &body)
+            .await;
         let id = conversation(&app, &alice, "</title><script>alert('conv')</script>", &[]).await;
         let (_, body) = ask(&app, &alice, id, "lantern <script>alert('q')</script>").await;
         let reply = &body["reply"];
@@ -930,7 +924,7 @@ db_test!(
     |backend| {
         let (app, _fake) = llm_app(backend, Mode::Leak).await;
         let alice = user(&app, "alice").await;
-        document(&app, &alice, "Kettle", KETTLE).await;
+        app.documents(&alice).create("Kettle", KETTLE).await;
         let id = conversation(&app, &alice, "", &[]).await;
         ask(&app, &alice, id, "When does water boil?").await;
         // The stored answer is what the model wrote.

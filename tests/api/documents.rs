@@ -3,69 +3,32 @@
 use crate::db_test;
 use crate::helpers::{json, signed_up as user, TestApp};
 
-async fn create(app: &TestApp, c: &reqwest::Client, title: &str, body: &str) -> i64 {
-    let res = app
-        .call(c, "documents/create", &[("title", title), ("body", body)])
-        .await;
-    assert_eq!(res.status(), 200);
-    json(res).await.as_i64().unwrap()
-}
-
-async fn get(app: &TestApp, c: &reqwest::Client, id: i64) -> reqwest::Response {
-    app.call(c, "documents/get", &[("id", &id.to_string())])
-        .await
-}
-
-async fn update(
-    app: &TestApp,
-    c: &reqwest::Client,
-    id: i64,
-    version: i64,
-    title: &str,
-    body: &str,
-) -> reqwest::Response {
-    app.call(
-        c,
-        "documents/update",
-        &[
-            ("id", &id.to_string()),
-            ("version", &version.to_string()),
-            ("title", title),
-            ("body", body),
-        ],
-    )
-    .await
-}
-
 db_test!(
     create_edit_revise_restore_trash_purge_round_trip,
     |backend| {
         let app = TestApp::spawn(backend).await;
         let alice = user(&app, "alice").await;
-        let id = create(&app, &alice, "Plans", "# Plans\n\nFirst draft.").await;
+        let id = app
+            .documents(&alice)
+            .create("Plans", "# Plans\n\nFirst draft.")
+            .await;
 
-        let doc = json(get(&app, &alice, id).await).await;
+        let doc = json(app.documents(&alice).get(id).await).await;
         assert_eq!(doc["version"], 1);
         assert!(doc["html"].as_str().unwrap().contains("<h1>Plans</h1>"));
 
-        let res = update(
-            &app,
-            &alice,
-            id,
-            1,
-            "Plans",
-            "# Plans\n\nSecond draft, longer.",
-        )
-        .await;
+        let res = app
+            .documents(&alice)
+            .update(id, 1, "Plans", "# Plans\n\nSecond draft, longer.")
+            .await;
         assert_eq!(json(res).await, 2);
-        let res = update(&app, &alice, id, 2, "Plans v3", "Third.").await;
+        let res = app
+            .documents(&alice)
+            .update(id, 2, "Plans v3", "Third.")
+            .await;
         assert_eq!(json(res).await, 3);
 
-        let revs = json(
-            app.call(&alice, "documents/revisions", &[("id", &id.to_string())])
-                .await,
-        )
-        .await;
+        let revs = json(app.documents(&alice).revisions(id).await).await;
         let revs = revs.as_array().unwrap();
         assert_eq!(
             revs.iter()
@@ -75,84 +38,29 @@ db_test!(
         );
         assert!(revs[0]["size_change"].as_i64().unwrap() > 0);
 
-        let old = json(
-            app.call(
-                &alice,
-                "documents/revision",
-                &[("id", &id.to_string()), ("version", "1")],
-            )
-            .await,
-        )
-        .await;
+        let old = json(app.documents(&alice).revision(id, 1).await).await;
         assert!(old["body"].as_str().unwrap().contains("First draft."));
 
         // Restoring is itself a new version.
-        let res = app
-            .call(
-                &alice,
-                "documents/restore_revision",
-                &[
-                    ("id", &id.to_string()),
-                    ("version", "1"),
-                    ("base_version", "3"),
-                ],
-            )
-            .await;
+        let res = app.documents(&alice).restore_revision(id, 1, 3).await;
         assert_eq!(json(res).await, 4);
-        let doc = json(get(&app, &alice, id).await).await;
+        let doc = json(app.documents(&alice).get(id).await).await;
         assert!(doc["body"].as_str().unwrap().contains("First draft."));
         assert_eq!(doc["version"], 4);
 
         // Trash, list the trash, restore, trash again, purge.
-        assert_eq!(
-            app.call(&alice, "documents/delete", &[("id", &id.to_string())])
-                .await
-                .status(),
-            200
-        );
-        assert_eq!(get(&app, &alice, id).await.status(), 404);
-        let trash = json(
-            app.call(
-                &alice,
-                "documents/list",
-                &[("sort", "updated"), ("page", "1"), ("trashed", "true")],
-            )
-            .await,
-        )
-        .await;
+        assert_eq!(app.documents(&alice).delete(id).await.status(), 200);
+        assert_eq!(app.documents(&alice).get(id).await.status(), 404);
+        let trash = json(app.documents(&alice).list(true).await).await;
         assert_eq!(trash["total"], 1);
-        let live = json(
-            app.call(
-                &alice,
-                "documents/list",
-                &[("sort", "updated"), ("page", "1"), ("trashed", "false")],
-            )
-            .await,
-        )
-        .await;
+        let live = json(app.documents(&alice).list(false).await).await;
         assert_eq!(live["total"], 0);
-        assert_eq!(
-            app.call(&alice, "documents/restore", &[("id", &id.to_string())])
-                .await
-                .status(),
-            200
-        );
-        assert_eq!(get(&app, &alice, id).await.status(), 200);
+        assert_eq!(app.documents(&alice).restore(id).await.status(), 200);
+        assert_eq!(app.documents(&alice).get(id).await.status(), 200);
         // Purge only works from the trash.
-        assert_eq!(
-            app.call(&alice, "documents/purge", &[("id", &id.to_string())])
-                .await
-                .status(),
-            404
-        );
-        app.call(&alice, "documents/delete", &[("id", &id.to_string())])
-            .await;
-        assert_eq!(
-            app.call(&alice, "documents/purge", &[("id", &id.to_string())])
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(app.documents(&alice).purge(id).await.status(), 404);
+        app.documents(&alice).delete(id).await;
+        assert_eq!(app.documents(&alice).purge(id).await.status(), 200);
         assert_eq!(app.count("documents").await, 0);
         assert_eq!(app.count("document_revisions").await, 0);
 
@@ -179,32 +87,28 @@ db_test!(
     |backend| {
         let app = TestApp::spawn(backend).await;
         let alice = user(&app, "alice").await;
-        let id = create(&app, &alice, "Shared", "original").await;
+        let id = app.documents(&alice).create("Shared", "original").await;
         // Two editors open version 1; the first saves.
         assert_eq!(
-            update(&app, &alice, id, 1, "Shared", "first editor's text")
+            app.documents(&alice)
+                .update(id, 1, "Shared", "first editor's text")
                 .await
                 .status(),
             200
         );
         // The second, still on version 1, is refused.
-        let res = update(&app, &alice, id, 1, "Shared", "second editor's text").await;
+        let res = app
+            .documents(&alice)
+            .update(id, 1, "Shared", "second editor's text")
+            .await;
         assert_eq!(res.status(), 409);
         let body = res.text().await.unwrap();
         assert!(body.contains("changed since you opened it"), "{body}");
-        let doc = json(get(&app, &alice, id).await).await;
+        let doc = json(app.documents(&alice).get(id).await).await;
         assert_eq!(doc["body"], "first editor's text");
         assert_eq!(doc["version"], 2);
         // The overwritten text is a revision, not gone.
-        let old = json(
-            app.call(
-                &alice,
-                "documents/revision",
-                &[("id", &id.to_string()), ("version", "1")],
-            )
-            .await,
-        )
-        .await;
+        let old = json(app.documents(&alice).revision(id, 1).await).await;
         assert_eq!(old["body"], "original");
         app.stop().await;
     }
@@ -216,37 +120,28 @@ db_test!(
         let app = TestApp::spawn(backend).await;
         let alice = user(&app, "alice").await;
         let bob = user(&app, "bob").await;
-        let body_match = create(
-            &app,
-            &alice,
-            "Notes",
-            "The migration of geese happens in autumn.",
-        )
-        .await;
-        let title_match = create(
-            &app,
-            &alice,
-            "Migration checklist",
-            "Steps to move the database.",
-        )
-        .await;
-        create(&app, &alice, "Unrelated", "Nothing to see here.").await;
-        let bobs = create(
-            &app,
-            &bob,
-            "Migration secrets",
-            "Bob's private migration notes.",
-        )
-        .await;
-        let trashed = create(&app, &alice, "Old migration", "migration migration").await;
-        app.call(&alice, "documents/delete", &[("id", &trashed.to_string())])
+        let body_match = app
+            .documents(&alice)
+            .create("Notes", "The migration of geese happens in autumn.")
             .await;
+        let title_match = app
+            .documents(&alice)
+            .create("Migration checklist", "Steps to move the database.")
+            .await;
+        app.documents(&alice)
+            .create("Unrelated", "Nothing to see here.")
+            .await;
+        let bobs = app
+            .documents(&bob)
+            .create("Migration secrets", "Bob's private migration notes.")
+            .await;
+        let trashed = app
+            .documents(&alice)
+            .create("Old migration", "migration migration")
+            .await;
+        app.documents(&alice).delete(trashed).await;
 
-        let hits = json(
-            app.call(&alice, "documents/search", &[("query", "migration")])
-                .await,
-        )
-        .await;
+        let hits = json(app.documents(&alice).search("migration").await).await;
         let ids: Vec<i64> = hits
             .as_array()
             .unwrap()
@@ -262,12 +157,10 @@ db_test!(
         );
 
         // Edits are searchable at once; hostile query syntax is just text.
-        update(&app, &alice, body_match, 1, "Notes", "Now about kites.").await;
-        let hits = json(
-            app.call(&alice, "documents/search", &[("query", "kites")])
-                .await,
-        )
-        .await;
+        app.documents(&alice)
+            .update(body_match, 1, "Notes", "Now about kites.")
+            .await;
+        let hits = json(app.documents(&alice).search("kites").await).await;
         assert_eq!(hits.as_array().unwrap().len(), 1);
         for q in [
             "\"",
@@ -276,7 +169,7 @@ db_test!(
             "'; DROP TABLE documents; --",
             "",
         ] {
-            let res = app.call(&alice, "documents/search", &[("query", q)]).await;
+            let res = app.documents(&alice).search(q).await;
             assert_eq!(res.status(), 200, "{q}");
         }
         app.stop().await;
@@ -288,7 +181,7 @@ db_test!(asvs_8_2_2_another_users_document_answers_404, |backend| {
     let alice = user(&app, "alice").await;
     let mallory = user(&app, "mallory").await;
     let anonymous = app.new_client();
-    let id = create(&app, &alice, "Private", "secret").await;
+    let id = app.documents(&alice).create("Private", "secret").await;
     let sid = id.to_string();
     let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("documents/get", vec![("id", &sid)]),
@@ -317,18 +210,10 @@ db_test!(asvs_8_2_2_another_users_document_answers_404, |backend| {
         let res = app.call(&anonymous, endpoint, form).await;
         assert_eq!(res.status(), 401, "anonymous: {endpoint}");
     }
-    let list = json(
-        app.call(
-            &mallory,
-            "documents/list",
-            &[("sort", "updated"), ("page", "1"), ("trashed", "false")],
-        )
-        .await,
-    )
-    .await;
+    let list = json(app.documents(&mallory).list(false).await).await;
     assert_eq!(list["total"], 0);
     // Still intact for the owner.
-    let doc = json(get(&app, &alice, id).await).await;
+    let doc = json(app.documents(&alice).get(id).await).await;
     assert_eq!(doc["body"], "secret");
     assert_eq!(doc["version"], 1);
     app.stop().await;
@@ -338,13 +223,7 @@ db_test!(titles_are_validated, |backend| {
     let app = TestApp::spawn(backend).await;
     let alice = user(&app, "alice").await;
     for title in ["", "   ", &"t".repeat(201), "two\nlines"] {
-        let res = app
-            .call(
-                &alice,
-                "documents/create",
-                &[("title", title), ("body", "x")],
-            )
-            .await;
+        let res = app.documents(&alice).try_create(title, "x").await;
         assert_eq!(res.status(), 422, "{title:?}");
     }
     assert_eq!(app.count("documents").await, 0);
@@ -357,8 +236,11 @@ db_test!(asvs_1_3_1_stored_xss_payloads_render_inert, |backend| {
     let payloads = crate::xss::payloads();
     assert!(payloads.len() >= 50);
     let body = payloads.join("\n\n");
-    let id = create(&app, &alice, "<script>alert('title')</script>", &body).await;
-    let doc = json(get(&app, &alice, id).await).await;
+    let id = app
+        .documents(&alice)
+        .create("<script>alert('title')</script>", &body)
+        .await;
+    let doc = json(app.documents(&alice).get(id).await).await;
     let html = doc["html"].as_str().unwrap().to_lowercase();
     // A URL attribute that starts with a script scheme (a backtick-quoted value is a
     // harmless relative URL, so the scheme must open the value).
@@ -403,7 +285,10 @@ db_test!(
         let app = TestApp::spawn(backend).await;
         let alice = user(&app, "alice").await;
         let mallory = user(&app, "mallory").await;
-        let id = create(&app, &alice, "Private page", "secret words").await;
+        let id = app
+            .documents(&alice)
+            .create("Private page", "secret words")
+            .await;
         for path in [format!("/documents/{id}"), format!("/documents/{id}/edit")] {
             let own = alice
                 .get(format!("{}{path}", app.url))

@@ -267,7 +267,28 @@ impl TestApp {
             .unwrap()
     }
 
-    /// POST a form to a server function, as a browser's fetch would.
+    /// Call a server function by its own argument type, as a browser's fetch
+    /// would: the path and the field names come from the function itself, so a
+    /// renamed endpoint or argument breaks the build, not the test run.
+    pub async fn invoke<F>(&self, client: &reqwest::Client, args: F) -> reqwest::Response
+    where
+        F: leptos::server_fn::ServerFn + serde::Serialize,
+    {
+        client
+            .post(format!("{}{}", self.url, F::PATH))
+            .form(&args)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("server fn {}: {e:?}", F::PATH))
+    }
+
+    /// The documents of the person signed in on `client`.
+    pub fn documents<'a>(&'a self, client: &'a reqwest::Client) -> Documents<'a> {
+        Documents { app: self, client }
+    }
+
+    /// POST a form to a server function by its endpoint name (for requests a
+    /// browser would not make: missing or malformed fields).
     pub async fn call(
         &self,
         client: &reqwest::Client,
@@ -349,6 +370,136 @@ impl TestApp {
 }
 
 /// What a command printed, standard output then standard error.
+/// Typed calls on one person's documents (`app.documents(&alice).create(..)`).
+pub struct Documents<'a> {
+    app: &'a TestApp,
+    client: &'a reqwest::Client,
+}
+
+impl Documents<'_> {
+    /// Create a document; it must succeed. Returns its id.
+    pub async fn create(&self, title: &str, body: &str) -> i64 {
+        let res = self.try_create(title, body).await;
+        assert_eq!(res.status(), 200, "creating {title:?}");
+        json(res).await.as_i64().expect("the new document's id")
+    }
+
+    pub async fn try_create(&self, title: &str, body: &str) -> reqwest::Response {
+        self.app
+            .invoke(
+                self.client,
+                motto::api::documents::CreateDocument {
+                    title: title.into(),
+                    body: body.into(),
+                },
+            )
+            .await
+    }
+
+    pub async fn get(&self, id: i64) -> reqwest::Response {
+        self.app
+            .invoke(self.client, motto::api::documents::GetDocument { id })
+            .await
+    }
+
+    pub async fn update(
+        &self,
+        id: i64,
+        version: i64,
+        title: &str,
+        body: &str,
+    ) -> reqwest::Response {
+        self.app
+            .invoke(
+                self.client,
+                motto::api::documents::UpdateDocument {
+                    id,
+                    version,
+                    title: title.into(),
+                    body: body.into(),
+                },
+            )
+            .await
+    }
+
+    pub async fn search(&self, query: &str) -> reqwest::Response {
+        self.app
+            .invoke(
+                self.client,
+                motto::api::documents::SearchDocuments {
+                    query: query.into(),
+                },
+            )
+            .await
+    }
+
+    pub async fn delete(&self, id: i64) -> reqwest::Response {
+        self.app
+            .invoke(self.client, motto::api::documents::DeleteDocument { id })
+            .await
+    }
+
+    pub async fn restore(&self, id: i64) -> reqwest::Response {
+        self.app
+            .invoke(self.client, motto::api::documents::RestoreDocument { id })
+            .await
+    }
+
+    /// The first page of the live documents, or of the trash.
+    pub async fn list(&self, trashed: bool) -> reqwest::Response {
+        self.app
+            .invoke(
+                self.client,
+                motto::api::documents::ListDocuments {
+                    sort: "updated".into(),
+                    page: 1,
+                    per_page: None,
+                    trashed,
+                },
+            )
+            .await
+    }
+
+    pub async fn revisions(&self, id: i64) -> reqwest::Response {
+        self.app
+            .invoke(self.client, motto::api::documents::ListRevisions { id })
+            .await
+    }
+
+    pub async fn revision(&self, id: i64, version: i64) -> reqwest::Response {
+        self.app
+            .invoke(
+                self.client,
+                motto::api::documents::GetRevision { id, version },
+            )
+            .await
+    }
+
+    pub async fn restore_revision(
+        &self,
+        id: i64,
+        version: i64,
+        base_version: i64,
+    ) -> reqwest::Response {
+        self.app
+            .invoke(
+                self.client,
+                motto::api::documents::RestoreRevision {
+                    id,
+                    version,
+                    base_version,
+                },
+            )
+            .await
+    }
+
+    pub async fn purge(&self, id: i64) -> reqwest::Response {
+        self.app
+            .invoke(self.client, motto::api::documents::PurgeDocument { id })
+            .await
+    }
+}
+
 pub fn text(out: &std::process::Output) -> String {
     format!(
         "{}{}",

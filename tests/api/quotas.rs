@@ -4,7 +4,7 @@
 //! stored by a refused write; an administrator can set other limits, audited.
 
 use crate::admin::admin;
-use crate::conversations::{ask, conversation, document, llm_app_with, Mode};
+use crate::conversations::{ask, conversation, llm_app_with, Mode};
 use crate::db_test;
 use crate::helpers::{json, signed_up, TestApp};
 use crate::rest::key;
@@ -13,11 +13,6 @@ async fn quotas(app: &TestApp, c: &reqwest::Client) -> serde_json::Value {
     let res = app.call(c, "account/quotas", &[]).await;
     assert_eq!(res.status(), 200);
     json(res).await
-}
-
-async fn create(app: &TestApp, c: &reqwest::Client, body: &str) -> reqwest::Response {
-    app.call(c, "documents/create", &[("title", "Notes"), ("body", body)])
-        .await
 }
 
 db_test!(
@@ -29,7 +24,10 @@ db_test!(
             .await;
         let alice = signed_up(&app, "alice").await;
 
-        let first = create(&app, &alice, &"a".repeat(600)).await;
+        let first = app
+            .documents(&alice)
+            .try_create("Notes", &"a".repeat(600))
+            .await;
         assert_eq!(first.status(), 200);
         let id = json(first).await.as_i64().unwrap();
         let q = quotas(&app, &alice).await;
@@ -37,7 +35,10 @@ db_test!(
         assert_eq!(q["storage_limit"], 1_000);
 
         // A second one does not fit: refused, with what is used and what to do.
-        let res = create(&app, &alice, &"b".repeat(600)).await;
+        let res = app
+            .documents(&alice)
+            .try_create("Notes", &"b".repeat(600))
+            .await;
         assert_eq!(res.status(), 422);
         let text = res.text().await.unwrap();
         assert!(
@@ -91,11 +92,23 @@ db_test!(
             200
         );
         assert_eq!(quotas(&app, &alice).await["storage_bytes"], 0);
-        assert_eq!(create(&app, &alice, &"e".repeat(600)).await.status(), 200);
+        assert_eq!(
+            app.documents(&alice)
+                .try_create("Notes", &"e".repeat(600))
+                .await
+                .status(),
+            200
+        );
 
         // Someone else's room is their own.
         let bob = signed_up(&app, "bob").await;
-        assert_eq!(create(&app, &bob, &"f".repeat(900)).await.status(), 200);
+        assert_eq!(
+            app.documents(&bob)
+                .try_create("Notes", &"f".repeat(900))
+                .await
+                .status(),
+            200
+        );
     }
 );
 
@@ -107,7 +120,8 @@ db_test!(storage_quota_holds_under_concurrent_writes, |backend| {
     let alice = signed_up(&app, "alice").await;
     // Ten writes of 300 bytes at once: three fit, never four.
     let body = "x".repeat(300);
-    let writes = (0..10).map(|_| create(&app, &alice, &body));
+    let docs = app.documents(&alice);
+    let writes = (0..10).map(|_| docs.try_create("Notes", &body));
     let results = futures::future::join_all(writes).await;
     let ok = results.iter().filter(|r| r.status() == 200).count();
     assert_eq!(
@@ -161,7 +175,9 @@ db_test!(
         let (app, _fake) =
             llm_app_with(backend, Mode::Answer, &[("QUOTA_TOKENS_PER_DAY", "300")]).await;
         let alice = signed_up(&app, "alice").await;
-        document(&app, &alice, "Kettle", "Water boils at 100 degrees.").await;
+        app.documents(&alice)
+            .create("Kettle", "Water boils at 100 degrees.")
+            .await;
         let id = conversation(&app, &alice, "", &[]).await;
         let (status, body) = ask(&app, &alice, id, "When does water boil?").await;
         assert_eq!(status, 201, "{body}");
