@@ -45,13 +45,14 @@ async fn seed(db: &Db, owner: i64, n: usize) -> Duration {
     while done < n {
         let size = batch.min(n - done);
         let mut sql = String::from(
-            "INSERT INTO documents (owner_id, title, body, version, created_at, updated_at) VALUES ",
+            "INSERT INTO documents (owner_id, space_id, title, body, version, created_at, updated_at) VALUES ",
         );
         for i in 0..size {
             let b = i * 4;
             sql.push_str(&format!(
-                "{}(${}, ${}, ${}, 1, ${}, ${})",
+                "{}(${}, (SELECT id FROM spaces WHERE personal_user_id = ${}), ${}, ${}, 1, ${}, ${})",
                 if i > 0 { "," } else { "" },
+                b + 1,
                 b + 1,
                 b + 2,
                 b + 3,

@@ -257,16 +257,22 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
         commit(tx).await?;
     }
     report.users = users.len();
+    let mut tx = db.begin().await?;
+    crate::server::db::spaces::create_missing_personal(&mut tx).await?;
+    commit(tx).await?;
 
     // Documents, each with `revisions` earlier versions.
     let doc_sql = |n| {
         format!(
-            "INSERT INTO documents (owner_id, title, body, version, created_at, updated_at) VALUES {} RETURNING id",
-            values(n, &[None, None, None, None, None, None])
+            "INSERT INTO documents (owner_id, space_id, title, body, version, created_at, updated_at) VALUES {} RETURNING id",
+            values(n, &[None, None, None, None, None, None, None])
         )
     };
     let mut docs_of: Vec<(i64, Vec<(i64, String)>)> = Vec::new();
     for &owner in &users {
+        let space = crate::server::db::spaces::personal(db, owner)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("account {owner} has no personal space"))?;
         let mut mine = Vec::new();
         let mut left = plan.documents_per_user;
         while left > 0 {
@@ -284,6 +290,7 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
                 let updated = created + Duration::minutes(rng.below(30 * 24 * 60) as i64);
                 binds.extend([
                     Bind::I(owner),
+                    Bind::I(space),
                     Bind::S(title.clone()),
                     Bind::S(body),
                     Bind::I(plan.revisions as i64 + 1),

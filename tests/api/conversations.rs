@@ -47,7 +47,7 @@ pub(crate) async fn view(app: &TestApp, c: &reqwest::Client, id: i64) -> reqwest
         .await
 }
 
-fn cited_ids(reply: &Value) -> Vec<i64> {
+pub(crate) fn cited_ids(reply: &Value) -> Vec<i64> {
     reply["citations"]
         .as_array()
         .unwrap()

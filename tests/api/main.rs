@@ -25,6 +25,7 @@ mod scale_out;
 mod security;
 mod seed;
 mod site;
+mod spaces;
 mod throttling;
 mod two_factor;
 mod upload;

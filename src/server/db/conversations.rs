@@ -1,7 +1,8 @@
 //! Conversations, their messages and their document scope. Every query is scoped to
 //! the owner (messages through their conversation).
 
-use super::{Backend, Db, DbError, Tx};
+use super::{spaces::allowed, Backend, Db, DbError, Tx};
+use crate::domain::space::SpaceAction::Read;
 use crate::{on_pool, on_tx};
 use chrono::{DateTime, Utc};
 
@@ -80,10 +81,13 @@ pub async fn add_scope(
     documents: &[i64],
 ) -> Result<u64, DbError> {
     let mut added = 0;
-    let sql = "INSERT INTO conversation_documents (conversation_id, document_id) \
-               SELECT $1, id FROM documents WHERE id = $2 AND owner_id = $3 AND deleted_at IS NULL";
+    let sql = format!(
+        "INSERT INTO conversation_documents (conversation_id, document_id) \
+         SELECT $1, id FROM documents WHERE id = $2 AND space_id IN ({}) AND deleted_at IS NULL",
+        allowed(Read, 3)
+    );
     for doc in documents {
-        added += on_tx!(tx, conn => sqlx::query(sql)
+        added += on_tx!(tx, conn => sqlx::query(&sql)
             .bind(conversation)
             .bind(doc)
             .bind(owner)
@@ -305,7 +309,9 @@ pub async fn live_versions(
         .collect::<Vec<_>>()
         .join(",");
     let sql = format!(
-        "SELECT id, version FROM documents WHERE owner_id = $1 AND deleted_at IS NULL AND id IN ({list})"
+        "SELECT id, version FROM documents WHERE space_id IN ({}) AND deleted_at IS NULL \
+         AND id IN ({list})",
+        allowed(Read, 1)
     );
     let rows: Vec<(i64, i64)> =
         on_pool!(db, pool => sqlx::query_as(&sql).bind(owner).fetch_all(pool).await)?;
@@ -329,9 +335,10 @@ pub async fn usage(db: &Db, owner: i64) -> Result<(i64, i64, i64, i64), DbError>
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(owner).fetch_one(pool).await)?)
 }
 
-/// Ranked ids of the owner's live documents that match any of `terms` (an OR
-/// search, as a question's words are not all in the answer), limited to `scope`
-/// when it is not empty.
+/// Ranked ids of the live documents `owner` may read that match any of `terms`
+/// (an OR search, as a question's words are not all in the answer), limited to
+/// `scope` when it is not empty. Filtered in SQL at question time: the assistant
+/// can never rank or quote a document its asker may not read.
 pub async fn search_any(
     db: &Db,
     owner: i64,
@@ -352,6 +359,7 @@ pub async fn search_any(
             .join(",");
         format!(" AND d.id IN ({list})")
     };
+    let spaces = allowed(Read, 2);
     match db.backend() {
         Backend::Sqlite => {
             // Terms are letters and digits only (see `keywords`); quoted all the same.
@@ -363,7 +371,8 @@ pub async fn search_any(
                 .join(" OR ");
             let sql = format!(
                 "SELECT d.id FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid \
-                 WHERE documents_fts MATCH $1 AND d.owner_id = $2 AND d.deleted_at IS NULL{in_scope} \
+                 WHERE documents_fts MATCH $1 AND d.space_id IN ({spaces}) \
+                 AND d.deleted_at IS NULL{in_scope} \
                  ORDER BY bm25(documents_fts, 10.0, 1.0), d.updated_at DESC LIMIT $3"
             );
             Ok(on_pool!(db, pool => sqlx::query_scalar(&sql)
@@ -382,7 +391,8 @@ pub async fn search_any(
             let sql = format!(
                 "WITH q AS (SELECT to_tsquery('english', $1) AS q) \
                  SELECT d.id FROM documents d, q \
-                 WHERE d.owner_id = $2 AND d.deleted_at IS NULL AND d.search @@ q.q{in_scope} \
+                 WHERE d.space_id IN ({spaces}) AND d.deleted_at IS NULL \
+                 AND d.search @@ q.q{in_scope} \
                  ORDER BY ts_rank_cd(d.search, q.q) DESC, d.updated_at DESC LIMIT $3"
             );
             Ok(on_pool!(db, pool => sqlx::query_scalar(&sql)

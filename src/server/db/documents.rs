@@ -1,7 +1,10 @@
-//! Documents, revisions and full-text search. Every query is scoped to the owner.
+//! Documents, revisions and full-text search. Every query that reads or changes
+//! documents is scoped by `spaces::allowed`: the spaces where the caller may do
+//! that, so a document outside them is simply not found.
 
-use super::{Backend, Db, DbError, Tx};
+use super::{spaces::allowed, Backend, Db, DbError, Tx};
 use crate::domain::document::{DocSort, MATCH_END, MATCH_START};
+use crate::domain::space::SpaceAction::{Purge, Read, Write};
 use crate::{on_pool, on_tx};
 use chrono::{DateTime, Utc};
 
@@ -53,8 +56,11 @@ const COLUMNS: &str = "id, title, body, version, created_at, updated_at, deleted
 
 pub async fn insert(tx: &mut Tx, owner: i64, title: &str, body: &str) -> Result<i64, DbError> {
     let now = Utc::now();
-    let sql = "INSERT INTO documents (owner_id, title, body, version, created_at, updated_at) \
-               VALUES ($1, $2, $3, 1, $4, $4) RETURNING id";
+    // In the owner's personal space (shared spaces come with their own pages).
+    let sql =
+        "INSERT INTO documents (owner_id, space_id, title, body, version, created_at, updated_at) \
+               VALUES ($1, (SELECT id FROM spaces WHERE personal_user_id = $1), $2, $3, 1, $4, $4) \
+               RETURNING id";
     Ok(on_tx!(tx, conn => sqlx::query_scalar(sql)
         .bind(owner)
         .bind(title)
@@ -64,16 +70,20 @@ pub async fn insert(tx: &mut Tx, owner: i64, title: &str, body: &str) -> Result<
         .await)?)
 }
 
-/// The owner's document, trashed or not.
-pub async fn get(db: &Db, owner: i64, id: i64) -> Result<Option<DocumentRow>, DbError> {
-    let sql = format!("SELECT {COLUMNS} FROM documents WHERE id = $1 AND owner_id = $2");
-    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).bind(owner).fetch_optional(pool).await)?)
+/// A document `user` may read, trashed or not.
+pub async fn get(db: &Db, user: i64, id: i64) -> Result<Option<DocumentRow>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM documents WHERE id = $1 AND space_id IN ({})",
+        allowed(Read, 2)
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).bind(user).fetch_optional(pool).await)?)
 }
 
-/// The same, inside a write transaction (PostgreSQL locks the row).
+/// A document `user` may change, inside a write transaction (PostgreSQL locks
+/// the row).
 pub async fn get_for_update(
     tx: &mut Tx,
-    owner: i64,
+    user: i64,
     id: i64,
 ) -> Result<Option<DocumentRow>, DbError> {
     let lock = if matches!(tx, Tx::Postgres(_)) {
@@ -81,9 +91,12 @@ pub async fn get_for_update(
     } else {
         ""
     };
-    let sql = format!("SELECT {COLUMNS} FROM documents WHERE id = $1 AND owner_id = $2{lock}");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM documents WHERE id = $1 AND space_id IN ({}){lock}",
+        allowed(Write, 2)
+    );
     Ok(
-        on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).bind(owner).fetch_optional(&mut *conn).await)?,
+        on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).bind(user).fetch_optional(&mut *conn).await)?,
     )
 }
 
@@ -105,20 +118,23 @@ pub async fn save_revision(tx: &mut Tx, doc: &DocumentRow) -> Result<(), DbError
 /// Write a new version; false when `base_version` is no longer current.
 pub async fn update(
     tx: &mut Tx,
-    owner: i64,
+    user: i64,
     id: i64,
     base_version: i64,
     title: &str,
     body: &str,
 ) -> Result<bool, DbError> {
-    let sql = "UPDATE documents SET title = $1, body = $2, version = version + 1, updated_at = $3 \
-               WHERE id = $4 AND owner_id = $5 AND version = $6 AND deleted_at IS NULL";
-    let n = on_tx!(tx, conn => sqlx::query(sql)
+    let sql = format!(
+        "UPDATE documents SET title = $1, body = $2, version = version + 1, updated_at = $3 \
+         WHERE id = $4 AND space_id IN ({}) AND version = $6 AND deleted_at IS NULL",
+        allowed(Write, 5)
+    );
+    let n = on_tx!(tx, conn => sqlx::query(&sql)
         .bind(title)
         .bind(body)
         .bind(Utc::now())
         .bind(id)
-        .bind(owner)
+        .bind(user)
         .bind(base_version)
         .execute(&mut *conn)
         .await
@@ -127,17 +143,24 @@ pub async fn update(
 }
 
 /// Move to the trash (`trashed = true`) or back; true when a row changed.
-pub async fn set_trashed(tx: &mut Tx, owner: i64, id: i64, trashed: bool) -> Result<bool, DbError> {
+pub async fn set_trashed(tx: &mut Tx, user: i64, id: i64, trashed: bool) -> Result<bool, DbError> {
     let sql = if trashed {
-        "UPDATE documents SET deleted_at = $1 WHERE id = $2 AND owner_id = $3 AND deleted_at IS NULL"
+        format!(
+            "UPDATE documents SET deleted_at = $1 WHERE id = $2 AND space_id IN ({}) \
+             AND deleted_at IS NULL",
+            allowed(Write, 3)
+        )
     } else {
-        "UPDATE documents SET deleted_at = NULL, updated_at = $1 \
-         WHERE id = $2 AND owner_id = $3 AND deleted_at IS NOT NULL"
+        format!(
+            "UPDATE documents SET deleted_at = NULL, updated_at = $1 \
+             WHERE id = $2 AND space_id IN ({}) AND deleted_at IS NOT NULL",
+            allowed(Write, 3)
+        )
     };
-    let n = on_tx!(tx, conn => sqlx::query(sql)
+    let n = on_tx!(tx, conn => sqlx::query(&sql)
         .bind(Utc::now())
         .bind(id)
-        .bind(owner)
+        .bind(user)
         .execute(&mut *conn)
         .await
         .map(|r| r.rows_affected()))?;
@@ -145,11 +168,14 @@ pub async fn set_trashed(tx: &mut Tx, owner: i64, id: i64, trashed: bool) -> Res
 }
 
 /// Delete for good; only from the trash.
-pub async fn purge(tx: &mut Tx, owner: i64, id: i64) -> Result<bool, DbError> {
-    let sql = "DELETE FROM documents WHERE id = $1 AND owner_id = $2 AND deleted_at IS NOT NULL";
-    let n = on_tx!(tx, conn => sqlx::query(sql)
+pub async fn purge(tx: &mut Tx, user: i64, id: i64) -> Result<bool, DbError> {
+    let sql = format!(
+        "DELETE FROM documents WHERE id = $1 AND space_id IN ({}) AND deleted_at IS NOT NULL",
+        allowed(Purge, 2)
+    );
+    let n = on_tx!(tx, conn => sqlx::query(&sql)
         .bind(id)
-        .bind(owner)
+        .bind(user)
         .execute(&mut *conn)
         .await
         .map(|r| r.rows_affected()))?;
@@ -162,15 +188,18 @@ pub async fn expired_trash(db: &Db, before: DateTime<Utc>) -> Result<Vec<(i64, i
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(before).fetch_all(pool).await)?)
 }
 
+/// The documents `user` may read (every space of theirs), a page of them.
 pub async fn list(
     db: &Db,
-    owner: i64,
+    user: i64,
     trashed: bool,
     sort: DocSort,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<SummaryRow>, i64), DbError> {
     let filter = if trashed { "IS NOT NULL" } else { "IS NULL" };
+    // The trash lists what the caller could restore; the live list what they can read.
+    let spaces = allowed(if trashed { Write } else { Read }, 1);
     let order = match (trashed, sort) {
         (true, _) => "deleted_at DESC, id DESC",
         (false, DocSort::Updated) => "updated_at DESC, id DESC",
@@ -178,20 +207,24 @@ pub async fn list(
     };
     let sql = format!(
         "SELECT id, title, substr(body, 1, 240) AS excerpt, updated_at FROM documents \
-         WHERE owner_id = $1 AND deleted_at {filter} ORDER BY {order} LIMIT $2 OFFSET $3"
+         WHERE space_id IN ({spaces}) AND deleted_at {filter} ORDER BY {order} LIMIT $2 OFFSET $3"
     );
-    let count =
-        format!("SELECT COUNT(*) FROM documents WHERE owner_id = $1 AND deleted_at {filter}");
-    let rows = on_pool!(db, pool => sqlx::query_as(&sql).bind(owner).bind(limit).bind(offset).fetch_all(pool).await)?;
+    let count = format!(
+        "SELECT COUNT(*) FROM documents WHERE space_id IN ({spaces}) AND deleted_at {filter}"
+    );
+    let rows = on_pool!(db, pool => sqlx::query_as(&sql).bind(user).bind(limit).bind(offset).fetch_all(pool).await)?;
     let total: i64 =
-        on_pool!(db, pool => sqlx::query_scalar(&count).bind(owner).fetch_one(pool).await)?;
+        on_pool!(db, pool => sqlx::query_scalar(&count).bind(user).fetch_one(pool).await)?;
     Ok((rows, total))
 }
 
-pub async fn titles(db: &Db, owner: i64, limit: i64) -> Result<Vec<(i64, String)>, DbError> {
-    let sql = "SELECT id, title FROM documents WHERE owner_id = $1 AND deleted_at IS NULL \
-               ORDER BY lower(title), id LIMIT $2";
-    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(owner).bind(limit).fetch_all(pool).await)?)
+pub async fn titles(db: &Db, user: i64, limit: i64) -> Result<Vec<(i64, String)>, DbError> {
+    let sql = format!(
+        "SELECT id, title FROM documents WHERE space_id IN ({}) AND deleted_at IS NULL \
+         ORDER BY lower(title), id LIMIT $2",
+        allowed(Read, 1)
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(user).bind(limit).fetch_all(pool).await)?)
 }
 
 /// A document's earlier versions, newest first, with their sizes but not their
@@ -233,7 +266,8 @@ pub fn fts5_query(text: &str) -> Option<String> {
 }
 
 /// Ranked matches in title and body, best first, with a highlighted snippet.
-pub async fn search(db: &Db, owner: i64, text: &str, limit: i64) -> Result<Vec<HitRow>, DbError> {
+pub async fn search(db: &Db, user: i64, text: &str, limit: i64) -> Result<Vec<HitRow>, DbError> {
+    let spaces = allowed(Read, 2);
     match db.backend() {
         Backend::Sqlite => {
             let Some(query) = fts5_query(text) else {
@@ -246,7 +280,8 @@ pub async fn search(db: &Db, owner: i64, text: &str, limit: i64) -> Result<Vec<H
                    SELECT documents_fts.rowid AS id, bm25(documents_fts, 10.0, 1.0) AS score, \
                           d.updated_at AS u \
                    FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid \
-                   WHERE documents_fts MATCH $1 AND d.owner_id = $2 AND d.deleted_at IS NULL \
+                   WHERE documents_fts MATCH $1 AND d.space_id IN ({spaces}) \
+                   AND d.deleted_at IS NULL \
                    ORDER BY score, u DESC LIMIT $3) \
                  SELECT d.id, d.title, \
                    snippet(documents_fts, 1, '{MATCH_START}', '{MATCH_END}', '…', 16) AS snippet, \
@@ -256,7 +291,7 @@ pub async fn search(db: &Db, owner: i64, text: &str, limit: i64) -> Result<Vec<H
                  WHERE documents_fts MATCH $1 ORDER BY top.score, top.u DESC"
             );
             Ok(
-                on_pool!(db, pool => sqlx::query_as(&sql).bind(query).bind(owner).bind(limit).fetch_all(pool).await)?,
+                on_pool!(db, pool => sqlx::query_as(&sql).bind(query).bind(user).bind(limit).fetch_all(pool).await)?,
             )
         }
         Backend::Postgres => {
@@ -267,17 +302,20 @@ pub async fn search(db: &Db, owner: i64, text: &str, limit: i64) -> Result<Vec<H
                 "StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=24, MinWords=8, MaxFragments=1"
             );
             // Rank first, then run ts_headline (the expensive part) on the rows shown.
-            let sql = "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS q), \
-                       top AS (SELECT d.id, ts_rank_cd(d.search, q.q) AS score, d.updated_at AS u \
-                               FROM documents d, q \
-                               WHERE d.owner_id = $2 AND d.deleted_at IS NULL AND d.search @@ q.q \
-                               ORDER BY score DESC, u DESC LIMIT $3) \
-                       SELECT d.id, d.title, ts_headline('english', d.body, q.q, $4) AS snippet, \
-                              d.updated_at \
-                       FROM top JOIN documents d ON d.id = top.id CROSS JOIN q \
-                       ORDER BY top.score DESC, top.u DESC";
+            let sql = format!(
+                "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS q), \
+                 top AS (SELECT d.id, ts_rank_cd(d.search, q.q) AS score, d.updated_at AS u \
+                         FROM documents d, q \
+                         WHERE d.space_id IN ({spaces}) AND d.deleted_at IS NULL \
+                         AND d.search @@ q.q \
+                         ORDER BY score DESC, u DESC LIMIT $3) \
+                 SELECT d.id, d.title, ts_headline('english', d.body, q.q, $4) AS snippet, \
+                        d.updated_at \
+                 FROM top JOIN documents d ON d.id = top.id CROSS JOIN q \
+                 ORDER BY top.score DESC, top.u DESC"
+            );
             Ok(
-                on_pool!(db, pool => sqlx::query_as(sql).bind(text).bind(owner).bind(limit).bind(options).fetch_all(pool).await)?,
+                on_pool!(db, pool => sqlx::query_as(&sql).bind(text).bind(user).bind(limit).bind(options).fetch_all(pool).await)?,
             )
         }
     }

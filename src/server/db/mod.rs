@@ -13,6 +13,7 @@ pub mod email_confirmations;
 pub mod export;
 pub mod password_resets;
 pub mod quotas;
+pub mod spaces;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;

@@ -57,6 +57,7 @@ pub struct NewUser<'a> {
     pub email_confirmed: bool,
 }
 
+/// Create the account and its personal space.
 pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, DbError> {
     let now = Utc::now();
     let sql = "INSERT INTO users (username, username_key, email, email_key, password_hash, role, \
@@ -73,6 +74,7 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, DbError> {
         .bind(user.email_confirmed.then_some(now))
         .fetch_one(&mut *conn)
         .await)?;
+    super::spaces::create_personal(tx, id, now).await?;
     Ok(id)
 }
 

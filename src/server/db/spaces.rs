@@ -1,0 +1,119 @@
+//! Spaces, their members, groups. The one place that answers "what is this
+//! person's role in this space" ([`role_of`]); the rule for what a role may do is
+//! `domain::space::allows`.
+
+use super::{Db, DbError, Tx};
+use crate::domain::space::{allows, SpaceAction, SpaceKind, SpaceRole};
+use crate::{on_pool, on_tx};
+use chrono::{DateTime, Utc};
+
+/// Create `user`'s personal space, owned by them, in the transaction that
+/// creates the account.
+pub async fn create_personal(tx: &mut Tx, user: i64, at: DateTime<Utc>) -> Result<i64, DbError> {
+    let sql = "INSERT INTO spaces (kind, personal_user_id, name, created_at, updated_at) \
+               VALUES ('personal', $1, 'Personal', $2, $2) RETURNING id";
+    let space: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql)
+        .bind(user)
+        .bind(at)
+        .fetch_one(&mut *conn)
+        .await)?;
+    let sql = "INSERT INTO space_members (space_id, user_id, role, added_at) \
+               VALUES ($1, $2, 'owner', $3)";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(space)
+        .bind(user)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(space)
+}
+
+/// Give every account that has none its personal space (accounts written in
+/// bulk, as the seeder does).
+pub async fn create_missing_personal(tx: &mut Tx) -> Result<u64, DbError> {
+    let spaces = "INSERT INTO spaces (kind, personal_user_id, name, created_at, updated_at) \
+                  SELECT 'personal', u.id, 'Personal', u.created_at, u.created_at FROM users u \
+                  WHERE NOT EXISTS (SELECT 1 FROM spaces s WHERE s.personal_user_id = u.id)";
+    let members = "INSERT INTO space_members (space_id, user_id, role, added_at) \
+                   SELECT s.id, s.personal_user_id, 'owner', s.created_at FROM spaces s \
+                   WHERE s.kind = 'personal' AND NOT EXISTS \
+                   (SELECT 1 FROM space_members m WHERE m.space_id = s.id)";
+    let n = on_tx!(tx, conn => sqlx::query(spaces)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_tx!(tx, conn => sqlx::query(members).execute(&mut *conn).await.map(|_| ()))?;
+    Ok(n)
+}
+
+/// The id of `user`'s personal space.
+pub async fn personal(db: &Db, user: i64) -> Result<Option<i64>, DbError> {
+    let sql = "SELECT id FROM spaces WHERE personal_user_id = $1";
+    Ok(on_pool!(db, pool => sqlx::query_scalar(sql).bind(user).fetch_optional(pool).await)?)
+}
+
+/// SQL for the ids of the spaces where person `$n` may do `action` to documents,
+/// through a membership of their own or of one of their groups. Every query that
+/// reads or changes documents filters by it, so a search, a list or a retrieval
+/// can never reach a document its caller may not. The roles come from
+/// `domain::space` (the one rule table).
+pub fn allowed(action: SpaceAction, n: usize) -> String {
+    let roles = SpaceRole::ALL
+        .into_iter()
+        .filter(|&r| allows(SpaceKind::Shared, Some(r), action))
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT m.space_id FROM space_members m WHERE m.user_id = ${n} AND m.role IN ({roles}) \
+         UNION SELECT m.space_id FROM space_members m \
+         JOIN group_members g ON g.group_id = m.group_id \
+         WHERE g.user_id = ${n} AND m.role IN ({roles})"
+    )
+}
+
+/// The kind of `space` and `user`'s highest role in it (`None`: not a member),
+/// or `None` when there is no such space. Read at each request, never cached: a
+/// removed member loses access on their very next request.
+pub async fn role_of(
+    db: &Db,
+    user: i64,
+    space: i64,
+) -> Result<Option<(SpaceKind, Option<SpaceRole>)>, DbError> {
+    let sql = "SELECT s.kind, CAST((SELECT MAX(CASE m.role WHEN 'owner' THEN 3 \
+               WHEN 'editor' THEN 2 WHEN 'viewer' THEN 1 END) FROM space_members m \
+               WHERE m.space_id = s.id AND (m.user_id = $1 OR m.group_id IN \
+               (SELECT g.group_id FROM group_members g WHERE g.user_id = $1))) AS BIGINT) \
+               FROM spaces s WHERE s.id = $2";
+    let row: Option<(String, Option<i64>)> = on_pool!(db, pool => sqlx::query_as(sql)
+        .bind(user)
+        .bind(space)
+        .fetch_optional(pool)
+        .await)?;
+    let Some((kind, rank)) = row else {
+        return Ok(None);
+    };
+    let kind = SpaceKind::parse(&kind)
+        .ok_or_else(|| DbError::Other(anyhow::anyhow!("space {space} has kind {kind:?}")))?;
+    let role = match rank {
+        Some(3) => Some(SpaceRole::Owner),
+        Some(2) => Some(SpaceRole::Editor),
+        Some(1) => Some(SpaceRole::Viewer),
+        _ => None,
+    };
+    Ok(Some((kind, role)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_filters_follow_the_rule_table() {
+        assert!(allowed(SpaceAction::Read, 2).contains("m.role IN ('viewer', 'editor', 'owner')"));
+        assert!(allowed(SpaceAction::Write, 2).contains("m.role IN ('editor', 'owner')"));
+        assert!(allowed(SpaceAction::Purge, 2).contains("m.user_id = $2"));
+        assert!(!allowed(SpaceAction::Write, 2).contains("viewer"));
+    }
+}

@@ -1,0 +1,383 @@
+//! Spaces (#19, first step): every account has a personal space that holds its
+//! documents; a migration moved the documents written before spaces existed;
+//! a person's role in a space is the highest they hold directly or through a
+//! group.
+
+use crate::conversations::{ask, cited_ids, conversation};
+use crate::db_test;
+use crate::helpers::{json, signed_up, Backend, TestApp, TestDb};
+use chrono::{Duration, Utc};
+use motto::domain::space::{SpaceKind, SpaceRole};
+use motto::server::{config::Settings, db::spaces, db::Db};
+use motto::{on_pool, on_tx};
+
+/// The schema as it was before spaces: every migration numbered below 15.
+async fn migrate_before_spaces(db: &Db, backend: Backend) {
+    let source = match backend {
+        Backend::Sqlite => "migrations/sqlite",
+        Backend::Postgres => "migrations/postgres",
+    };
+    let old = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(source).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let version: u32 = name.split('_').next().unwrap().parse().unwrap();
+        if version < 15 {
+            std::fs::copy(&path, old.path().join(&name)).unwrap();
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(old.path()).await.unwrap();
+    on_pool!(db, pool => migrator.run(pool).await.unwrap());
+}
+
+async fn scalar(db: &Db, sql: &str) -> i64 {
+    on_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap())
+}
+
+db_test!(
+    existing_documents_move_into_their_owners_personal_space,
+    |backend| {
+        let test_db = TestDb::new(backend).await;
+        let settings = Settings::for_tests(&test_db.url, test_db.dir.path());
+        let db = Db::connect(&settings.database).await.unwrap();
+        migrate_before_spaces(&db, backend).await;
+
+        // Two people and three documents (one in the trash), written the old way.
+        let then = Utc::now() - Duration::days(30);
+        let mut ids = Vec::new();
+        let mut tx = db.begin().await.unwrap();
+        for name in ["alice", "bob"] {
+            let id: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+                "INSERT INTO users (username, username_key, email, email_key, password_hash, \
+                 role, created_at, updated_at, email_confirmed_at) \
+                 VALUES ($1, $1, $2, $2, 'x', 'user', $3, $3, $3) RETURNING id",
+            )
+            .bind(name)
+            .bind(format!("{name}@example.com"))
+            .bind(then)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap());
+            ids.push(id);
+        }
+        let (alice, bob) = (ids[0], ids[1]);
+        for (owner, title, trashed) in [
+            (alice, "Plans", false),
+            (alice, "Old plans", true),
+            (bob, "Recipes", false),
+        ] {
+            on_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO documents (owner_id, title, body, version, created_at, updated_at, \
+                 deleted_at) VALUES ($1, $2, 'text', 1, $3, $3, $4)",
+            )
+            .bind(owner)
+            .bind(title)
+            .bind(then)
+            .bind(trashed.then_some(then))
+            .execute(&mut *conn)
+            .await.map(|_| ())
+            .unwrap());
+        }
+        tx.commit().await.unwrap();
+
+        db.migrate().await.unwrap();
+
+        // One personal space each, owned by its person alone.
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM spaces").await, 2);
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM space_members").await, 2);
+        let alices = spaces::personal(&db, alice).await.unwrap().unwrap();
+        let bobs = spaces::personal(&db, bob).await.unwrap().unwrap();
+        assert_ne!(alices, bobs);
+        assert_eq!(
+            spaces::role_of(&db, alice, alices).await.unwrap(),
+            Some((SpaceKind::Personal, Some(SpaceRole::Owner)))
+        );
+        assert_eq!(
+            spaces::role_of(&db, alice, bobs).await.unwrap(),
+            Some((SpaceKind::Personal, None))
+        );
+        // Every document, trashed or not, is in its owner's space; nothing lost.
+        assert_eq!(scalar(&db, "SELECT COUNT(*) FROM documents").await, 3);
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) FROM documents d JOIN spaces s ON s.id = d.space_id \
+                 WHERE s.personal_user_id = d.owner_id"
+            )
+            .await,
+            3
+        );
+        db.close().await;
+        test_db.destroy(&db).await;
+    }
+);
+
+db_test!(
+    a_new_account_gets_a_personal_space_and_its_documents_go_there,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = signed_up(&app, "alice").await;
+        let id = app.documents(&alice).create("Plans", "text").await;
+        let db = &app.state.db;
+        let user = scalar(db, "SELECT id FROM users WHERE username_key = 'alice'").await;
+        let space = spaces::personal(db, user)
+            .await
+            .unwrap()
+            .expect("a personal space");
+        let in_space = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+            "SELECT space_id FROM documents WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        assert_eq!(in_space, space);
+        // Deleting the account takes its personal space with it.
+        on_pool!(db, pool => sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user)
+            .execute(pool)
+            .await.map(|_| ())
+            .unwrap());
+        assert_eq!(app.count("spaces").await, 0);
+        assert_eq!(app.count("documents").await, 0);
+        app.stop().await;
+    }
+);
+
+db_test!(
+    the_role_in_a_space_is_the_highest_held_directly_or_through_a_group,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        for name in ["alice", "bob", "carol"] {
+            signed_up(&app, name).await;
+        }
+        let db = &app.state.db;
+        let id = |name: &'static str| async move {
+            scalar(
+                db,
+                &format!("SELECT id FROM users WHERE username_key = '{name}'"),
+            )
+            .await
+        };
+        let (alice, bob, carol) = (id("alice").await, id("bob").await, id("carol").await);
+        let now = Utc::now();
+        let mut tx = db.begin().await.unwrap();
+        let space: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "INSERT INTO spaces (kind, name, created_at, updated_at) \
+             VALUES ('shared', 'Team', $1, $1) RETURNING id",
+        )
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap());
+        let group: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "INSERT INTO groups (name, name_key, created_at) VALUES ('Writers', 'writers', $1) \
+             RETURNING id",
+        )
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap());
+        for (sql, a, b) in [
+            // Alice owns the space; Bob is a viewer himself and an editor through
+            // the group; Carol is in no way a member.
+            (
+                "INSERT INTO space_members (space_id, user_id, role, added_at) VALUES ($1, $2, 'owner', $3)",
+                space,
+                alice,
+            ),
+            (
+                "INSERT INTO space_members (space_id, user_id, role, added_at) VALUES ($1, $2, 'viewer', $3)",
+                space,
+                bob,
+            ),
+            (
+                "INSERT INTO space_members (space_id, group_id, role, added_at) VALUES ($1, $2, 'editor', $3)",
+                space,
+                group,
+            ),
+            (
+                "INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3)",
+                group,
+                bob,
+            ),
+        ] {
+            on_tx!(&mut tx, conn => sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .bind(now)
+                .execute(&mut *conn)
+                .await.map(|_| ())
+                .unwrap());
+        }
+        tx.commit().await.unwrap();
+
+        let role = |user| async move { spaces::role_of(db, user, space).await.unwrap() };
+        assert_eq!(
+            role(alice).await,
+            Some((SpaceKind::Shared, Some(SpaceRole::Owner)))
+        );
+        assert_eq!(
+            role(bob).await,
+            Some((SpaceKind::Shared, Some(SpaceRole::Editor)))
+        );
+        assert_eq!(role(carol).await, Some((SpaceKind::Shared, None)));
+        assert_eq!(
+            spaces::role_of(db, alice, space + 1000).await.unwrap(),
+            None
+        );
+
+        // Out of the group, Bob is a viewer again at once (nothing cached).
+        on_pool!(db, pool => sqlx::query("DELETE FROM group_members WHERE user_id = $1")
+            .bind(bob)
+            .execute(pool)
+            .await.map(|_| ())
+            .unwrap());
+        assert_eq!(
+            role(bob).await,
+            Some((SpaceKind::Shared, Some(SpaceRole::Viewer)))
+        );
+
+        // A membership names a person or a group, never both or neither.
+        let both = on_pool!(db, pool => sqlx::query(
+            "INSERT INTO space_members (space_id, user_id, group_id, role, added_at) \
+             VALUES ($1, $2, $3, 'viewer', $4)"
+        )
+        .bind(space)
+        .bind(carol)
+        .bind(group)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()));
+        assert!(both.is_err());
+        app.stop().await;
+    }
+);
+
+async fn user_id(db: &Db, name: &str) -> i64 {
+    on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM users WHERE username_key = $1"
+    )
+    .bind(name)
+    .fetch_one(pool)
+    .await
+    .unwrap())
+}
+
+/// A shared space with these direct members (made in SQL: the pages that make
+/// spaces come next).
+async fn shared_space(db: &Db, members: &[(i64, &str)]) -> i64 {
+    let now = Utc::now();
+    let mut tx = db.begin().await.unwrap();
+    let space: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+        "INSERT INTO spaces (kind, name, created_at, updated_at) \
+         VALUES ('shared', 'Team', $1, $1) RETURNING id",
+    )
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap());
+    for (user, role) in members {
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO space_members (space_id, user_id, role, added_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(space)
+        .bind(user)
+        .bind(role)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .unwrap());
+    }
+    tx.commit().await.unwrap();
+    space
+}
+
+async fn move_to(db: &Db, document: i64, space: i64) {
+    on_pool!(db, pool => sqlx::query("UPDATE documents SET space_id = $1 WHERE id = $2")
+        .bind(space)
+        .bind(document)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
+}
+
+db_test!(
+    every_document_query_follows_the_space_rules_and_a_removed_member_loses_access_at_once,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = signed_up(&app, "alice").await;
+        let bob = signed_up(&app, "bob").await;
+        let carol = signed_up(&app, "carol").await;
+        let db = &app.state.db;
+        let (alice_id, bob_id) = (user_id(db, "alice").await, user_id(db, "bob").await);
+        let space = shared_space(db, &[(alice_id, "owner"), (bob_id, "viewer")]).await;
+        let doc = app
+            .documents(&alice)
+            .create("Roadmap", "The zanzibar milestone ships in spring.")
+            .await;
+        move_to(db, doc, space).await;
+
+        // Bob, a viewer: reads, lists, searches; changes nothing.
+        assert_eq!(app.documents(&bob).get(doc).await.status(), 200);
+        let listed = json(app.documents(&bob).list(false).await).await;
+        assert_eq!(listed["total"], 1);
+        let hits = json(app.documents(&bob).search("zanzibar").await).await;
+        assert_eq!(hits.as_array().unwrap().len(), 1);
+        assert_eq!(
+            app.documents(&bob)
+                .update(doc, 1, "Mine", "x")
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(app.documents(&bob).delete(doc).await.status(), 404);
+        // Alice, the owner, still can.
+        assert_eq!(app.documents(&alice).delete(doc).await.status(), 200);
+        assert_eq!(app.documents(&bob).restore(doc).await.status(), 404);
+        assert_eq!(app.documents(&bob).purge(doc).await.status(), 404);
+        assert_eq!(app.documents(&alice).restore(doc).await.status(), 200);
+        // The assistant answers Bob from it, with the citation.
+        let bobs_chat = conversation(&app, &bob, "Plans", &[]).await;
+        let (status, answer) = ask(&app, &bob, bobs_chat, "When does zanzibar ship?").await;
+        assert_eq!(status, 201);
+        assert_eq!(cited_ids(&answer["reply"]), vec![doc]);
+
+        // Carol, no member: nothing at all, not even a count.
+        assert_eq!(app.documents(&carol).get(doc).await.status(), 404);
+        assert_eq!(
+            json(app.documents(&carol).list(false).await).await["total"],
+            0
+        );
+        let hits = json(app.documents(&carol).search("zanzibar").await).await;
+        assert_eq!(hits.as_array().unwrap().len(), 0);
+        let carols_chat = conversation(&app, &carol, "Plans", &[]).await;
+        let (_, answer) = ask(&app, &carol, carols_chat, "When does zanzibar ship?").await;
+        assert!(cited_ids(&answer["reply"]).is_empty());
+        assert!(!answer.to_string().contains("spring"), "{answer}");
+
+        // Bob removed: his very next request no longer reaches it.
+        on_pool!(db, pool => sqlx::query("DELETE FROM space_members WHERE user_id = $1 AND space_id = $2")
+            .bind(bob_id)
+            .bind(space)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap());
+        assert_eq!(app.documents(&bob).get(doc).await.status(), 404);
+        assert_eq!(
+            json(app.documents(&bob).list(false).await).await["total"],
+            0
+        );
+        let hits = json(app.documents(&bob).search("zanzibar").await).await;
+        assert_eq!(hits.as_array().unwrap().len(), 0);
+        // His existing conversation no longer reaches it either.
+        let (_, answer) = ask(&app, &bob, bobs_chat, "When does zanzibar ship?").await;
+        assert!(cited_ids(&answer["reply"]).is_empty());
+        assert!(!answer.to_string().contains("spring"), "{answer}");
+        app.stop().await;
+    }
+);
