@@ -10,4 +10,5 @@ pub mod auth;
 pub mod conversations;
 pub mod documents;
 pub mod password_reset;
+pub mod spaces;
 pub mod two_factor;

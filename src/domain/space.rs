@@ -129,6 +129,58 @@ impl MembershipSource {
     }
 }
 
+/// Longest space name and description, in characters.
+pub const NAME_MAX: usize = 100;
+pub const DESCRIPTION_MAX: usize = 2_000;
+
+/// Who may create shared spaces (an administrator's setting).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpaceCreation {
+    /// Anyone with an account (the default).
+    #[default]
+    Everyone,
+    /// Administrators only.
+    Admins,
+}
+
+impl SpaceCreation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpaceCreation::Everyone => "everyone",
+            SpaceCreation::Admins => "admins",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SpaceCreation> {
+        match s {
+            "everyone" => Some(SpaceCreation::Everyone),
+            "admins" => Some(SpaceCreation::Admins),
+            _ => None,
+        }
+    }
+}
+
+/// A space as its member sees it in a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceSummary {
+    pub id: i64,
+    pub kind: SpaceKind,
+    pub name: String,
+    pub description: String,
+    /// The viewer's own (highest) role there.
+    pub role: SpaceRole,
+}
+
+/// One member of a space: a person or a group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceMember {
+    /// The person's username or the group's name.
+    pub name: String,
+    pub is_group: bool,
+    pub role: SpaceRole,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //! an error is the message for the field, in the words the person reads.
 
 use super::{
-    conversation, document,
+    conversation, document, space,
     user::{EMAIL_MAX, USERNAME_MAX, USERNAME_MIN},
 };
 use unicode_normalization::UnicodeNormalization;
@@ -63,6 +63,31 @@ impl DocumentTitle {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A shared space's name: trimmed, not empty, at most [`space::NAME_MAX`]
+/// characters, on one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpaceName(String);
+
+impl SpaceName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err("Give the space a name.".into());
+        }
+        if name.chars().count() > space::NAME_MAX {
+            return Err(format!("Use at most {} characters.", space::NAME_MAX));
+        }
+        if name.chars().any(char::is_control) {
+            return Err("The name cannot contain line breaks or control characters.".into());
+        }
+        Ok(SpaceName(name.to_string()))
     }
 
     pub fn into_inner(self) -> String {

@@ -381,3 +381,241 @@ db_test!(
         app.stop().await;
     }
 );
+
+mod managed {
+    use super::*;
+    use motto::api::spaces::{
+        CreateSpace, ListSpaces, MoveDocument, RemoveSpaceMember, SetSpaceCreation, SetSpaceMember,
+        SpaceMembers,
+    };
+
+    async fn create(app: &TestApp, c: &reqwest::Client, name: &str) -> reqwest::Response {
+        app.invoke(
+            c,
+            CreateSpace {
+                name: name.into(),
+                description: "Our plans".into(),
+            },
+        )
+        .await
+    }
+
+    async fn set(
+        app: &TestApp,
+        c: &reqwest::Client,
+        space: i64,
+        username: &str,
+        role: &str,
+    ) -> reqwest::Response {
+        app.invoke(
+            c,
+            SetSpaceMember {
+                space,
+                username: username.into(),
+                role: role.into(),
+            },
+        )
+        .await
+    }
+
+    async fn remove(app: &TestApp, c: &reqwest::Client, space: i64, username: &str) -> u16 {
+        app.invoke(
+            c,
+            RemoveSpaceMember {
+                space,
+                username: username.into(),
+            },
+        )
+        .await
+        .status()
+        .as_u16()
+    }
+
+    async fn spaces_of(app: &TestApp, c: &reqwest::Client) -> serde_json::Value {
+        json(app.invoke(c, ListSpaces {}).await).await
+    }
+
+    db_test!(
+        an_owner_creates_a_space_shares_it_and_moves_a_document_in,
+        |backend| {
+            let app = TestApp::spawn(backend).await;
+            let alice = signed_up(&app, "alice").await;
+            let bob = signed_up(&app, "bob").await;
+            let carol = signed_up(&app, "carol").await;
+
+            // Bad names are refused next to the field; nothing is made.
+            for bad in ["", "   ", "two\nlines", &"n".repeat(101)] {
+                let res = create(&app, &alice, bad).await;
+                assert_eq!(res.status(), 422, "{bad:?}");
+            }
+            let res = create(&app, &alice, "Team").await;
+            assert_eq!(res.status(), 200);
+            let space = json(res).await.as_i64().unwrap();
+
+            // Alice sees her personal space and Team, as owner of both.
+            let mine = spaces_of(&app, &alice).await;
+            let names: Vec<_> = mine
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| (s["name"].clone(), s["kind"].clone(), s["role"].clone()))
+                .collect();
+            assert_eq!(
+                names,
+                vec![
+                    ("Personal".into(), "personal".into(), "owner".into()),
+                    ("Team".into(), "shared".into(), "owner".into())
+                ]
+            );
+
+            // Bob joins as a viewer; an unknown name or role is refused.
+            assert_eq!(
+                set(&app, &alice, space, "bob", "viewer").await.status(),
+                200
+            );
+            assert_eq!(
+                set(&app, &alice, space, "nobody", "viewer").await.status(),
+                422
+            );
+            assert_eq!(
+                set(&app, &alice, space, "carol", "admin").await.status(),
+                422
+            );
+            let bobs = spaces_of(&app, &bob).await;
+            assert_eq!(bobs[1]["name"], "Team");
+            assert_eq!(bobs[1]["role"], "viewer");
+            let members = json(app.invoke(&bob, SpaceMembers { space }).await).await;
+            assert_eq!(members.as_array().unwrap().len(), 2);
+
+            // A viewer may not manage (Forbidden: he knows it exists); a stranger
+            // gets NotFound, as for a space that does not exist.
+            assert_eq!(set(&app, &bob, space, "carol", "owner").await.status(), 403);
+            assert_eq!(
+                set(&app, &carol, space, "carol", "owner").await.status(),
+                404
+            );
+            assert_eq!(
+                app.invoke(&carol, SpaceMembers { space }).await.status(),
+                404
+            );
+
+            // Alice moves her document in; Bob reads it but cannot move it out.
+            let doc = app
+                .documents(&alice)
+                .create("Roadmap", "Spring release.")
+                .await;
+            let alices_space = spaces_of(&app, &alice).await[0]["id"].as_i64().unwrap();
+            let mv = |c: &reqwest::Client, to: i64| {
+                let c = c.clone();
+                let app = &app;
+                async move {
+                    app.invoke(&c, MoveDocument { id: doc, space: to })
+                        .await
+                        .status()
+                        .as_u16()
+                }
+            };
+            assert_eq!(mv(&alice, space).await, 200);
+            assert_eq!(app.documents(&bob).get(doc).await.status(), 200);
+            let bobs_personal = spaces_of(&app, &bob).await[0]["id"].as_i64().unwrap();
+            assert_eq!(mv(&bob, bobs_personal).await, 404);
+            // Revisions travel with it.
+            assert_eq!(
+                app.documents(&alice)
+                    .update(doc, 1, "Roadmap", "Summer release.")
+                    .await
+                    .status(),
+                200
+            );
+            let revs = json(app.documents(&bob).revisions(doc).await).await;
+            assert_eq!(revs.as_array().unwrap().len(), 1);
+            // Into a space where Alice is only a viewer: refused.
+            let bobs_team = json(create(&app, &bob, "Bob's team").await)
+                .await
+                .as_i64()
+                .unwrap();
+            assert_eq!(
+                set(&app, &bob, bobs_team, "alice", "viewer").await.status(),
+                200
+            );
+            assert_eq!(mv(&alice, bobs_team).await, 403);
+            assert_eq!(mv(&alice, alices_space).await, 200);
+
+            // The last owner cannot leave or step down; with a second owner she can.
+            assert_eq!(remove(&app, &alice, space, "alice").await, 422);
+            assert_eq!(
+                set(&app, &alice, space, "alice", "editor").await.status(),
+                422
+            );
+            assert_eq!(
+                set(&app, &alice, space, "carol", "editor").await.status(),
+                200
+            );
+            assert_eq!(
+                set(&app, &alice, space, "carol", "owner").await.status(),
+                200
+            );
+            assert_eq!(remove(&app, &alice, space, "alice").await, 200);
+            // Carol, now the owner, removes Bob: his next request no longer sees it.
+            assert_eq!(remove(&app, &carol, space, "bob").await, 200);
+            assert_eq!(spaces_of(&app, &bob).await.as_array().unwrap().len(), 2);
+            assert_eq!(app.invoke(&bob, SpaceMembers { space }).await.status(), 404);
+            // Nobody leaves a personal space.
+            assert_eq!(remove(&app, &alice, alices_space, "alice").await, 403);
+
+            let actions = app.audit_actions().await;
+            for action in [
+                "space.create",
+                "space.member.add",
+                "space.member.role",
+                "space.member.remove",
+                "document.move",
+                "authz.denied",
+            ] {
+                assert!(
+                    actions.iter().any(|a| a == action),
+                    "{action} in {actions:?}"
+                );
+            }
+            app.stop().await;
+        }
+    );
+
+    db_test!(
+        administrators_can_keep_space_creation_to_themselves,
+        |backend| {
+            let app = TestApp::spawn(backend).await;
+            let bob = signed_up(&app, "bob").await;
+            // Not an administrator: the setting is not his to change.
+            let res = app
+                .invoke(
+                    &bob,
+                    SetSpaceCreation {
+                        allowed: "admins".into(),
+                    },
+                )
+                .await;
+            assert_eq!(res.status(), 404);
+            assert_eq!(create(&app, &bob, "Mine").await.status(), 200);
+
+            let (admin, _) = crate::admin::admin(&app, "root").await;
+            let res = app
+                .invoke(
+                    &admin,
+                    SetSpaceCreation {
+                        allowed: "admins".into(),
+                    },
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            assert_eq!(create(&app, &bob, "Another").await.status(), 403);
+            assert_eq!(create(&app, &admin, "Company").await.status(), 200);
+            assert!(app
+                .audit_actions()
+                .await
+                .iter()
+                .any(|a| a == "settings.space_creation"));
+            app.stop().await;
+        }
+    );
+}

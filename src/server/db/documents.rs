@@ -100,6 +100,12 @@ pub async fn get_for_update(
     )
 }
 
+/// The space a document is in.
+pub async fn space_of(tx: &mut Tx, id: i64) -> Result<i64, DbError> {
+    let sql = "SELECT space_id FROM documents WHERE id = $1";
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(sql).bind(id).fetch_one(&mut *conn).await)?)
+}
+
 pub async fn save_revision(tx: &mut Tx, doc: &DocumentRow) -> Result<(), DbError> {
     let sql = "INSERT INTO document_revisions (document_id, version, title, body, created_at) \
                VALUES ($1, $2, $3, $4, $5)";

@@ -105,6 +105,124 @@ pub async fn role_of(
     Ok(Some((kind, role)))
 }
 
+/// Create a shared space with `owner` as its first owner.
+pub async fn create_shared(
+    tx: &mut Tx,
+    owner: i64,
+    name: &str,
+    description: &str,
+) -> Result<i64, DbError> {
+    let now = Utc::now();
+    let sql = "INSERT INTO spaces (kind, name, description, created_at, updated_at) \
+               VALUES ('shared', $1, $2, $3, $3) RETURNING id";
+    let space: i64 = on_tx!(tx, conn => sqlx::query_scalar(sql)
+        .bind(name)
+        .bind(description)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await)?;
+    set_member(tx, space, owner, SpaceRole::Owner).await?;
+    Ok(space)
+}
+
+/// Every space `user` is a member of (directly or through a group), with their
+/// highest role there; the personal space first, then by name.
+pub async fn list_for(
+    db: &Db,
+    user: i64,
+) -> Result<Vec<(i64, String, String, String, i64)>, DbError> {
+    let sql = "SELECT s.id, s.kind, s.name, s.description, CAST(MAX(CASE m.role \
+               WHEN 'owner' THEN 3 WHEN 'editor' THEN 2 ELSE 1 END) AS BIGINT) AS rank \
+               FROM spaces s JOIN space_members m ON m.space_id = s.id \
+               WHERE m.user_id = $1 OR m.group_id IN \
+               (SELECT g.group_id FROM group_members g WHERE g.user_id = $1) \
+               GROUP BY s.id, s.kind, s.name, s.description \
+               ORDER BY CASE WHEN s.kind = 'personal' THEN 0 ELSE 1 END, lower(s.name), s.id";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(user).fetch_all(pool).await)?)
+}
+
+/// A space's members: (name, is a group, role), people first, then groups.
+pub async fn members(db: &Db, space: i64) -> Result<Vec<(String, bool, String)>, DbError> {
+    let sql = "SELECT COALESCE(u.username, g.name) AS name, m.group_id IS NOT NULL AS is_group, \
+               m.role FROM space_members m \
+               LEFT JOIN users u ON u.id = m.user_id LEFT JOIN groups g ON g.id = m.group_id \
+               WHERE m.space_id = $1 \
+               ORDER BY CASE WHEN m.group_id IS NULL THEN 0 ELSE 1 END, \
+               lower(COALESCE(u.username, g.name))";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(space).fetch_all(pool).await)?)
+}
+
+/// `user`'s direct role in `space`, if any (not through a group).
+pub async fn direct_role(tx: &mut Tx, space: i64, user: i64) -> Result<Option<SpaceRole>, DbError> {
+    let sql = "SELECT role FROM space_members WHERE space_id = $1 AND user_id = $2";
+    let role: Option<String> = on_tx!(tx, conn => sqlx::query_scalar(sql)
+        .bind(space)
+        .bind(user)
+        .fetch_optional(&mut *conn)
+        .await)?;
+    Ok(role.as_deref().and_then(SpaceRole::parse))
+}
+
+/// Make `user` a direct member of `space` with `role`, or change their role.
+pub async fn set_member(
+    tx: &mut Tx,
+    space: i64,
+    user: i64,
+    role: SpaceRole,
+) -> Result<(), DbError> {
+    let sql =
+        "INSERT INTO space_members (space_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) \
+               ON CONFLICT (space_id, user_id) DO UPDATE SET role = excluded.role";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(space)
+        .bind(user)
+        .bind(role.as_str())
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// End `user`'s direct membership of `space`; true when there was one.
+pub async fn remove_member(tx: &mut Tx, space: i64, user: i64) -> Result<bool, DbError> {
+    let sql = "DELETE FROM space_members WHERE space_id = $1 AND user_id = $2";
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(space)
+        .bind(user)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// How many people own `space` directly. PostgreSQL locks the space's row first,
+/// so two owners leaving at once cannot both pass the last-owner check.
+pub async fn direct_owners(tx: &mut Tx, space: i64) -> Result<i64, DbError> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT id FROM spaces WHERE id = $1 FOR UPDATE")
+            .bind(space)
+            .execute(&mut **t)
+            .await?;
+    }
+    let sql = "SELECT COUNT(*) FROM space_members \
+               WHERE space_id = $1 AND user_id IS NOT NULL AND role = 'owner'";
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(sql).bind(space).fetch_one(&mut *conn).await)?)
+}
+
+/// Put a document in another space; its revisions go with it (they hang off the
+/// document).
+pub async fn move_document(tx: &mut Tx, document: i64, space: i64) -> Result<(), DbError> {
+    let sql = "UPDATE documents SET space_id = $1 WHERE id = $2";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(space)
+        .bind(document)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ pub mod password_reset;
 pub mod profile;
 pub mod quotas;
 pub mod sessions;
+pub mod spaces;
 pub mod tokens;
 pub mod two_factor;
 pub mod your_data;

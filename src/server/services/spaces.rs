@@ -1,0 +1,285 @@
+//! Spaces: create a shared space, manage its members, move documents between
+//! spaces. Who may do what is `domain::space::allows`, asked through [`can`];
+//! every change writes its audit event in the same transaction, and a refused
+//! attempt writes `authz.denied` (at most one a minute per person).
+
+use crate::{
+    domain::{
+        space::{
+            allows, SpaceAction, SpaceCreation, SpaceKind, SpaceMember, SpaceRole, SpaceSummary,
+            DESCRIPTION_MAX,
+        },
+        text::{SpaceName, Username},
+        user::Role,
+    },
+    error::AppError,
+    server::{
+        db::{
+            audit::{self, AuditContext, NewEvent, Outcome},
+            documents, spaces as db, two_factor, users,
+        },
+        state::AppState,
+    },
+};
+
+/// The `app_settings` key of who may create shared spaces.
+const CREATION_SETTING: &str = "spaces.creation";
+
+/// Whether `user` may do `action` in `space`: Ok with the space's kind, else
+/// NotFound when they may not even read it (its existence is not revealed) or
+/// Forbidden when they may read but not do this. Refusals are audited.
+pub async fn can(
+    state: &AppState,
+    user: i64,
+    action: SpaceAction,
+    space: i64,
+    ctx: &AuditContext,
+) -> Result<SpaceKind, AppError> {
+    let Some((kind, role)) = db::role_of(&state.db, user, space).await? else {
+        return Err(AppError::NotFound);
+    };
+    if allows(kind, role, action) {
+        return Ok(kind);
+    }
+    denied(state, user, space, action, ctx).await;
+    if allows(kind, role, SpaceAction::Read) {
+        Err(AppError::Forbidden)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+async fn denied(state: &AppState, user: i64, space: i64, action: SpaceAction, ctx: &AuditContext) {
+    if state
+        .security
+        .dedupe
+        .should_record(&format!("authz:user:{user}"))
+    {
+        let event = NewEvent::new("authz.denied", Outcome::Denied)
+            .target("space", space)
+            .details(serde_json::json!({ "action": format!("{action:?}").to_lowercase() }));
+        if let Err(e) = audit::record_now(&state.db, ctx, event).await {
+            tracing::error!(error = %e, "could not record a refused space action");
+        }
+    }
+}
+
+/// Who may create shared spaces now.
+pub async fn creation_policy(state: &AppState) -> Result<SpaceCreation, AppError> {
+    Ok(two_factor::setting(&state.db, CREATION_SETTING)
+        .await?
+        .as_deref()
+        .and_then(SpaceCreation::parse)
+        .unwrap_or_default())
+}
+
+/// Set who may create shared spaces (administrators only: the caller checks).
+pub async fn set_creation_policy(
+    state: &AppState,
+    policy: SpaceCreation,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin().await?;
+    two_factor::set_setting(&mut tx, CREATION_SETTING, policy.as_str()).await?;
+    let event = NewEvent::new("settings.space_creation", Outcome::Success)
+        .details(serde_json::json!({ "allowed": policy.as_str() }));
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Create a shared space; its creator is its first owner.
+pub async fn create(
+    state: &AppState,
+    user: i64,
+    name: &str,
+    description: &str,
+    ctx: &AuditContext,
+) -> Result<i64, AppError> {
+    if creation_policy(state).await? == SpaceCreation::Admins {
+        let admin = users::find_by_id(&state.db, user)
+            .await?
+            .is_some_and(|u| u.role == Role::Admin.as_str());
+        if !admin {
+            return Err(AppError::Forbidden);
+        }
+    }
+    let name = SpaceName::parse(name).map_err(|m| AppError::field("name", m))?;
+    let description = description.trim();
+    if description.chars().count() > DESCRIPTION_MAX {
+        return Err(AppError::field(
+            "description",
+            format!("Use at most {DESCRIPTION_MAX} characters."),
+        ));
+    }
+    if description.contains('\0') {
+        return Err(AppError::field(
+            "description",
+            "The description cannot contain NUL characters.",
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let id = db::create_shared(&mut tx, user, &name.into_inner(), description).await?;
+    let event = NewEvent::new("space.create", Outcome::Success).target("space", id);
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The spaces `user` belongs to, with their role in each.
+pub async fn list(state: &AppState, user: i64) -> Result<Vec<SpaceSummary>, AppError> {
+    let rows = db::list_for(&state.db, user).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, kind, name, description, rank)| {
+            Some(SpaceSummary {
+                id,
+                kind: SpaceKind::parse(&kind)?,
+                name,
+                description,
+                role: match rank {
+                    3 => SpaceRole::Owner,
+                    2 => SpaceRole::Editor,
+                    _ => SpaceRole::Viewer,
+                },
+            })
+        })
+        .collect())
+}
+
+/// A space's members, for anyone who may read the space.
+pub async fn members(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    ctx: &AuditContext,
+) -> Result<Vec<SpaceMember>, AppError> {
+    can(state, user, SpaceAction::Read, space, ctx).await?;
+    let rows = db::members(&state.db, space).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(name, is_group, role)| {
+            Some(SpaceMember {
+                name,
+                is_group,
+                role: SpaceRole::parse(&role)?,
+            })
+        })
+        .collect())
+}
+
+async fn person(state: &AppState, username: &str) -> Result<i64, AppError> {
+    let key = Username::parse(username)
+        .map_err(|m| AppError::field("username", m))?
+        .key;
+    users::find_by_login(&state.db, &key)
+        .await?
+        .filter(|u| u.username.eq_ignore_ascii_case(&key))
+        .map(|u| u.id)
+        .ok_or_else(|| AppError::field("username", "There is no account with that username."))
+}
+
+fn last_owner() -> AppError {
+    AppError::field(
+        "role",
+        "A space needs at least one owner: make someone else an owner first.",
+    )
+}
+
+/// Add `username` to `space` with `role`, or change their role (owners only).
+pub async fn set_member(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    username: &str,
+    role: SpaceRole,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    can(state, user, SpaceAction::Manage, space, ctx).await?;
+    let member = person(state, username).await?;
+    let mut tx = state.db.begin().await?;
+    let before = db::direct_role(&mut tx, space, member).await?;
+    if before == Some(SpaceRole::Owner)
+        && role != SpaceRole::Owner
+        && db::direct_owners(&mut tx, space).await? <= 1
+    {
+        return Err(last_owner());
+    }
+    db::set_member(&mut tx, space, member, role).await?;
+    let action = if before.is_some() {
+        "space.member.role"
+    } else {
+        "space.member.add"
+    };
+    let event = NewEvent::new(action, Outcome::Success)
+        .target("space", space)
+        .details(serde_json::json!({
+            "user_id": member,
+            "role": role.as_str(),
+            "before": before.map(SpaceRole::as_str),
+        }));
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Take `username` out of `space` (owners only, or anyone leaving).
+pub async fn remove_member(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    username: &str,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    let member = person(state, username).await?;
+    if member != user {
+        can(state, user, SpaceAction::Manage, space, ctx).await?;
+    } else if can(state, user, SpaceAction::Read, space, ctx).await? == SpaceKind::Personal {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = state.db.begin().await?;
+    let before = db::direct_role(&mut tx, space, member).await?;
+    if before == Some(SpaceRole::Owner) && db::direct_owners(&mut tx, space).await? <= 1 {
+        return Err(last_owner());
+    }
+    if !db::remove_member(&mut tx, space, member).await? {
+        return Err(AppError::field(
+            "username",
+            "That person is not a member of this space.",
+        ));
+    }
+    let event = NewEvent::new("space.member.remove", Outcome::Success)
+        .target("space", space)
+        .details(serde_json::json!({ "user_id": member }));
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Move a document to another space: editor (or owner) of both. Its revisions
+/// go with it.
+pub async fn move_document(
+    state: &AppState,
+    user: i64,
+    document: i64,
+    to: i64,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    can(state, user, SpaceAction::Write, to, ctx).await?;
+    let mut tx = state.db.begin().await?;
+    // Only a document the caller may change is found here.
+    let row = documents::get_for_update(&mut tx, user, document)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let from = documents::space_of(&mut tx, row.id).await?;
+    if from == to {
+        return Ok(());
+    }
+    db::move_document(&mut tx, row.id, to).await?;
+    let event = NewEvent::new("document.move", Outcome::Success)
+        .target("document", row.id)
+        .details(serde_json::json!({ "from_space": from, "to_space": to }));
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
