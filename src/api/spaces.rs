@@ -1,7 +1,10 @@
 //! Spaces: list mine, create one, manage members, move a document.
 
 use crate::{
-    domain::space::{SpaceMember, SpaceSummary},
+    domain::{
+        document::DocumentSummary,
+        space::{SpaceMember, SpaceSummary},
+    },
     error::AppError,
 };
 use leptos::prelude::*;
@@ -22,7 +25,25 @@ pub async fn create_space(name: String, description: String) -> Result<i64, AppE
     use crate::server::services::spaces;
     let call = ctx::call().await?;
     let user = call.caller.user()?;
-    spaces::create(&call.state, user, &name, &description, &call.caller.audit).await
+    let id = spaces::create(&call.state, user, &name, &description, &call.caller.audit).await?;
+    leptos_axum::redirect(&format!("/spaces/{id}"));
+    Ok(id)
+}
+
+#[server(prefix = "/api", endpoint = "spaces/get")]
+pub async fn get_space(space: i64) -> Result<SpaceSummary, AppError> {
+    use crate::server::services::spaces;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    spaces::get(&call.state, user, space, &call.caller.audit).await
+}
+
+#[server(prefix = "/api", endpoint = "spaces/documents")]
+pub async fn space_documents(space: i64) -> Result<Vec<DocumentSummary>, AppError> {
+    use crate::server::services::spaces;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    spaces::documents(&call.state, user, space, &call.caller.audit).await
 }
 
 #[server(prefix = "/api", endpoint = "spaces/members")]

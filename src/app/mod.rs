@@ -31,6 +31,7 @@ use pages::{
     password_reset::{DevOutboxPage, ForgotPasswordPage, ResetPasswordPage},
     register::RegisterPage,
     setup::SetupPage,
+    spaces::{SpacePage, SpacesPage},
     two_factor::{TwoFactorLoginPage, TwoFactorPage},
 };
 
@@ -159,6 +160,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("conversations/new") view=NewConversationPage />
                     <Route path=path!("conversations/trash") view=ConversationTrashPage />
                     <Route path=path!("conversations/:id") view=ConversationPage ssr=SsrMode::Async />
+                    <Route path=path!("spaces") view=SpacesPage />
+                    <Route path=path!("spaces/:id") view=SpacePage ssr=SsrMode::Async />
                     <Route path=path!("documents") view=DocumentsPage />
                     <Route path=path!("documents/new") view=NewDocumentPage />
                     <Route path=path!("documents/trash") view=TrashPage />

@@ -385,8 +385,8 @@ db_test!(
 mod managed {
     use super::*;
     use motto::api::spaces::{
-        CreateSpace, ListSpaces, MoveDocument, RemoveSpaceMember, SetSpaceCreation, SetSpaceMember,
-        SpaceMembers,
+        CreateSpace, GetSpace, ListSpaces, MoveDocument, RemoveSpaceMember, SetSpaceCreation,
+        SetSpaceMember, SpaceDocuments, SpaceMembers,
     };
 
     async fn create(app: &TestApp, c: &reqwest::Client, name: &str) -> reqwest::Response {
@@ -517,6 +517,19 @@ mod managed {
             };
             assert_eq!(mv(&alice, space).await, 200);
             assert_eq!(app.documents(&bob).get(doc).await.status(), 200);
+            // The space's page: its documents and Bob's role, for members only.
+            let listed = json(app.invoke(&bob, SpaceDocuments { space }).await).await;
+            assert_eq!(listed[0]["id"], doc);
+            let seen = json(app.invoke(&bob, GetSpace { space }).await).await;
+            assert_eq!(
+                (seen["name"].as_str(), seen["role"].as_str()),
+                (Some("Team"), Some("viewer"))
+            );
+            assert_eq!(
+                app.invoke(&carol, SpaceDocuments { space }).await.status(),
+                404
+            );
+            assert_eq!(app.invoke(&carol, GetSpace { space }).await.status(), 404);
             let bobs_personal = spaces_of(&app, &bob).await[0]["id"].as_i64().unwrap();
             assert_eq!(mv(&bob, bobs_personal).await, 404);
             // Revisions travel with it.

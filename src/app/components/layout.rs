@@ -76,6 +76,9 @@ fn UserMenu() -> impl IntoView {
                             <a href="/conversations" class=LINK>
                                 "Conversations"
                             </a>
+                            <a href="/spaces" class=LINK>
+                                "Spaces"
+                            </a>
                             {u.is_admin().then(|| view! {
                                 <a href="/admin/audit" class=LINK>
                                     "Admin"

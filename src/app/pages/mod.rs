@@ -11,4 +11,5 @@ pub mod not_found;
 pub mod password_reset;
 pub mod register;
 pub mod setup;
+pub mod spaces;
 pub mod two_factor;

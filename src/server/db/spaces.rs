@@ -125,6 +125,31 @@ pub async fn create_shared(
     Ok(space)
 }
 
+/// A space's kind, name and description.
+pub async fn get(db: &Db, space: i64) -> Result<Option<(String, String, String)>, DbError> {
+    let sql = "SELECT kind, name, description FROM spaces WHERE id = $1";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(space).fetch_optional(pool).await)?)
+}
+
+/// The live documents of one space that `user` may read, most recently changed
+/// first (empty when they may not read the space).
+pub async fn documents(
+    db: &Db,
+    user: i64,
+    space: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, String, DateTime<Utc>)>, DbError> {
+    let sql = format!(
+        "SELECT id, title, substr(body, 1, 240) AS excerpt, updated_at FROM documents \
+         WHERE space_id = $2 AND space_id IN ({}) AND deleted_at IS NULL \
+         ORDER BY updated_at DESC, id DESC LIMIT $3",
+        allowed(SpaceAction::Read, 1)
+    );
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(user).bind(space).bind(limit).fetch_all(pool).await)?,
+    )
+}
+
 /// Every space `user` is a member of (directly or through a group), with their
 /// highest role there; the personal space first, then by name.
 pub async fn list_for(

@@ -5,6 +5,7 @@
 
 use crate::{
     domain::{
+        document::DocumentSummary,
         space::{
             allows, SpaceAction, SpaceCreation, SpaceKind, SpaceMember, SpaceRole, SpaceSummary,
             DESCRIPTION_MAX,
@@ -143,6 +144,48 @@ pub async fn list(state: &AppState, user: i64) -> Result<Vec<SpaceSummary>, AppE
                     _ => SpaceRole::Viewer,
                 },
             })
+        })
+        .collect())
+}
+
+/// One space as `user` sees it (they must be able to read it).
+pub async fn get(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    ctx: &AuditContext,
+) -> Result<SpaceSummary, AppError> {
+    can(state, user, SpaceAction::Read, space, ctx).await?;
+    let (kind, name, description) = db::get(&state.db, space).await?.ok_or(AppError::NotFound)?;
+    let role = db::role_of(&state.db, user, space)
+        .await?
+        .and_then(|(_, role)| role)
+        .ok_or(AppError::NotFound)?;
+    Ok(SpaceSummary {
+        id: space,
+        kind: SpaceKind::parse(&kind).ok_or(AppError::NotFound)?,
+        name,
+        description,
+        role,
+    })
+}
+
+/// The newest live documents of one space (at most 200), for its page.
+pub async fn documents(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    ctx: &AuditContext,
+) -> Result<Vec<DocumentSummary>, AppError> {
+    can(state, user, SpaceAction::Read, space, ctx).await?;
+    let rows = db::documents(&state.db, user, space, 200).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, excerpt, updated_at)| DocumentSummary {
+            id,
+            title,
+            excerpt,
+            updated_at,
         })
         .collect())
 }

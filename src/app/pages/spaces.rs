@@ -1,0 +1,184 @@
+//! Spaces: the list of mine with a form to make a shared one; a space's page
+//! with its documents and members, where owners add people, change their role
+//! and remove them.
+
+use super::documents::param_id;
+use crate::{
+    api::spaces::{
+        get_space, list_spaces, space_documents, space_members, CreateSpace, RemoveSpaceMember,
+        SetSpaceMember,
+    },
+    app::components::{
+        form::{field_error, form_error, Field, FormError},
+        loaded::Loaded,
+        style::{BUTTON, DANGER_OUTLINE, INPUT, LINK},
+        time::LocalTime,
+    },
+    domain::{
+        space::{SpaceKind, SpaceRole},
+        text::SpaceName,
+    },
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+fn role_label(role: SpaceRole) -> &'static str {
+    match role {
+        SpaceRole::Viewer => "Viewer",
+        SpaceRole::Editor => "Editor",
+        SpaceRole::Owner => "Owner",
+    }
+}
+
+#[component]
+pub fn SpacesPage() -> impl IntoView {
+    let create = ServerAction::<CreateSpace>::new();
+    let spaces = Resource::new(move || create.version().get(), |_| list_spaces());
+    let value = Signal::derive(move || create.value().get().map(|r| r.map(|_| ())));
+    view! {
+        <Title text="Spaces" />
+        <div class="mx-auto max-w-3xl py-8">
+            <h1 class="text-2xl font-semibold tracking-tight">"Spaces"</h1>
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
+                "Documents live in spaces. Your personal space is yours alone; a shared space has members, each a viewer (reads and asks the assistant), an editor (also writes) or an owner (also manages members)."
+            </p>
+            <Loaded resource=spaces keep=true let:list>
+                <ul class="mt-6 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
+                    {list.into_iter().map(|s| view! {
+                        <li class="flex items-start justify-between gap-4 p-4">
+                            <div>
+                                <a href=format!("/spaces/{}", s.id) class=LINK>{s.name.clone()}</a>
+                                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{s.description.clone()}</p>
+                            </div>
+                            <span class="shrink-0 text-xs text-slate-600 dark:text-slate-400">
+                                {match s.kind {
+                                    SpaceKind::Personal => "Personal".to_string(),
+                                    SpaceKind::Shared => role_label(s.role).to_string(),
+                                }}
+                            </span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </Loaded>
+            <section aria-labelledby="new-space-heading" class="mt-10">
+                <h2 id="new-space-heading" class="text-lg font-semibold">"New shared space"</h2>
+                <ActionForm action=create attr:class="mt-3 space-y-4">
+                    <FormError error=form_error(value) />
+                    <Field label="Name" name="name" error=field_error(value, "name")
+                        check=|s: &str| SpaceName::parse(s).err() />
+                    <Field label="Description" name="description" optional=true rows=3
+                        hint="What the space is for (optional)." error=field_error(value, "description") />
+                    <button type="submit" class=BUTTON>
+                        {move || if create.pending().get() { "Creating…" } else { "Create space" }}
+                    </button>
+                </ActionForm>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn SpacePage() -> impl IntoView {
+    let id = param_id();
+    let set = ServerAction::<SetSpaceMember>::new();
+    let remove = ServerAction::<RemoveSpaceMember>::new();
+    let space = Resource::new(move || id.get(), get_space);
+    let docs = Resource::new(move || id.get(), space_documents);
+    let members = Resource::new(
+        move || (id.get(), set.version().get(), remove.version().get()),
+        |(id, _, _)| space_members(id),
+    );
+    let set_value = Signal::derive(move || set.value().get());
+    let remove_value = Signal::derive(move || remove.value().get());
+    view! {
+        <div class="mx-auto max-w-3xl py-8">
+            <p class="text-sm"><a href="/spaces" class=LINK>"← All spaces"</a></p>
+            <Loaded resource=space let:s>
+                <Title text=s.name.clone() />
+                <h1 class="mt-2 text-2xl font-semibold tracking-tight">{s.name.clone()}</h1>
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{s.description.clone()}</p>
+                <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">
+                    {match s.kind {
+                        SpaceKind::Personal => "Your personal space: only you can see it.".to_string(),
+                        SpaceKind::Shared => format!("Your role: {}", role_label(s.role)),
+                    }}
+                </p>
+                <section aria-labelledby="space-docs-heading" class="mt-8">
+                    <h2 id="space-docs-heading" class="text-lg font-semibold">"Documents"</h2>
+                    <Loaded resource=docs let:list>
+                        {if list.is_empty() {
+                            view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"No documents here yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
+                                    {list.into_iter().map(|d| view! {
+                                        <li class="p-3">
+                                            <a href=format!("/documents/{}", d.id) class=LINK>{d.title}</a>
+                                            <span class="ml-2 text-xs text-slate-600 dark:text-slate-400">"changed " <LocalTime at=d.updated_at /></span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    </Loaded>
+                </section>
+                {(s.kind == SpaceKind::Shared).then(|| {
+                    let owner = s.role == SpaceRole::Owner;
+                    let space_id = s.id;
+                    view! {
+                        <section aria-labelledby="members-heading" class="mt-8">
+                            <h2 id="members-heading" class="text-lg font-semibold">"Members"</h2>
+                            <FormError error=form_error(remove_value) />
+                            <Loaded resource=members keep=true let:list>
+                                <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
+                                    {list.into_iter().map(|m| {
+                                        let name = m.name.clone();
+                                        let label = format!("Remove {}", m.name);
+                                        view! {
+                                            <li class="flex items-center justify-between gap-4 p-3">
+                                                <span>
+                                                    <span class="font-medium">{m.name.clone()}</span>
+                                                    {m.is_group.then(|| view! { <span class="ml-1 text-xs">"(group)"</span> })}
+                                                    <span class="ml-2 text-xs text-slate-600 dark:text-slate-400">{role_label(m.role)}</span>
+                                                </span>
+                                                {(owner && !m.is_group).then(|| view! {
+                                                    <ActionForm action=remove>
+                                                        <input type="hidden" name="space" value=space_id />
+                                                        <input type="hidden" name="username" value=name.clone() />
+                                                        <button type="submit" class=DANGER_OUTLINE aria-label=label.clone()>"Remove"</button>
+                                                    </ActionForm>
+                                                })}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </Loaded>
+                            {owner.then(|| view! {
+                                <ActionForm action=set attr:class="mt-6 space-y-4">
+                                    <h3 class="font-semibold">"Add someone or change their role"</h3>
+                                    <FormError error=form_error(set_value) />
+                                    <input type="hidden" name="space" value=space_id />
+                                    <Field label="Username" name="username" autocomplete="off"
+                                        error=field_error(set_value, "username") />
+                                    <div class="space-y-1">
+                                        <label for="member-role" class="block text-sm font-medium">"Role"</label>
+                                        <select id="member-role" name="role" class=format!("{INPUT} max-w-xs")
+                                            aria-describedby="member-role-error">
+                                            <option value="viewer">"Viewer: reads, searches, asks the assistant"</option>
+                                            <option value="editor">"Editor: also writes, moves and trashes documents"</option>
+                                            <option value="owner">"Owner: also manages members"</option>
+                                        </select>
+                                        <p id="member-role-error" class="text-sm text-red-600 dark:text-red-400">
+                                            {move || field_error(set_value, "role").get()}
+                                        </p>
+                                    </div>
+                                    <button type="submit" class=BUTTON>"Save member"</button>
+                                </ActionForm>
+                            })}
+                        </section>
+                    }
+                })}
+            </Loaded>
+        </div>
+    }
+}
