@@ -23,6 +23,7 @@ test('an owner makes a shared space, adds a teammate who sees it, then removes h
   await page.getByRole('button', { name: 'Create space' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Garden club' })).toBeVisible();
   await expect(page.getByText('Your role: Owner')).toBeVisible();
+  const spaceUrl = page.url();
   await expect(page.getByText('No documents here yet.')).toBeVisible();
 
   // Add Bob as a viewer.
@@ -39,7 +40,26 @@ test('an owner makes a shared space, adds a teammate who sees it, then removes h
   await expect(bobPage.getByText('Your role: Viewer')).toBeVisible();
   await expect(bobPage.getByRole('button', { name: 'Save member' })).toHaveCount(0);
 
+  // Alice writes a document and moves it into the space; Bob finds it there.
+  await page.goto('/documents/new');
+  await waitForHydration(page);
+  await page.getByLabel('Title').fill('Seed order');
+  await page.getByLabel('Text (Markdown)').fill('Beans, peas and **kale**.');
+  await page.getByRole('button', { name: 'Save document' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Seed order' })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel('Move to').selectOption({ label: 'Garden club' });
+  await page.getByRole('button', { name: 'Move', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Moved.' })).toBeVisible();
+  await bobPage.reload();
+  await expect(bobPage.getByRole('link', { name: 'Seed order' })).toBeVisible();
+  await expect(bobPage.getByRole('button', { name: 'Leave this space' })).toBeVisible();
+
   // Alice removes him: his next visit no longer finds the space.
+  await page.goto(spaceUrl);
+  await waitForHydration(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Garden club' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Seed order' })).toBeVisible();
   await members.getByRole('button', { name: `Remove ${bob}` }).click();
   await expect(members.getByText(bob, { exact: true })).toHaveCount(0);
   await bobPage.reload();

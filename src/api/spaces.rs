@@ -81,6 +81,16 @@ pub async fn remove_space_member(space: i64, username: String) -> Result<(), App
     spaces::remove_member(&call.state, user, space, &username, &call.caller.audit).await
 }
 
+#[server(prefix = "/api", endpoint = "spaces/leave")]
+pub async fn leave_space(space: i64) -> Result<(), AppError> {
+    use crate::server::services::spaces;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    spaces::leave(&call.state, user, space, &call.caller.audit).await?;
+    leptos_axum::redirect("/spaces");
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "documents/move")]
 pub async fn move_document(id: i64, space: i64) -> Result<(), AppError> {
     use crate::server::services::spaces;

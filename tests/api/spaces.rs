@@ -632,3 +632,50 @@ mod managed {
         }
     );
 }
+
+db_test!(
+    members_may_leave_a_shared_space_but_not_as_its_last_owner,
+    |backend| {
+        use motto::api::spaces::{CreateSpace, LeaveSpace, ListSpaces, SetSpaceMember};
+        let app = TestApp::spawn(backend).await;
+        let alice = signed_up(&app, "alice").await;
+        let bob = signed_up(&app, "bob").await;
+        let res = app
+            .invoke(
+                &alice,
+                CreateSpace {
+                    name: "Team".into(),
+                    description: String::new(),
+                },
+            )
+            .await;
+        let space = json(res).await.as_i64().unwrap();
+        let res = app
+            .invoke(
+                &alice,
+                SetSpaceMember {
+                    space,
+                    username: "bob".into(),
+                    role: "editor".into(),
+                },
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(app.invoke(&bob, LeaveSpace { space }).await.status(), 200);
+        let bobs = json(app.invoke(&bob, ListSpaces {}).await).await;
+        assert_eq!(bobs.as_array().unwrap().len(), 1, "only his personal space");
+        // Gone means gone: leaving again is NotFound, as for any stranger.
+        assert_eq!(app.invoke(&bob, LeaveSpace { space }).await.status(), 404);
+        assert_eq!(app.invoke(&alice, LeaveSpace { space }).await.status(), 422);
+        let personal = json(app.invoke(&alice, ListSpaces {}).await).await[0]["id"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(
+            app.invoke(&alice, LeaveSpace { space: personal })
+                .await
+                .status(),
+            403
+        );
+        app.stop().await;
+    }
+);

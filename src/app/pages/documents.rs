@@ -347,6 +347,7 @@ pub fn DocumentPage() -> impl IntoView {
                                     </div>
                                 </Show>
                                 <Rendered doc=d />
+                                <super::spaces::MoveTo id=id />
                                 <section aria-labelledby="revisions-heading" class="mt-10">
                                     <h2 id="revisions-heading" class="text-lg font-semibold">"Revisions"</h2>
                                     <Transition fallback=|| ()>

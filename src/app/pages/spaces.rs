@@ -5,13 +5,13 @@
 use super::documents::param_id;
 use crate::{
     api::spaces::{
-        get_space, list_spaces, space_documents, space_members, CreateSpace, RemoveSpaceMember,
-        SetSpaceMember,
+        get_space, list_spaces, space_documents, space_members, CreateSpace, LeaveSpace,
+        MoveDocument, RemoveSpaceMember, SetSpaceMember,
     },
     app::components::{
         form::{field_error, form_error, Field, FormError},
         loaded::Loaded,
-        style::{BUTTON, DANGER_OUTLINE, INPUT, LINK},
+        style::{BUTTON, DANGER_OUTLINE, INPUT, LINK, SECONDARY},
         time::LocalTime,
     },
     domain::{
@@ -82,6 +82,8 @@ pub fn SpacePage() -> impl IntoView {
     let id = param_id();
     let set = ServerAction::<SetSpaceMember>::new();
     let remove = ServerAction::<RemoveSpaceMember>::new();
+    let leave = ServerAction::<LeaveSpace>::new();
+    let leave_value = Signal::derive(move || leave.value().get());
     let space = Resource::new(move || id.get(), get_space);
     let docs = Resource::new(move || id.get(), space_documents);
     let members = Resource::new(
@@ -153,6 +155,13 @@ pub fn SpacePage() -> impl IntoView {
                                     }).collect_view()}
                                 </ul>
                             </Loaded>
+                            {(!owner).then(|| view! {
+                                <ActionForm action=leave attr:class="mt-4">
+                                    <input type="hidden" name="space" value=space_id />
+                                    <FormError error=form_error(leave_value) />
+                                    <button type="submit" class=DANGER_OUTLINE>"Leave this space"</button>
+                                </ActionForm>
+                            })}
                             {owner.then(|| view! {
                                 <ActionForm action=set attr:class="mt-6 space-y-4">
                                     <h3 class="font-semibold">"Add someone or change their role"</h3>
@@ -180,5 +189,46 @@ pub fn SpacePage() -> impl IntoView {
                 })}
             </Loaded>
         </div>
+    }
+}
+
+/// "Move to…" on a document's page: the spaces where the person may write.
+#[component]
+pub fn MoveTo(id: i64) -> impl IntoView {
+    let act = ServerAction::<MoveDocument>::new();
+    let spaces = Resource::new(|| (), |_| list_spaces());
+    let value = Signal::derive(move || act.value().get());
+    view! {
+        <section aria-labelledby="move-heading" class="mt-8">
+            <h2 id="move-heading" class="text-lg font-semibold">"Space"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let writable: Vec<_> = spaces
+                        .await
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|s| s.role >= SpaceRole::Editor)
+                        .collect();
+                    view! {
+                        <ActionForm action=act attr:class="mt-2 flex flex-wrap items-end gap-2">
+                            <input type="hidden" name="id" value=id />
+                            <div class="space-y-1">
+                                <label for="move-space" class="block text-sm font-medium">"Move to"</label>
+                                <select id="move-space" name="space" class=INPUT>
+                                    {writable.into_iter().map(|s| view! {
+                                        <option value=s.id>{s.name}</option>
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                            <button type="submit" class=SECONDARY>"Move"</button>
+                        </ActionForm>
+                    }
+                })}
+            </Transition>
+            <FormError error=form_error(value) />
+            {move || matches!(value.get(), Some(Ok(()))).then(|| view! {
+                <p role="status" class="mt-2 text-sm text-emerald-700 dark:text-emerald-400">"Moved."</p>
+            })}
+        </section>
     }
 }

@@ -275,6 +275,26 @@ pub async fn remove_member(
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
     let member = person(state, username).await?;
+    remove(state, user, space, member, ctx).await
+}
+
+/// Leave a shared space (not a personal one; not as its last owner).
+pub async fn leave(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    remove(state, user, space, user, ctx).await
+}
+
+async fn remove(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    member: i64,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
     if member != user {
         can(state, user, SpaceAction::Manage, space, ctx).await?;
     } else if can(state, user, SpaceAction::Read, space, ctx).await? == SpaceKind::Personal {
@@ -288,12 +308,12 @@ pub async fn remove_member(
     if !db::remove_member(&mut tx, space, member).await? {
         return Err(AppError::field(
             "username",
-            "That person is not a member of this space.",
+            "That person is not a member of this space (a group may be).",
         ));
     }
     let event = NewEvent::new("space.member.remove", Outcome::Success)
         .target("space", space)
-        .details(serde_json::json!({ "user_id": member }));
+        .details(serde_json::json!({ "user_id": member, "left": member == user }));
     audit::record(&mut tx, ctx, event).await?;
     tx.commit().await?;
     Ok(())
