@@ -679,3 +679,97 @@ db_test!(
         app.stop().await;
     }
 );
+
+db_test!(
+    deleting_an_account_never_takes_a_shared_space_or_its_documents_with_it,
+    |backend| {
+        use crate::helpers::GOOD_PASSWORD;
+        use motto::api::{
+            account::DeleteAccount,
+            spaces::{CreateSpace, ListSpaces, MoveDocument, SetSpaceMember},
+        };
+        let app = TestApp::spawn(backend).await;
+        let alice = signed_up(&app, "alice").await;
+        let bob = signed_up(&app, "bob").await;
+        let delete = |c: &reqwest::Client| {
+            let c = c.clone();
+            let app = &app;
+            async move {
+                app.invoke(
+                    &c,
+                    DeleteAccount {
+                        password: GOOD_PASSWORD.into(),
+                        confirm_username: "alice".into(),
+                    },
+                )
+                .await
+            }
+        };
+        let res = app
+            .invoke(
+                &alice,
+                CreateSpace {
+                    name: "Team".into(),
+                    description: String::new(),
+                },
+            )
+            .await;
+        let team = json(res).await.as_i64().unwrap();
+        // The only owner of a shared space cannot go: the space would have none.
+        let res = delete(&alice).await;
+        assert_eq!(res.status(), 422);
+        assert!(json(res).await.to_string().contains("only owner"));
+
+        let res = app
+            .invoke(
+                &alice,
+                SetSpaceMember {
+                    space: team,
+                    username: "bob".into(),
+                    role: "owner".into(),
+                },
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        // What she wrote for the team would go with her: refused too.
+        let doc = app
+            .documents(&alice)
+            .create("Roadmap", "For everyone.")
+            .await;
+        let res = app
+            .invoke(
+                &alice,
+                MoveDocument {
+                    id: doc,
+                    space: team,
+                },
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let res = delete(&alice).await;
+        assert_eq!(res.status(), 422);
+        assert!(json(res).await.to_string().contains("shared spaces"));
+        assert_eq!(app.documents(&bob).get(doc).await.status(), 200);
+
+        // Moved back to her personal space, it is hers to take.
+        let personal = json(app.invoke(&alice, ListSpaces {}).await).await[0]["id"]
+            .as_i64()
+            .unwrap();
+        let res = app
+            .invoke(
+                &alice,
+                MoveDocument {
+                    id: doc,
+                    space: personal,
+                },
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(delete(&alice).await.status(), 200);
+        // The team space stays, with Bob as its owner.
+        let bobs = json(app.invoke(&bob, ListSpaces {}).await).await;
+        assert_eq!(bobs[1]["name"], "Team");
+        assert_eq!(bobs[1]["role"], "owner");
+        app.stop().await;
+    }
+);

@@ -267,6 +267,23 @@ pub async fn delete_account(
             ));
         }
     }
+    // Shared spaces outlive their members: the account's deletion must not take
+    // a team's space or the documents someone wrote for it.
+    let (sole_owner, shared_documents) =
+        crate::server::db::spaces::stakes_in_shared(&mut tx, u.id).await?;
+    if sole_owner > 0 {
+        return Err(AppError::form(
+            "You are the only owner of a shared space: make someone else an owner first (on the space's page).",
+        ));
+    }
+    if shared_documents > 0 {
+        return Err(AppError::form(format!(
+            "You wrote {shared_documents} document{} in shared spaces, and deleting your account would delete {} for everyone there. Move {} to your personal space first if that is what you want.",
+            if shared_documents == 1 { "" } else { "s" },
+            if shared_documents == 1 { "it" } else { "them" },
+            if shared_documents == 1 { "it" } else { "them" },
+        )));
+    }
     audit::record(
         &mut tx,
         ctx,
