@@ -26,12 +26,14 @@ const ONE_LINE_NOT_BLANK: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u0
 /// No NUL, and at least one character that is not a space.
 const NOT_BLANK_NO_NUL: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
 
-/// What is wrong with a title, for any kind of title.
-fn title_problem(title: &str, max: usize) -> Option<String> {
-    if title.chars().count() > max {
+/// What is wrong with a one-line text (`what`: "title", "name"), if anything.
+fn one_line_problem(text: &str, max: usize, what: &str) -> Option<String> {
+    if text.chars().count() > max {
         Some(format!("Use at most {max} characters."))
-    } else if title.chars().any(char::is_control) {
-        Some("The title cannot contain line breaks or control characters.".into())
+    } else if text.chars().any(char::is_control) {
+        Some(format!(
+            "The {what} cannot contain line breaks or control characters."
+        ))
     } else {
         None
     }
@@ -55,7 +57,7 @@ impl DocumentTitle {
         if title.is_empty() {
             return Err("Give the document a title.".into());
         }
-        match title_problem(title, document::TITLE_MAX) {
+        match one_line_problem(title, document::TITLE_MAX, "title") {
             Some(problem) => Err(problem),
             None => Ok(DocumentTitle(title.to_string())),
         }
@@ -81,13 +83,10 @@ impl SpaceName {
         if name.is_empty() {
             return Err("Give the space a name.".into());
         }
-        if name.chars().count() > space::NAME_MAX {
-            return Err(format!("Use at most {} characters.", space::NAME_MAX));
+        match one_line_problem(name, space::NAME_MAX, "name") {
+            Some(problem) => Err(problem),
+            None => Ok(SpaceName(name.to_string())),
         }
-        if name.chars().any(char::is_control) {
-            return Err("The name cannot contain line breaks or control characters.".into());
-        }
-        Ok(SpaceName(name.to_string()))
     }
 
     pub fn into_inner(self) -> String {
@@ -110,7 +109,7 @@ impl ConversationTitle {
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         let title = raw.trim();
-        match title_problem(title, conversation::TITLE_MAX) {
+        match one_line_problem(title, conversation::TITLE_MAX, "title") {
             Some(problem) => Err(problem),
             None => Ok(ConversationTitle(title.to_string())),
         }

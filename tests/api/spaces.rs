@@ -152,14 +152,11 @@ db_test!(
             signed_up(&app, name).await;
         }
         let db = &app.state.db;
-        let id = |name: &'static str| async move {
-            scalar(
-                db,
-                &format!("SELECT id FROM users WHERE username_key = '{name}'"),
-            )
-            .await
-        };
-        let (alice, bob, carol) = (id("alice").await, id("bob").await, id("carol").await);
+        let (alice, bob, carol) = (
+            user_id(db, "alice").await,
+            user_id(db, "bob").await,
+            user_id(db, "carol").await,
+        );
         let now = Utc::now();
         let mut tx = db.begin().await.unwrap();
         let space: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
@@ -631,145 +628,105 @@ mod managed {
             app.stop().await;
         }
     );
-}
 
-db_test!(
-    members_may_leave_a_shared_space_but_not_as_its_last_owner,
-    |backend| {
-        use motto::api::spaces::{CreateSpace, LeaveSpace, ListSpaces, SetSpaceMember};
-        let app = TestApp::spawn(backend).await;
-        let alice = signed_up(&app, "alice").await;
-        let bob = signed_up(&app, "bob").await;
-        let res = app
-            .invoke(
-                &alice,
-                CreateSpace {
-                    name: "Team".into(),
-                    description: String::new(),
-                },
-            )
-            .await;
-        let space = json(res).await.as_i64().unwrap();
-        let res = app
-            .invoke(
-                &alice,
-                SetSpaceMember {
-                    space,
-                    username: "bob".into(),
-                    role: "editor".into(),
-                },
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        assert_eq!(app.invoke(&bob, LeaveSpace { space }).await.status(), 200);
-        let bobs = json(app.invoke(&bob, ListSpaces {}).await).await;
-        assert_eq!(bobs.as_array().unwrap().len(), 1, "only his personal space");
-        // Gone means gone: leaving again is NotFound, as for any stranger.
-        assert_eq!(app.invoke(&bob, LeaveSpace { space }).await.status(), 404);
-        assert_eq!(app.invoke(&alice, LeaveSpace { space }).await.status(), 422);
-        let personal = json(app.invoke(&alice, ListSpaces {}).await).await[0]["id"]
-            .as_i64()
-            .unwrap();
-        assert_eq!(
-            app.invoke(&alice, LeaveSpace { space: personal })
-                .await
-                .status(),
-            403
-        );
-        app.stop().await;
-    }
-);
+    db_test!(
+        members_may_leave_a_shared_space_but_not_as_its_last_owner,
+        |backend| {
+            use motto::api::spaces::LeaveSpace;
+            let app = TestApp::spawn(backend).await;
+            let alice = signed_up(&app, "alice").await;
+            let bob = signed_up(&app, "bob").await;
+            let res = create(&app, &alice, "Team").await;
+            let space = json(res).await.as_i64().unwrap();
+            assert_eq!(
+                set(&app, &alice, space, "bob", "editor").await.status(),
+                200
+            );
+            assert_eq!(app.invoke(&bob, LeaveSpace { space }).await.status(), 200);
+            let bobs = spaces_of(&app, &bob).await;
+            assert_eq!(bobs.as_array().unwrap().len(), 1, "only his personal space");
+            // Gone means gone: leaving again is NotFound, as for any stranger.
+            assert_eq!(app.invoke(&bob, LeaveSpace { space }).await.status(), 404);
+            assert_eq!(app.invoke(&alice, LeaveSpace { space }).await.status(), 422);
+            let personal = spaces_of(&app, &alice).await[0]["id"].as_i64().unwrap();
+            assert_eq!(
+                app.invoke(&alice, LeaveSpace { space: personal })
+                    .await
+                    .status(),
+                403
+            );
+            app.stop().await;
+        }
+    );
 
-db_test!(
-    deleting_an_account_never_takes_a_shared_space_or_its_documents_with_it,
-    |backend| {
-        use crate::helpers::GOOD_PASSWORD;
-        use motto::api::{
-            account::DeleteAccount,
-            spaces::{CreateSpace, ListSpaces, MoveDocument, SetSpaceMember},
-        };
-        let app = TestApp::spawn(backend).await;
-        let alice = signed_up(&app, "alice").await;
-        let bob = signed_up(&app, "bob").await;
-        let delete = |c: &reqwest::Client| {
-            let c = c.clone();
-            let app = &app;
-            async move {
-                app.invoke(
-                    &c,
-                    DeleteAccount {
-                        password: GOOD_PASSWORD.into(),
-                        confirm_username: "alice".into(),
+    db_test!(
+        deleting_an_account_never_takes_a_shared_space_or_its_documents_with_it,
+        |backend| {
+            use crate::helpers::GOOD_PASSWORD;
+            use motto::api::account::DeleteAccount;
+            let app = TestApp::spawn(backend).await;
+            let alice = signed_up(&app, "alice").await;
+            let bob = signed_up(&app, "bob").await;
+            let delete = |c: &reqwest::Client| {
+                let c = c.clone();
+                let app = &app;
+                async move {
+                    app.invoke(
+                        &c,
+                        DeleteAccount {
+                            password: GOOD_PASSWORD.into(),
+                            confirm_username: "alice".into(),
+                        },
+                    )
+                    .await
+                }
+            };
+            let res = create(&app, &alice, "Team").await;
+            let team = json(res).await.as_i64().unwrap();
+            // The only owner of a shared space cannot go: the space would have none.
+            let res = delete(&alice).await;
+            assert_eq!(res.status(), 422);
+            assert!(json(res).await.to_string().contains("only owner"));
+
+            assert_eq!(set(&app, &alice, team, "bob", "owner").await.status(), 200);
+            // What she wrote for the team would go with her: refused too.
+            let doc = app
+                .documents(&alice)
+                .create("Roadmap", "For everyone.")
+                .await;
+            let res = app
+                .invoke(
+                    &alice,
+                    MoveDocument {
+                        id: doc,
+                        space: team,
                     },
                 )
-                .await
-            }
-        };
-        let res = app
-            .invoke(
-                &alice,
-                CreateSpace {
-                    name: "Team".into(),
-                    description: String::new(),
-                },
-            )
-            .await;
-        let team = json(res).await.as_i64().unwrap();
-        // The only owner of a shared space cannot go: the space would have none.
-        let res = delete(&alice).await;
-        assert_eq!(res.status(), 422);
-        assert!(json(res).await.to_string().contains("only owner"));
+                .await;
+            assert_eq!(res.status(), 200);
+            let res = delete(&alice).await;
+            assert_eq!(res.status(), 422);
+            assert!(json(res).await.to_string().contains("shared spaces"));
+            assert_eq!(app.documents(&bob).get(doc).await.status(), 200);
 
-        let res = app
-            .invoke(
-                &alice,
-                SetSpaceMember {
-                    space: team,
-                    username: "bob".into(),
-                    role: "owner".into(),
-                },
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        // What she wrote for the team would go with her: refused too.
-        let doc = app
-            .documents(&alice)
-            .create("Roadmap", "For everyone.")
-            .await;
-        let res = app
-            .invoke(
-                &alice,
-                MoveDocument {
-                    id: doc,
-                    space: team,
-                },
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        let res = delete(&alice).await;
-        assert_eq!(res.status(), 422);
-        assert!(json(res).await.to_string().contains("shared spaces"));
-        assert_eq!(app.documents(&bob).get(doc).await.status(), 200);
-
-        // Moved back to her personal space, it is hers to take.
-        let personal = json(app.invoke(&alice, ListSpaces {}).await).await[0]["id"]
-            .as_i64()
-            .unwrap();
-        let res = app
-            .invoke(
-                &alice,
-                MoveDocument {
-                    id: doc,
-                    space: personal,
-                },
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        assert_eq!(delete(&alice).await.status(), 200);
-        // The team space stays, with Bob as its owner.
-        let bobs = json(app.invoke(&bob, ListSpaces {}).await).await;
-        assert_eq!(bobs[1]["name"], "Team");
-        assert_eq!(bobs[1]["role"], "owner");
-        app.stop().await;
-    }
-);
+            // Moved back to her personal space, it is hers to take.
+            let personal = spaces_of(&app, &alice).await[0]["id"].as_i64().unwrap();
+            let res = app
+                .invoke(
+                    &alice,
+                    MoveDocument {
+                        id: doc,
+                        space: personal,
+                    },
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            assert_eq!(delete(&alice).await.status(), 200);
+            // The team space stays, with Bob as its owner.
+            let bobs = spaces_of(&app, &bob).await;
+            assert_eq!(bobs[1]["name"], "Team");
+            assert_eq!(bobs[1]["role"], "owner");
+            app.stop().await;
+        }
+    );
+}

@@ -96,13 +96,17 @@ pub async fn role_of(
     };
     let kind = SpaceKind::parse(&kind)
         .ok_or_else(|| DbError::Other(anyhow::anyhow!("space {space} has kind {kind:?}")))?;
-    let role = match rank {
-        Some(3) => Some(SpaceRole::Owner),
-        Some(2) => Some(SpaceRole::Editor),
-        Some(1) => Some(SpaceRole::Viewer),
+    Ok(Some((kind, rank.and_then(role_of_rank))))
+}
+
+/// The role a query ranked 1 (viewer), 2 (editor) or 3 (owner).
+pub fn role_of_rank(rank: i64) -> Option<SpaceRole> {
+    match rank {
+        3 => Some(SpaceRole::Owner),
+        2 => Some(SpaceRole::Editor),
+        1 => Some(SpaceRole::Viewer),
         _ => None,
-    };
-    Ok(Some((kind, role)))
+    }
 }
 
 /// Create a shared space with `owner` as its first owner.
@@ -125,9 +129,9 @@ pub async fn create_shared(
     Ok(space)
 }
 
-/// A space's kind, name and description.
-pub async fn get(db: &Db, space: i64) -> Result<Option<(String, String, String)>, DbError> {
-    let sql = "SELECT kind, name, description FROM spaces WHERE id = $1";
+/// A space's name and description.
+pub async fn get(db: &Db, space: i64) -> Result<Option<(String, String)>, DbError> {
+    let sql = "SELECT name, description FROM spaces WHERE id = $1";
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(space).fetch_optional(pool).await)?)
 }
 

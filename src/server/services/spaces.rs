@@ -26,21 +26,22 @@ use crate::{
 /// The `app_settings` key of who may create shared spaces.
 const CREATION_SETTING: &str = "spaces.creation";
 
-/// Whether `user` may do `action` in `space`: Ok with the space's kind, else
-/// NotFound when they may not even read it (its existence is not revealed) or
-/// Forbidden when they may read but not do this. Refusals are audited.
+/// Whether `user` may do `action` in `space`: Ok with the space's kind and the
+/// caller's role there, else NotFound when they may not even read it (its
+/// existence is not revealed) or Forbidden when they may read but not do this.
+/// Refusals are audited.
 pub async fn can(
     state: &AppState,
     user: i64,
     action: SpaceAction,
     space: i64,
     ctx: &AuditContext,
-) -> Result<SpaceKind, AppError> {
+) -> Result<(SpaceKind, SpaceRole), AppError> {
     let Some((kind, role)) = db::role_of(&state.db, user, space).await? else {
         return Err(AppError::NotFound);
     };
-    if allows(kind, role, action) {
-        return Ok(kind);
+    if let Some(role) = role.filter(|_| allows(kind, role, action)) {
+        return Ok((kind, role));
     }
     denied(state, user, space, action, ctx).await;
     if allows(kind, role, SpaceAction::Read) {
@@ -100,7 +101,7 @@ pub async fn create(
     if creation_policy(state).await? == SpaceCreation::Admins {
         let admin = users::find_by_id(&state.db, user)
             .await?
-            .is_some_and(|u| u.role == Role::Admin.as_str());
+            .is_some_and(|u| u.role() == Role::Admin);
         if !admin {
             return Err(AppError::Forbidden);
         }
@@ -138,11 +139,7 @@ pub async fn list(state: &AppState, user: i64) -> Result<Vec<SpaceSummary>, AppE
                 kind: SpaceKind::parse(&kind)?,
                 name,
                 description,
-                role: match rank {
-                    3 => SpaceRole::Owner,
-                    2 => SpaceRole::Editor,
-                    _ => SpaceRole::Viewer,
-                },
+                role: db::role_of_rank(rank)?,
             })
         })
         .collect())
@@ -155,15 +152,11 @@ pub async fn get(
     space: i64,
     ctx: &AuditContext,
 ) -> Result<SpaceSummary, AppError> {
-    can(state, user, SpaceAction::Read, space, ctx).await?;
-    let (kind, name, description) = db::get(&state.db, space).await?.ok_or(AppError::NotFound)?;
-    let role = db::role_of(&state.db, user, space)
-        .await?
-        .and_then(|(_, role)| role)
-        .ok_or(AppError::NotFound)?;
+    let (kind, role) = can(state, user, SpaceAction::Read, space, ctx).await?;
+    let (name, description) = db::get(&state.db, space).await?.ok_or(AppError::NotFound)?;
     Ok(SpaceSummary {
         id: space,
-        kind: SpaceKind::parse(&kind).ok_or(AppError::NotFound)?,
+        kind,
         name,
         description,
         role,
@@ -297,7 +290,7 @@ async fn remove(
 ) -> Result<(), AppError> {
     if member != user {
         can(state, user, SpaceAction::Manage, space, ctx).await?;
-    } else if can(state, user, SpaceAction::Read, space, ctx).await? == SpaceKind::Personal {
+    } else if can(state, user, SpaceAction::Read, space, ctx).await?.0 == SpaceKind::Personal {
         return Err(AppError::Forbidden);
     }
     let mut tx = state.db.begin().await?;
