@@ -47,6 +47,15 @@ pub async fn get_document(id: i64) -> Result<DocumentView, AppError> {
     documents::get(&call.state, user, id).await
 }
 
+/// "I have this document open in the editor": answers who else has.
+#[server(prefix = "/api", endpoint = "documents/presence")]
+pub async fn document_presence(id: i64) -> Result<Vec<String>, AppError> {
+    use crate::server::services::documents;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    documents::presence(&call.state, user, id).await
+}
+
 #[server(prefix = "/api", endpoint = "documents/create")]
 pub async fn create_document(title: String, body: String) -> Result<i64, AppError> {
     use crate::server::services::documents;

@@ -10,5 +10,6 @@ pub mod auth;
 pub mod conversations;
 pub mod documents;
 pub mod password_reset;
+pub mod share_links;
 pub mod spaces;
 pub mod two_factor;

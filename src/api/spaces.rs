@@ -3,7 +3,9 @@
 use crate::{
     domain::{
         document::DocumentSummary,
-        space::{SpaceMember, SpaceSummary},
+        space::{
+            GroupDetail, GroupSummary, SpaceCreation, SpaceMember, SpaceOverview, SpaceSummary,
+        },
     },
     error::AppError,
 };
@@ -11,6 +13,25 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::auth::ctx;
+
+/// The caller's id when they are an administrator, else NotFound (after
+/// recording the refusal).
+#[cfg(feature = "ssr")]
+async fn admin(call: &ctx::Call, resource: &str) -> Result<i64, AppError> {
+    crate::server::services::admin::require_admin(
+        &call.state,
+        call.auth.user.as_ref(),
+        resource,
+        &call.caller.audit,
+    )
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn parse_role(role: &str) -> Result<crate::domain::space::SpaceRole, AppError> {
+    crate::domain::space::SpaceRole::parse(role)
+        .ok_or_else(|| AppError::field("role", "Choose viewer, editor or owner."))
+}
 
 #[server(prefix = "/api", endpoint = "spaces/list")]
 pub async fn list_spaces() -> Result<Vec<SpaceSummary>, AppError> {
@@ -57,11 +78,10 @@ pub async fn space_members(space: i64) -> Result<Vec<SpaceMember>, AppError> {
 /// Add a person to a space with a role, or change their role.
 #[server(prefix = "/api", endpoint = "spaces/members/set")]
 pub async fn set_space_member(space: i64, username: String, role: String) -> Result<(), AppError> {
-    use crate::{domain::space::SpaceRole, server::services::spaces};
+    use crate::server::services::spaces;
     let call = ctx::call().await?;
     let user = call.caller.user()?;
-    let role = SpaceRole::parse(&role)
-        .ok_or_else(|| AppError::field("role", "Choose viewer, editor or owner."))?;
+    let role = parse_role(&role)?;
     spaces::set_member(
         &call.state,
         user,
@@ -102,19 +122,134 @@ pub async fn move_document(id: i64, space: i64) -> Result<(), AppError> {
 /// Who may create shared spaces (administrators only).
 #[server(prefix = "/api", endpoint = "admin/settings/space_creation/set")]
 pub async fn set_space_creation(allowed: String) -> Result<(), AppError> {
-    use crate::{
-        domain::space::SpaceCreation,
-        server::services::{admin, spaces},
-    };
+    use crate::server::services::spaces;
     let call = ctx::call().await?;
-    admin::require_admin(
-        &call.state,
-        call.auth.user.as_ref(),
-        "admin/settings",
-        &call.caller.audit,
-    )
-    .await?;
+    admin(&call, "admin/settings").await?;
     let policy = SpaceCreation::parse(&allowed)
         .ok_or_else(|| AppError::field("allowed", "Choose everyone or admins."))?;
     spaces::set_creation_policy(&call.state, policy, &call.caller.audit).await
+}
+
+/// Who may create shared spaces now (administrators only).
+#[server(prefix = "/api", endpoint = "admin/settings/space_creation")]
+pub async fn space_creation_policy() -> Result<SpaceCreation, AppError> {
+    use crate::server::services::spaces;
+    let call = ctx::call().await?;
+    admin(&call, "admin/settings").await?;
+    spaces::creation_policy(&call.state).await
+}
+
+/// Make a group a member of a space with a role, or change its role (owners).
+#[server(prefix = "/api", endpoint = "spaces/groups/set")]
+pub async fn set_space_group(space: i64, group: String, role: String) -> Result<(), AppError> {
+    use crate::server::services::spaces;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    let role = parse_role(&role)?;
+    spaces::set_group(&call.state, user, space, &group, role, &call.caller.audit).await
+}
+
+#[server(prefix = "/api", endpoint = "spaces/groups/remove")]
+pub async fn remove_space_group(space: i64, group: String) -> Result<(), AppError> {
+    use crate::server::services::spaces;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    spaces::remove_group(&call.state, user, space, &group, &call.caller.audit).await
+}
+
+/// Rename or describe a shared space (owners).
+#[server(prefix = "/api", endpoint = "spaces/update")]
+pub async fn update_space(space: i64, name: String, description: String) -> Result<(), AppError> {
+    use crate::server::services::spaces;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    spaces::update(
+        &call.state,
+        user,
+        space,
+        &name,
+        &description,
+        &call.caller.audit,
+    )
+    .await
+}
+
+/// Delete an empty shared space (owners).
+#[server(prefix = "/api", endpoint = "spaces/delete")]
+pub async fn delete_space(space: i64) -> Result<(), AppError> {
+    use crate::server::services::spaces;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    spaces::delete(&call.state, user, space, &call.caller.audit).await?;
+    leptos_axum::redirect("/spaces");
+    Ok(())
+}
+
+/// The names of the groups there are, to add one to a space.
+#[server(prefix = "/api", endpoint = "groups/names")]
+pub async fn group_names() -> Result<Vec<String>, AppError> {
+    use crate::server::services::groups;
+    let call = ctx::call().await?;
+    call.caller.user()?;
+    groups::names(&call.state).await
+}
+
+#[server(prefix = "/api", endpoint = "admin/spaces")]
+pub async fn admin_spaces() -> Result<Vec<SpaceOverview>, AppError> {
+    use crate::server::services::spaces;
+    let call = ctx::call().await?;
+    admin(&call, "admin/spaces").await?;
+    spaces::overview(&call.state).await
+}
+
+#[server(prefix = "/api", endpoint = "admin/groups")]
+pub async fn admin_groups() -> Result<Vec<GroupSummary>, AppError> {
+    use crate::server::services::groups;
+    let call = ctx::call().await?;
+    admin(&call, "admin/groups").await?;
+    groups::list(&call.state).await
+}
+
+#[server(prefix = "/api", endpoint = "admin/groups/get")]
+pub async fn admin_group(id: i64) -> Result<GroupDetail, AppError> {
+    use crate::server::services::groups;
+    let call = ctx::call().await?;
+    admin(&call, "admin/groups").await?;
+    groups::get(&call.state, id).await
+}
+
+#[server(prefix = "/api", endpoint = "admin/groups/create")]
+pub async fn create_group(name: String) -> Result<i64, AppError> {
+    use crate::server::services::groups;
+    let call = ctx::call().await?;
+    admin(&call, "admin/groups").await?;
+    let id = groups::create(&call.state, &name, &call.caller.audit).await?;
+    leptos_axum::redirect(&format!("/admin/groups/{id}"));
+    Ok(id)
+}
+
+#[server(prefix = "/api", endpoint = "admin/groups/delete")]
+pub async fn delete_group(id: i64) -> Result<(), AppError> {
+    use crate::server::services::groups;
+    let call = ctx::call().await?;
+    admin(&call, "admin/groups").await?;
+    groups::delete(&call.state, id, &call.caller.audit).await?;
+    leptos_axum::redirect("/admin/groups");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "admin/groups/members/add")]
+pub async fn add_group_member(group: i64, username: String) -> Result<(), AppError> {
+    use crate::server::services::groups;
+    let call = ctx::call().await?;
+    admin(&call, "admin/groups").await?;
+    groups::add_member(&call.state, group, &username, &call.caller.audit).await
+}
+
+#[server(prefix = "/api", endpoint = "admin/groups/members/remove")]
+pub async fn remove_group_member(group: i64, username: String) -> Result<(), AppError> {
+    use crate::server::services::groups;
+    let call = ctx::call().await?;
+    admin(&call, "admin/groups").await?;
+    groups::remove_member(&call.state, group, &username, &call.caller.audit).await
 }

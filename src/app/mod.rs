@@ -15,6 +15,7 @@ use leptos_router::{
 use pages::{
     account::AccountPage,
     admin::{AdminAuditEventPage, AdminAuditPage, AdminHomePage, AdminUserPage, AdminUsersPage},
+    admin_spaces::{AdminGroupPage, AdminGroupsPage, AdminSpacesPage},
     api_docs::ApiDocsPage,
     api_keys::ApiKeysPage,
     confirm_email::ConfirmEmailPage,
@@ -31,6 +32,7 @@ use pages::{
     password_reset::{DevOutboxPage, ForgotPasswordPage, ResetPasswordPage},
     register::RegisterPage,
     setup::SetupPage,
+    share_links::AdminShareLinksPage,
     spaces::{SpacePage, SpacesPage},
     two_factor::{TwoFactorLoginPage, TwoFactorPage},
 };
@@ -156,6 +158,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/audit/:id") view=AdminAuditEventPage ssr=SsrMode::Async />
                     <Route path=path!("admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                     <Route path=path!("admin/users/:id") view=AdminUserPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/groups") view=AdminGroupsPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/groups/:id") view=AdminGroupPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/spaces") view=AdminSpacesPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/share-links") view=AdminShareLinksPage ssr=SsrMode::Async />
                     <Route path=path!("conversations") view=ConversationsPage />
                     <Route path=path!("conversations/new") view=NewConversationPage />
                     <Route path=path!("conversations/trash") view=ConversationTrashPage />

@@ -92,6 +92,10 @@ pub enum CitationState {
     Revised,
     /// The document was deleted (or moved to the trash).
     Removed,
+    /// The reader may no longer read the document (they left its space, or it
+    /// was moved, or deleted for good): its title and passage are withheld.
+    #[serde(rename = "no_access")]
+    NoAccess,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +117,7 @@ impl CitationView {
                 "/documents/{}/revisions/{}",
                 c.document_id, c.version
             )),
-            CitationState::Removed => None,
+            CitationState::Removed | CitationState::NoAccess => None,
         }
     }
 }
@@ -139,9 +143,12 @@ pub struct MessageView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScopedDocument {
     pub id: i64,
+    /// Empty when the reader may no longer read it.
     pub title: String,
-    /// False once the document is in the trash.
+    /// False once the document is in the trash, or no longer readable.
     pub available: bool,
+    /// False when the reader may no longer read it (title withheld).
+    pub access: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

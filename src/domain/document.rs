@@ -82,6 +82,11 @@ pub struct DocumentView {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The space it lives in.
+    pub space_id: i64,
+    pub space_name: String,
+    /// Whether the caller may edit, move and trash it (editor or owner of its space).
+    pub can_edit: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ pub mod conversation;
 pub mod document;
 pub mod notice;
 pub mod quota;
+pub mod share;
 pub mod space;
 pub mod text;
 pub mod theme;

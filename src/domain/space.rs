@@ -127,6 +127,14 @@ impl MembershipSource {
             MembershipSource::External => "external",
         }
     }
+
+    pub fn parse(s: &str) -> Option<MembershipSource> {
+        match s {
+            "local" => Some(MembershipSource::Local),
+            "external" => Some(MembershipSource::External),
+            _ => None,
+        }
+    }
 }
 
 /// Longest space name and description, in characters.
@@ -179,6 +187,48 @@ pub struct SpaceMember {
     pub name: String,
     pub is_group: bool,
     pub role: SpaceRole,
+}
+
+/// A group as the admin console lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub id: i64,
+    pub name: String,
+    /// Made in Motto, or kept in step with an identity provider.
+    pub source: MembershipSource,
+    pub members: i64,
+    /// How many spaces the group is a member of.
+    pub spaces: i64,
+}
+
+/// One person in a group, and whether Motto or the identity provider put them there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMember {
+    pub username: String,
+    pub source: MembershipSource,
+}
+
+/// A group, its people and the spaces it belongs to, for its admin page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupDetail {
+    pub group: GroupSummary,
+    pub members: Vec<GroupMember>,
+    /// (space name, the group's role there).
+    pub spaces: Vec<(String, SpaceRole)>,
+}
+
+/// A shared space as the admin console lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceOverview {
+    pub id: i64,
+    pub name: String,
+    /// Usernames of its direct owners.
+    pub owners: Vec<String>,
+    /// People and groups that are members (a group counts once).
+    pub members: i64,
+    /// Live documents.
+    pub documents: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[cfg(test)]

@@ -72,6 +72,35 @@ impl DocumentTitle {
     }
 }
 
+/// A group's name: trimmed, not empty, at most [`space::NAME_MAX`] characters,
+/// on one line. Two groups cannot share a name in any letter case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupName {
+    name: String,
+    /// The name folded for comparison (unique among groups).
+    pub key: String,
+}
+
+impl GroupName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err("Give the group a name.".into());
+        }
+        match one_line_problem(name, space::NAME_MAX, "name") {
+            Some(problem) => Err(problem),
+            None => Ok(GroupName {
+                name: name.to_string(),
+                key: name.nfkc().collect::<String>().to_lowercase(),
+            }),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+}
+
 /// A shared space's name: trimmed, not empty, at most [`space::NAME_MAX`]
 /// characters, on one line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +116,10 @@ impl SpaceName {
             Some(problem) => Err(problem),
             None => Ok(SpaceName(name.to_string())),
         }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
     pub fn into_inner(self) -> String {

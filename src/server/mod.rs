@@ -91,6 +91,10 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
             routes::conversations::EXPORT_PATH,
             get(routes::conversations::export),
         )
+        .route(
+            routes::share::PATH,
+            get(routes::share::get).post(routes::share::post),
+        )
         .leptos_routes_with_context(&state, routes, security::provide_csp_nonce, move || {
             shell(shell_options.clone())
         })

@@ -55,6 +55,9 @@ pub fn Field(
     /// the text passes. The server checks again.
     #[prop(optional)]
     check: Option<fn(&str) -> Option<String>>,
+    /// The id of a `<datalist>` of suggestions (one-line inputs).
+    #[prop(optional)]
+    list: Option<&'static str>,
 ) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let error = Signal::derive(move || problem.get().or_else(|| error.get()));
@@ -118,6 +121,7 @@ pub fn Field(
                 name=name
                 type=input_type
                 autocomplete=autocomplete
+                list=list
                 value=value
                 required=!optional
                 aria-invalid=invalid

@@ -24,13 +24,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-const TH: &str =
+pub(super) const TH: &str =
     "px-3 py-2 text-left text-xs font-semibold uppercase text-slate-600 dark:text-slate-400";
-const TD: &str = "px-3 py-2 align-top";
+pub(super) const TD: &str = "px-3 py-2 align-top";
 
 /// What someone who is not an administrator sees on an admin page: the same
 /// "Not found" as for a page that does not exist.
-fn not_found(e: AppError) -> AnyView {
+pub(super) fn not_found(e: AppError) -> AnyView {
     view! { <NotFoundView e=e /> }.into_any()
 }
 
@@ -45,11 +45,14 @@ fn NotFoundView(e: AppError) -> impl IntoView {
 }
 
 #[component]
-fn AdminNav() -> impl IntoView {
+pub(super) fn AdminNav() -> impl IntoView {
     view! {
         <nav aria-label="Admin" class="mt-2 flex gap-4 text-sm">
             <a href="/admin/audit" class=LINK>"Audit log"</a>
             <a href="/admin/users" class=LINK>"Users"</a>
+            <a href="/admin/groups" class=LINK>"Groups"</a>
+            <a href="/admin/spaces" class=LINK>"Spaces"</a>
+            <a href="/admin/share-links" class=LINK>"Share links"</a>
         </nav>
     }
 }

@@ -403,7 +403,9 @@ fn Header(
             .scope
             .iter()
             .map(|s| {
-                if s.available {
+                if !s.access {
+                    "(no access)".to_string()
+                } else if s.available {
                     s.title.clone()
                 } else {
                     format!("{} (in the trash)", s.title)
@@ -484,11 +486,15 @@ fn Message(m: MessageView) -> impl IntoView {
                         <ol class="mt-1 space-y-1 text-sm">
                             {m.citations.into_iter().map(|c| {
                                 let href = c.href();
-                                let label = format!("[{}] {}", c.citation.n, c.citation.title);
+                                let label = match c.state {
+                                    CitationState::NoAccess => format!("[{}] (no access)", c.citation.n),
+                                    _ => format!("[{}] {}", c.citation.n, c.citation.title),
+                                };
                                 let state = match c.state {
                                     CitationState::Current => "",
                                     CitationState::Revised => " (changed since: showing the cited version)",
                                     CitationState::Removed => " (removed)",
+                                    CitationState::NoAccess => "",
                                 };
                                 view! {
                                     <li>

@@ -262,6 +262,36 @@ pub fn NewDocumentPage() -> impl IntoView {
     }
 }
 
+/// Who else has this document open in the editor, heard every 20 seconds.
+#[component]
+fn Presence(id: i64) -> impl IntoView {
+    use crate::api::documents::document_presence;
+    let beat = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || beat.update(|b| *b += 1),
+            std::time::Duration::from_secs(20),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let others = Resource::new(move || beat.get(), move |_| document_presence(id));
+    view! {
+        <p role="status" class="mt-2 min-h-5 text-sm text-amber-800 dark:text-amber-300">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let names = others.await.unwrap_or_default();
+                    match names.len() {
+                        0 => String::new(),
+                        1 => format!("{} also has this document open. If you both save, the second save is stopped and keeps its text for you to merge.", names[0]),
+                        _ => format!("{} also have this document open. If you both save, the second save is stopped and keeps its text for you to merge.", names.join(", ")),
+                    }
+                })}
+            </Transition>
+        </p>
+    }
+}
+
 #[component]
 pub fn EditDocumentPage() -> impl IntoView {
     let id = param_id();
@@ -273,6 +303,7 @@ pub fn EditDocumentPage() -> impl IntoView {
         <div class="py-8">
             <h1 class="text-2xl font-semibold tracking-tight">"Edit document"</h1>
             <Loaded resource=doc let:d>
+                <Presence id=d.id />
                 {view! {
                             <ActionForm action=action>
                                 <div class="mt-6 space-y-4">
@@ -322,17 +353,24 @@ pub fn DocumentPage() -> impl IntoView {
                         Ok(d) => {
                             let id = d.id;
                             let version = d.version;
+                            let can_edit = d.can_edit;
                             view! {
                                 <Title text=d.title.clone() />
                                 <div class="flex flex-wrap items-start justify-between gap-4">
                                     <div>
                                         <h1 class="text-3xl font-semibold tracking-tight">{d.title.clone()}</h1>
-                                        <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">{format!("Version {} · updated ", d.version)}<LocalTime at=d.updated_at /></p>
+                                        <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">
+                                            "In " <a href=format!("/spaces/{}", d.space_id) class=LINK>{d.space_name.clone()}</a>
+                                            {format!(" · version {} · updated ", d.version)}<LocalTime at=d.updated_at />
+                                            {(!can_edit).then_some(" · read only")}
+                                        </p>
                                     </div>
-                                    <div class="flex gap-2">
-                                        <a href=format!("/documents/{id}/edit") class=SECONDARY>"Edit"</a>
-                                        <button type="button" class=SECONDARY on:click=move |_| confirm.set(true)>"Move to trash"</button>
-                                    </div>
+                                    {can_edit.then(|| view! {
+                                        <div class="flex gap-2">
+                                            <a href=format!("/documents/{id}/edit") class=SECONDARY>"Edit"</a>
+                                            <button type="button" class=SECONDARY on:click=move |_| confirm.set(true)>"Move to trash"</button>
+                                        </div>
+                                    })}
                                 </div>
                                 <Show when=move || confirm.get()>
                                     <div role="alertdialog" aria-labelledby="confirm-title" class="mt-4 rounded-md border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">
@@ -347,7 +385,10 @@ pub fn DocumentPage() -> impl IntoView {
                                     </div>
                                 </Show>
                                 <Rendered doc=d />
-                                <super::spaces::MoveTo id=id />
+                                {can_edit.then(|| view! {
+                                    <super::spaces::MoveTo id=id />
+                                    <super::share_links::ShareLinks id=id />
+                                })}
                                 <section aria-labelledby="revisions-heading" class="mt-10">
                                     <h2 id="revisions-heading" class="text-lg font-semibold">"Revisions"</h2>
                                     <Transition fallback=|| ()>
@@ -363,12 +404,14 @@ pub fn DocumentPage() -> impl IntoView {
                                                                 <span>{format!("Version {} · ", r.version)}<LocalTime at=r.created_at />{format!(" · {} bytes ({:+})", r.size, r.size_change)}</span>
                                                                 <span class="flex gap-2">
                                                                     <a class=SECONDARY href=format!("/documents/{id}/revisions/{}", r.version) aria-label=format!("View version {}", r.version)>"View"</a>
-                                                                    <ActionForm action=restore>
-                                                                        <input type="hidden" name="id" value=id />
-                                                                        <input type="hidden" name="version" value=r.version />
-                                                                        <input type="hidden" name="base_version" value=version />
-                                                                        <button type="submit" class=SECONDARY aria-label=format!("Restore version {}", r.version)>"Restore"</button>
-                                                                    </ActionForm>
+                                                                    {can_edit.then(|| view! {
+                                                                        <ActionForm action=restore>
+                                                                            <input type="hidden" name="id" value=id />
+                                                                            <input type="hidden" name="version" value=r.version />
+                                                                            <input type="hidden" name="base_version" value=version />
+                                                                            <button type="submit" class=SECONDARY aria-label=format!("Restore version {}", r.version)>"Restore"</button>
+                                                                        </ActionForm>
+                                                                    })}
                                                                 </span>
                                                             </li>
                                                         }).collect_view()}

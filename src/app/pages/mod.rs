@@ -1,5 +1,6 @@
 pub mod account;
 pub mod admin;
+pub mod admin_spaces;
 pub mod api_docs;
 pub mod api_keys;
 pub mod confirm_email;
@@ -11,5 +12,6 @@ pub mod not_found;
 pub mod password_reset;
 pub mod register;
 pub mod setup;
+pub mod share_links;
 pub mod spaces;
 pub mod two_factor;

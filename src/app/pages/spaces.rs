@@ -5,8 +5,9 @@
 use super::documents::param_id;
 use crate::{
     api::spaces::{
-        get_space, list_spaces, space_documents, space_members, CreateSpace, LeaveSpace,
-        MoveDocument, RemoveSpaceMember, SetSpaceMember,
+        get_space, group_names, list_spaces, space_documents, space_members, CreateSpace,
+        DeleteSpace, LeaveSpace, MoveDocument, RemoveSpaceGroup, RemoveSpaceMember, SetSpaceGroup,
+        SetSpaceMember, UpdateSpace,
     },
     app::components::{
         form::{field_error, form_error, Field, FormError},
@@ -82,20 +83,36 @@ pub fn SpacePage() -> impl IntoView {
     let id = param_id();
     let set = ServerAction::<SetSpaceMember>::new();
     let remove = ServerAction::<RemoveSpaceMember>::new();
+    let set_group = ServerAction::<SetSpaceGroup>::new();
+    let remove_group = ServerAction::<RemoveSpaceGroup>::new();
     let leave = ServerAction::<LeaveSpace>::new();
     let leave_value = Signal::derive(move || leave.value().get());
-    let space = Resource::new(move || id.get(), get_space);
+    let update = ServerAction::<UpdateSpace>::new();
+    let space = Resource::new(
+        move || (id.get(), update.version().get()),
+        |(id, _)| get_space(id),
+    );
     let docs = Resource::new(move || id.get(), space_documents);
     let members = Resource::new(
-        move || (id.get(), set.version().get(), remove.version().get()),
-        |(id, _, _)| space_members(id),
+        move || {
+            (
+                id.get(),
+                set.version().get(),
+                remove.version().get(),
+                set_group.version().get(),
+                remove_group.version().get(),
+            )
+        },
+        |(id, ..)| space_members(id),
     );
     let set_value = Signal::derive(move || set.value().get());
     let remove_value = Signal::derive(move || remove.value().get());
+    let set_group_value = Signal::derive(move || set_group.value().get());
+    let remove_group_value = Signal::derive(move || remove_group.value().get());
     view! {
         <div class="mx-auto max-w-3xl py-8">
             <p class="text-sm"><a href="/spaces" class=LINK>"← All spaces"</a></p>
-            <Loaded resource=space let:s>
+            <Loaded resource=space keep=true let:s>
                 <Title text=s.name.clone() />
                 <h1 class="mt-2 text-2xl font-semibold tracking-tight">{s.name.clone()}</h1>
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{s.description.clone()}</p>
@@ -131,6 +148,7 @@ pub fn SpacePage() -> impl IntoView {
                         <section aria-labelledby="members-heading" class="mt-8">
                             <h2 id="members-heading" class="text-lg font-semibold">"Members"</h2>
                             <FormError error=form_error(remove_value) />
+                            <FormError error=form_error(remove_group_value) />
                             <Loaded resource=members keep=true let:list>
                                 <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
                                     {list.into_iter().map(|m| {
@@ -143,12 +161,22 @@ pub fn SpacePage() -> impl IntoView {
                                                     {m.is_group.then(|| view! { <span class="ml-1 text-xs">"(group)"</span> })}
                                                     <span class="ml-2 text-xs text-slate-600 dark:text-slate-400">{role_label(m.role)}</span>
                                                 </span>
-                                                {(owner && !m.is_group).then(|| view! {
-                                                    <ActionForm action=remove>
-                                                        <input type="hidden" name="space" value=space_id />
-                                                        <input type="hidden" name="username" value=name.clone() />
-                                                        <button type="submit" class=DANGER_OUTLINE aria-label=label.clone()>"Remove"</button>
-                                                    </ActionForm>
+                                                {owner.then(|| if m.is_group {
+                                                    view! {
+                                                        <ActionForm action=remove_group>
+                                                            <input type="hidden" name="space" value=space_id />
+                                                            <input type="hidden" name="group" value=name />
+                                                            <button type="submit" class=DANGER_OUTLINE aria-label=label>"Remove"</button>
+                                                        </ActionForm>
+                                                    }.into_any()
+                                                } else {
+                                                    view! {
+                                                        <ActionForm action=remove>
+                                                            <input type="hidden" name="space" value=space_id />
+                                                            <input type="hidden" name="username" value=name />
+                                                            <button type="submit" class=DANGER_OUTLINE aria-label=label>"Remove"</button>
+                                                        </ActionForm>
+                                                    }.into_any()
                                                 })}
                                             </li>
                                         }
@@ -183,12 +211,100 @@ pub fn SpacePage() -> impl IntoView {
                                     </div>
                                     <button type="submit" class=BUTTON>"Save member"</button>
                                 </ActionForm>
+                                <GroupForm action=set_group value=set_group_value space_id=space_id />
                             })}
                         </section>
+                        {owner.then(|| view! {
+                            <SpaceSettings action=update space_id=space_id name=s.name.clone() description=s.description.clone() />
+                        })}
                     }
                 })}
             </Loaded>
         </div>
+    }
+}
+
+/// Add a group to a space, or change its role (owners).
+#[component]
+fn GroupForm(
+    action: ServerAction<SetSpaceGroup>,
+    value: Signal<Option<Result<(), crate::error::AppError>>>,
+    space_id: i64,
+) -> impl IntoView {
+    let names = Resource::new(|| (), |_| group_names());
+    view! {
+        <ActionForm action=action attr:class="mt-6 space-y-4">
+            <h3 class="font-semibold">"Add a group or change its role"</h3>
+            <p class="text-sm text-slate-600 dark:text-slate-400">"Everyone in the group gets at least this role. Administrators manage groups."</p>
+            <FormError error=form_error(value) />
+            <input type="hidden" name="space" value=space_id />
+            <Field label="Group" name="group" autocomplete="off" list="group-names"
+                error=field_error(value, "group") />
+            <datalist id="group-names">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        names.await.unwrap_or_default().into_iter()
+                            .map(|n| view! { <option value=n></option> })
+                            .collect_view()
+                    })}
+                </Transition>
+            </datalist>
+            <div class="space-y-1">
+                <label for="group-role" class="block text-sm font-medium">"Role of the group"</label>
+                <select id="group-role" name="role" class=format!("{INPUT} max-w-xs")>
+                    <option value="viewer">"Viewer"</option>
+                    <option value="editor">"Editor"</option>
+                    <option value="owner">"Owner"</option>
+                </select>
+            </div>
+            <button type="submit" class=BUTTON>"Save group"</button>
+        </ActionForm>
+    }
+}
+
+/// Rename, describe or delete a shared space (owners).
+#[component]
+fn SpaceSettings(
+    action: ServerAction<UpdateSpace>,
+    space_id: i64,
+    name: String,
+    description: String,
+) -> impl IntoView {
+    let delete = ServerAction::<DeleteSpace>::new();
+    let value = Signal::derive(move || action.value().get());
+    let delete_value = Signal::derive(move || delete.value().get());
+    let confirming = RwSignal::new(false);
+    view! {
+        <section aria-labelledby="settings-heading" class="mt-10">
+            <h2 id="settings-heading" class="text-lg font-semibold">"Settings"</h2>
+            <ActionForm action=action attr:class="mt-3 space-y-4">
+                <FormError error=form_error(value) />
+                <input type="hidden" name="space" value=space_id />
+                <Field label="Name" name="name" value=name error=field_error(value, "name")
+                    check=|s: &str| SpaceName::parse(s).err() />
+                <Field label="Description" name="description" optional=true rows=3 value=description
+                    error=field_error(value, "description") />
+                <button type="submit" class=SECONDARY>"Save settings"</button>
+                {move || matches!(value.get(), Some(Ok(()))).then(|| view! {
+                    <span role="status" class="ml-3 text-sm text-emerald-700 dark:text-emerald-400">"Saved."</span>
+                })}
+            </ActionForm>
+            <super::share_links::SpaceShareLinks space=space_id />
+            <ActionForm action=delete attr:class="mt-6 space-y-2">
+                <input type="hidden" name="space" value=space_id />
+                <FormError error=form_error(delete_value) />
+                <Show
+                    when=move || confirming.get()
+                    fallback=move || view! {
+                        <button type="button" class=DANGER_OUTLINE on:click=move |_| confirming.set(true)>"Delete this space…"</button>
+                    }
+                >
+                    <p class="text-sm">"Delete this space for everyone? Only an empty space can be deleted."</p>
+                    <button type="submit" class=DANGER_OUTLINE>"Yes, delete the space"</button>
+                    <button type="button" class="ml-2 text-sm underline" on:click=move |_| confirming.set(false)>"Keep it"</button>
+                </Show>
+            </ActionForm>
+        </section>
     }
 }
 

@@ -44,6 +44,9 @@ pub struct ScopeRow {
     pub id: i64,
     pub title: String,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Whether the conversation's owner may still read it (they may have left
+    /// its space, or it was moved): when not, nothing of it may be shown.
+    pub readable: bool,
 }
 
 /// How a reply ended, as stored.
@@ -104,12 +107,17 @@ pub async fn get(db: &Db, owner: i64, id: i64) -> Result<Option<ConversationRow>
 }
 
 /// The documents a conversation is limited to (trashed ones included, so the page
-/// can say they are gone).
-pub async fn scope(db: &Db, conversation: i64) -> Result<Vec<ScopeRow>, DbError> {
-    let sql = "SELECT d.id, d.title, d.deleted_at FROM conversation_documents s \
-               JOIN documents d ON d.id = s.document_id \
-               WHERE s.conversation_id = $1 ORDER BY lower(d.title), d.id";
-    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(conversation).fetch_all(pool).await)?)
+/// can say they are gone), each marked with whether `user` may still read it.
+pub async fn scope(db: &Db, user: i64, conversation: i64) -> Result<Vec<ScopeRow>, DbError> {
+    let sql = format!(
+        "SELECT d.id, d.title, d.deleted_at, d.space_id IN ({}) AS readable \
+         FROM conversation_documents s JOIN documents d ON d.id = s.document_id \
+         WHERE s.conversation_id = $1 ORDER BY lower(d.title), d.id",
+        allowed(Read, 2)
+    );
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(conversation).bind(user).fetch_all(pool).await)?,
+    )
 }
 
 pub async fn messages(db: &Db, conversation: i64) -> Result<Vec<MessageRow>, DbError> {
@@ -293,12 +301,13 @@ pub async fn list(
     Ok((rows, total))
 }
 
-/// Which of `ids` are the owner's live documents, with their current version.
-pub async fn live_versions(
+/// Of the cited documents `ids`, those `user` may still read: their current
+/// version and whether they are live (not in the trash).
+pub async fn cited(
     db: &Db,
-    owner: i64,
+    user: i64,
     ids: &[i64],
-) -> Result<std::collections::HashMap<i64, i64>, DbError> {
+) -> Result<std::collections::HashMap<i64, (i64, bool)>, DbError> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
@@ -309,13 +318,16 @@ pub async fn live_versions(
         .collect::<Vec<_>>()
         .join(",");
     let sql = format!(
-        "SELECT id, version FROM documents WHERE space_id IN ({}) AND deleted_at IS NULL \
-         AND id IN ({list})",
+        "SELECT id, version, deleted_at IS NULL AS live FROM documents \
+         WHERE space_id IN ({}) AND id IN ({list})",
         allowed(Read, 1)
     );
-    let rows: Vec<(i64, i64)> =
-        on_pool!(db, pool => sqlx::query_as(&sql).bind(owner).fetch_all(pool).await)?;
-    Ok(rows.into_iter().collect())
+    let rows: Vec<(i64, i64, bool)> =
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(user).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, v, live)| (id, (v, live)))
+        .collect())
 }
 
 /// Token totals over all of the owner's assistant messages (trashed conversations

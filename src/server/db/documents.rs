@@ -17,6 +17,8 @@ pub struct DocumentRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The space it lives in.
+    pub space_id: i64,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -52,7 +54,7 @@ pub struct HitRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, title, body, version, created_at, updated_at, deleted_at";
+const COLUMNS: &str = "id, title, body, version, created_at, updated_at, deleted_at, space_id";
 
 pub async fn insert(tx: &mut Tx, owner: i64, title: &str, body: &str) -> Result<i64, DbError> {
     let now = Utc::now();
@@ -325,6 +327,47 @@ pub async fn search(db: &Db, user: i64, text: &str, limit: i64) -> Result<Vec<Hi
             )
         }
     }
+}
+
+/// Note that `user` has `document` open in the editor now, clear signals older
+/// than `stale`, and name the others heard from since `since`.
+pub async fn presence(
+    db: &Db,
+    user: i64,
+    document: i64,
+    since: DateTime<Utc>,
+    stale: DateTime<Utc>,
+) -> Result<Vec<String>, DbError> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let upsert =
+        "INSERT INTO document_presence (document_id, user_id, seen_at) VALUES ($1, $2, $3) \
+                  ON CONFLICT (document_id, user_id) DO UPDATE SET seen_at = excluded.seen_at";
+    on_tx!(&mut tx, conn => sqlx::query(upsert)
+        .bind(document)
+        .bind(user)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    let clear = "DELETE FROM document_presence WHERE document_id = $1 AND seen_at < $2";
+    on_tx!(&mut tx, conn => sqlx::query(clear)
+        .bind(document)
+        .bind(stale)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    let others = "SELECT u.username FROM document_presence p JOIN users u ON u.id = p.user_id \
+                  WHERE p.document_id = $1 AND p.user_id <> $2 AND p.seen_at >= $3 \
+                  ORDER BY u.username_key";
+    let names: Vec<String> = on_tx!(&mut tx, conn => sqlx::query_scalar(others)
+        .bind(document)
+        .bind(user)
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await)?;
+    tx.commit().await?;
+    Ok(names)
 }
 
 #[cfg(test)]

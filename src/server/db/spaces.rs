@@ -268,6 +268,57 @@ pub async fn move_document(tx: &mut Tx, document: i64, space: i64) -> Result<(),
     Ok(())
 }
 
+/// Rename and describe a space.
+pub async fn update(tx: &mut Tx, space: i64, name: &str, description: &str) -> Result<(), DbError> {
+    let sql = "UPDATE spaces SET name = $1, description = $2, updated_at = $3 WHERE id = $4";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(name)
+        .bind(description)
+        .bind(Utc::now())
+        .bind(space)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// How many documents a space holds, the trash included.
+pub async fn document_count(tx: &mut Tx, space: i64) -> Result<i64, DbError> {
+    let sql = "SELECT COUNT(*) FROM documents WHERE space_id = $1";
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(sql).bind(space).fetch_one(&mut *conn).await)?)
+}
+
+/// Delete a space and its memberships (the caller has made sure it is empty).
+pub async fn delete(tx: &mut Tx, space: i64) -> Result<(), DbError> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM spaces WHERE id = $1 AND kind = 'shared'")
+        .bind(space)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Every shared space for the admin console: (id, name, owners' usernames
+/// separated by newlines, members, live documents, created), by name.
+pub async fn overview(
+    db: &Db,
+) -> Result<Vec<(i64, String, Option<String>, i64, i64, DateTime<Utc>)>, DbError> {
+    let owners = match db {
+        Db::Sqlite(_) => "SELECT group_concat(u.username, char(10)) FROM space_members m \
+                          JOIN users u ON u.id = m.user_id WHERE m.space_id = s.id AND m.role = 'owner'",
+        Db::Postgres(_) => "SELECT string_agg(u.username, chr(10) ORDER BY u.username_key) \
+                            FROM space_members m JOIN users u ON u.id = m.user_id \
+                            WHERE m.space_id = s.id AND m.role = 'owner'",
+    };
+    let sql = format!(
+        "SELECT s.id, s.name, ({owners}) AS owners, \
+         (SELECT COUNT(*) FROM space_members m WHERE m.space_id = s.id) AS members, \
+         (SELECT COUNT(*) FROM documents d WHERE d.space_id = s.id AND d.deleted_at IS NULL) AS docs, \
+         s.created_at FROM spaces s WHERE s.kind = 'shared' ORDER BY lower(s.name), s.id"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

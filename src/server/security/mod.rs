@@ -132,11 +132,14 @@ pub async fn headers(State(state): State<AppState>, mut req: Request, next: Next
             h.insert(HeaderName::from_static(name), v);
         }
     };
-    set(
-        h,
-        "content-security-policy",
-        &content_security_policy(&nonce),
-    );
+    // A page with a policy of its own (a shared document's public page) keeps it.
+    if !h.contains_key("content-security-policy") {
+        set(
+            h,
+            "content-security-policy",
+            &content_security_policy(&nonce),
+        );
+    }
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "same-origin");
     set(h, "x-frame-options", "DENY");

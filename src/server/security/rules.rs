@@ -65,6 +65,14 @@ impl Class {
         {
             return Some(Class::Login);
         }
+        // A shared document's public page: its password form is a login, its
+        // views are limited like server calls (per client address: no account).
+        if path.starts_with("/s/") {
+            return match *method {
+                Method::POST => Some(Class::Login),
+                _ => Some(Class::ServerFn),
+            };
+        }
         if path.starts_with("/api/v1/") || path == "/api/v1" {
             return Some(Class::Api);
         }
@@ -445,6 +453,8 @@ mod tests {
             Some(Class::Heavy)
         );
         assert_eq!(Class::of(&Method::GET, "/documents/upload"), None);
+        assert_eq!(Class::of(&Method::GET, "/s/abc"), Some(Class::ServerFn));
+        assert_eq!(Class::of(&Method::POST, "/s/abc"), Some(Class::Login));
         for path in [
             "/api/v1/auth/token",
             "/api/v1/auth/refresh",

@@ -1,5 +1,6 @@
-//! Documents: private to their owner, revised on every save, trashed before they
-//! are deleted. Each change writes its audit event in the same transaction.
+//! Documents: each lives in a space and is reached only by its space's members
+//! (the SQL filter of `db::spaces::allowed`), revised on every save, trashed
+//! before they are deleted. Each change writes its audit event in the same transaction.
 
 use super::TrashOp;
 use crate::server::adapters::markdown;
@@ -7,12 +8,14 @@ use crate::{
     domain::document::{
         DocSort, DocumentPage, DocumentSummary, DocumentView, RevisionSummary, SearchHit, BODY_MAX,
     },
+    domain::space::{allows, SpaceAction},
     domain::text::DocumentTitle,
     error::{AppError, FieldError},
     server::{
         db::{
             audit::{self, AuditContext, NewEvent, Outcome},
             documents::{self as db, DocumentRow},
+            spaces,
         },
         state::AppState,
     },
@@ -44,8 +47,14 @@ fn validate(title: &str, body: &str) -> Result<String, AppError> {
     }
 }
 
-fn view(row: DocumentRow) -> DocumentView {
-    DocumentView {
+/// A document as `user` sees it: with its space and whether they may change it.
+async fn view(state: &AppState, user: i64, row: DocumentRow) -> Result<DocumentView, AppError> {
+    let role = spaces::role_of(&state.db, user, row.space_id).await?;
+    let can_edit = role.is_some_and(|(kind, role)| allows(kind, role, SpaceAction::Write));
+    let (space_name, _) = spaces::get(&state.db, row.space_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(DocumentView {
         html: markdown::render(&row.body),
         id: row.id,
         title: row.title,
@@ -53,7 +62,10 @@ fn view(row: DocumentRow) -> DocumentView {
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
-    }
+        space_id: row.space_id,
+        space_name,
+        can_edit,
+    })
 }
 
 fn event(action: &'static str, id: i64) -> NewEvent {
@@ -80,9 +92,32 @@ pub async fn create(
 /// A live (not trashed) document of the owner; anyone else gets NotFound.
 pub async fn get(state: &AppState, owner: i64, id: i64) -> Result<DocumentView, AppError> {
     match db::get(&state.db, owner, id).await? {
-        Some(row) if row.deleted_at.is_none() => Ok(view(row)),
+        Some(row) if row.deleted_at.is_none() => view(state, owner, row).await,
         _ => Err(AppError::NotFound),
     }
+}
+
+/// How long a "has it open" signal lasts: the editor page repeats it every
+/// 20 seconds, so one missed beat does not make someone vanish.
+const PRESENCE_FRESH: chrono::Duration = chrono::Duration::seconds(50);
+
+/// Say that `user` has document `id` open in the editor, and learn who else
+/// has (a light signal: no merging, the version check on save still decides).
+pub async fn presence(state: &AppState, user: i64, id: i64) -> Result<Vec<String>, AppError> {
+    // Only someone who may read it learns who is editing it.
+    match db::get(&state.db, user, id).await? {
+        Some(row) if row.deleted_at.is_none() => {}
+        _ => return Err(AppError::NotFound),
+    }
+    let now = chrono::Utc::now();
+    Ok(db::presence(
+        &state.db,
+        user,
+        id,
+        now - PRESENCE_FRESH,
+        now - chrono::Duration::minutes(10),
+    )
+    .await?)
 }
 
 /// A save: the new text and the version it was based on.
@@ -301,8 +336,8 @@ pub async fn revision(
         title: rev.title,
         body: rev.body,
         version: rev.version,
-        created_at: current.created_at,
         updated_at: rev.created_at,
+        ..current
     })
 }
 

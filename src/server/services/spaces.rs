@@ -7,8 +7,8 @@ use crate::{
     domain::{
         document::DocumentSummary,
         space::{
-            allows, SpaceAction, SpaceCreation, SpaceKind, SpaceMember, SpaceRole, SpaceSummary,
-            DESCRIPTION_MAX,
+            allows, SpaceAction, SpaceCreation, SpaceKind, SpaceMember, SpaceOverview, SpaceRole,
+            SpaceSummary, DESCRIPTION_MAX,
         },
         text::{SpaceName, Username},
         user::Role,
@@ -17,8 +17,9 @@ use crate::{
     server::{
         db::{
             audit::{self, AuditContext, NewEvent, Outcome},
-            documents, spaces as db, two_factor, users,
+            documents, groups as db_groups, spaces as db, two_factor, users,
         },
+        services::groups,
         state::AppState,
     },
 };
@@ -107,19 +108,7 @@ pub async fn create(
         }
     }
     let name = SpaceName::parse(name).map_err(|m| AppError::field("name", m))?;
-    let description = description.trim();
-    if description.chars().count() > DESCRIPTION_MAX {
-        return Err(AppError::field(
-            "description",
-            format!("Use at most {DESCRIPTION_MAX} characters."),
-        ));
-    }
-    if description.contains('\0') {
-        return Err(AppError::field(
-            "description",
-            "The description cannot contain NUL characters.",
-        ));
-    }
+    let description = self::description(description)?;
     let mut tx = state.db.begin().await?;
     let id = db::create_shared(&mut tx, user, &name.into_inner(), description).await?;
     let event = NewEvent::new("space.create", Outcome::Success).target("space", id);
@@ -204,7 +193,8 @@ pub async fn members(
         .collect())
 }
 
-async fn person(state: &AppState, username: &str) -> Result<i64, AppError> {
+/// The account called `username`, or a field error on `username`.
+pub async fn person(state: &AppState, username: &str) -> Result<i64, AppError> {
     let key = Username::parse(username)
         .map_err(|m| AppError::field("username", m))?
         .key;
@@ -338,4 +328,155 @@ pub async fn move_document(
     audit::record(&mut tx, ctx, event).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Make the group called `group` a member of `space` with `role`, or change its
+/// role (owners only). Everyone in the group then has at least that role.
+pub async fn set_group(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    group: &str,
+    role: SpaceRole,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    let (kind, _) = can(state, user, SpaceAction::Manage, space, ctx).await?;
+    debug_assert_eq!(kind, SpaceKind::Shared);
+    let group = groups::find(state, group, "group").await?;
+    let mut tx = state.db.begin().await?;
+    let before = db_groups::role_in(&mut tx, space, group).await?;
+    db_groups::set_in_space(&mut tx, space, group, role).await?;
+    let action = if before.is_some() {
+        "space.member.role"
+    } else {
+        "space.member.add"
+    };
+    let event = NewEvent::new(action, Outcome::Success)
+        .target("space", space)
+        .details(serde_json::json!({
+            "group_id": group,
+            "role": role.as_str(),
+            "before": before.map(SpaceRole::as_str),
+        }));
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Take the group called `group` out of `space` (owners only).
+pub async fn remove_group(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    group: &str,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    can(state, user, SpaceAction::Manage, space, ctx).await?;
+    let group = groups::find(state, group, "group").await?;
+    let mut tx = state.db.begin().await?;
+    if !db_groups::remove_from_space(&mut tx, space, group).await? {
+        return Err(AppError::field(
+            "group",
+            "That group is not a member of this space.",
+        ));
+    }
+    let event = NewEvent::new("space.member.remove", Outcome::Success)
+        .target("space", space)
+        .details(serde_json::json!({ "group_id": group }));
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn description(raw: &str) -> Result<&str, AppError> {
+    let description = raw.trim();
+    if description.chars().count() > DESCRIPTION_MAX {
+        return Err(AppError::field(
+            "description",
+            format!("Use at most {DESCRIPTION_MAX} characters."),
+        ));
+    }
+    if description.contains('\0') {
+        return Err(AppError::field(
+            "description",
+            "The description cannot contain NUL characters.",
+        ));
+    }
+    Ok(description)
+}
+
+/// Rename or describe a shared space (owners only).
+pub async fn update(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    name: &str,
+    description_text: &str,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    can(state, user, SpaceAction::Manage, space, ctx).await?;
+    let name = SpaceName::parse(name).map_err(|m| AppError::field("name", m))?;
+    let description = description(description_text)?;
+    let (before, _) = db::get(&state.db, space).await?.ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    db::update(&mut tx, space, name.as_str(), description).await?;
+    let event = NewEvent::new("space.update", Outcome::Success)
+        .target("space", space)
+        .details(serde_json::json!({ "name": name.as_str(), "name_before": before }));
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Delete a shared space (owners only). Refused while it holds documents, live
+/// or in the trash: they are moved or deleted first, so nothing is lost by a
+/// click.
+pub async fn delete(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    can(state, user, SpaceAction::Delete, space, ctx).await?;
+    let (name, _) = db::get(&state.db, space).await?.ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    let held = db::document_count(&mut tx, space).await?;
+    if held > 0 {
+        return Err(AppError::form(format!(
+            "This space still holds {held} document{} (the trash included): move or delete {} first.",
+            if held == 1 { "" } else { "s" },
+            if held == 1 { "it" } else { "them" },
+        )));
+    }
+    db::delete(&mut tx, space).await?;
+    let event = NewEvent::new("space.delete", Outcome::Success)
+        .target("space", space)
+        .details(serde_json::json!({ "name": name }));
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every shared space, for the admin console (the caller checked the admin role).
+pub async fn overview(state: &AppState) -> Result<Vec<SpaceOverview>, AppError> {
+    Ok(db::overview(&state.db)
+        .await?
+        .into_iter()
+        .map(|(id, name, owners, members, documents, created_at)| {
+            let mut owners: Vec<String> = owners
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect();
+            owners.sort_by_key(|o| o.to_lowercase());
+            SpaceOverview {
+                id,
+                name,
+                owners,
+                members,
+                documents,
+                created_at,
+            }
+        })
+        .collect())
 }

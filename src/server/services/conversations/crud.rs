@@ -100,7 +100,7 @@ pub(super) async fn live(
 pub async fn get(state: &AppState, owner: i64, id: i64) -> Result<ConversationView, AppError> {
     let row = live(state, owner, id).await?;
     let messages = db::messages(&state.db, id).await?;
-    let scope = db::scope(&state.db, id).await?;
+    let scope = db::scope(&state.db, owner, id).await?;
     let parsed: Vec<(MessageRow, Vec<Citation>)> = messages
         .into_iter()
         .map(|m| {
@@ -114,7 +114,7 @@ pub async fn get(state: &AppState, owner: i64, id: i64) -> Result<ConversationVi
         .collect();
     cited.sort_unstable();
     cited.dedup();
-    let versions = db::live_versions(&state.db, owner, &cited).await?;
+    let readable = db::cited(&state.db, owner, &cited).await?;
     let origin = state.settings.public_origin();
     let messages = parsed
         .into_iter()
@@ -137,13 +137,28 @@ pub async fn get(state: &AppState, owner: i64, id: i64) -> Result<ConversationVi
                 error: m.error,
                 citations: citations
                     .into_iter()
-                    .map(|c| {
-                        let state = match versions.get(&c.document_id) {
-                            None => CitationState::Removed,
-                            Some(v) if *v == c.version => CitationState::Current,
-                            Some(_) => CitationState::Revised,
-                        };
-                        CitationView { citation: c, state }
+                    .map(|c| match readable.get(&c.document_id) {
+                        None => CitationView {
+                            // Nothing of a document the reader may not read.
+                            citation: Citation {
+                                title: String::new(),
+                                passage: String::new(),
+                                ..c
+                            },
+                            state: CitationState::NoAccess,
+                        },
+                        Some((_, false)) => CitationView {
+                            citation: c,
+                            state: CitationState::Removed,
+                        },
+                        Some((v, true)) => CitationView {
+                            state: if *v == c.version {
+                                CitationState::Current
+                            } else {
+                                CitationState::Revised
+                            },
+                            citation: c,
+                        },
                     })
                     .collect(),
                 content,
@@ -163,8 +178,9 @@ pub async fn get(state: &AppState, owner: i64, id: i64) -> Result<ConversationVi
             .into_iter()
             .map(|s| ScopedDocument {
                 id: s.id,
-                title: s.title,
-                available: s.deleted_at.is_none(),
+                title: if s.readable { s.title } else { String::new() },
+                available: s.readable && s.deleted_at.is_none(),
+                access: s.readable,
             })
             .collect(),
         messages,

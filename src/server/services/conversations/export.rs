@@ -2,7 +2,7 @@
 
 use super::crud::{event, get};
 use crate::{
-    domain::conversation::{ConversationView, MessageStatus, Role},
+    domain::conversation::{CitationState, ConversationView, MessageStatus, Role},
     error::AppError,
     server::{
         db::audit::{self, AuditContext},
@@ -86,6 +86,9 @@ pub fn to_markdown(c: &ConversationView, base: &str) -> String {
                         "{}. [{}]({base}{href}) (version {})\n",
                         c.n, c.title, c.version
                     )),
+                    None if cv.state == CitationState::NoAccess => {
+                        out.push_str(&format!("{}. (no access)\n", c.n))
+                    }
                     None => out.push_str(&format!("{}. {} (removed)\n", c.n, c.title)),
                 }
             }

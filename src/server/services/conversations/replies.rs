@@ -55,14 +55,15 @@ pub async fn send(
         .filter(|m| !m.content.is_empty() && m.status != "failed")
         .map(|m| (Role::parse(&m.role), m.content))
         .collect();
-    let scope_rows = db::scope(&state.db, id).await?;
-    // Limited to documents that are all in the trash now: search nothing.
-    let scoped_but_empty =
-        !scope_rows.is_empty() && scope_rows.iter().all(|s| s.deleted_at.is_some());
+    let scope_rows = db::scope(&state.db, owner, id).await?;
+    // Limited to documents that are all in the trash or out of reach now: search
+    // nothing. (Retrieval filters by the spaces the asker may read in any case.)
+    let usable = |s: &db::ScopeRow| s.readable && s.deleted_at.is_none();
+    let scoped_but_empty = !scope_rows.is_empty() && !scope_rows.iter().any(usable);
     let scope_size = scope_rows.len();
     let scope: Vec<i64> = scope_rows
         .into_iter()
-        .filter(|s| s.deleted_at.is_none())
+        .filter(usable)
         .map(|s| s.id)
         .collect();
     let assistant = state.assistant.clone();

@@ -1,0 +1,290 @@
+//! Share links (#19): a read-only public link to one document, made by its
+//! editors, with an optional password (throttled like a login) and expiry,
+//! revocable, forbidden per space or by the administrators' switch; the public
+//! page carries no account data, its own strict CSP and `noindex`.
+
+use crate::admin::admin;
+use crate::db_test;
+use crate::helpers::{json, signed_up, TestApp};
+use motto::api::share_links::{
+    AdminRevokeShareLink, AdminShareLinks, CreateShareLink, RevokeShareLink, SetShareLinksEnabled,
+    SetSpaceShareLinks, ShareLinks,
+};
+use motto::api::spaces::{CreateSpace, MoveDocument, SetSpaceMember};
+use motto::on_pool;
+
+struct Team {
+    alice: reqwest::Client,
+    bob: reqwest::Client,
+    carol: reqwest::Client,
+    space: i64,
+    doc: i64,
+}
+
+/// Alice owns a space with Bob as a viewer and a document in it; Carol is no member.
+async fn team(app: &TestApp) -> Team {
+    let alice = signed_up(app, "alice").await;
+    let bob = signed_up(app, "bob").await;
+    let carol = signed_up(app, "carol").await;
+    let res = app
+        .invoke(
+            &alice,
+            CreateSpace {
+                name: "Team".into(),
+                description: String::new(),
+            },
+        )
+        .await;
+    let space = json(res).await.as_i64().unwrap();
+    let add = SetSpaceMember {
+        space,
+        username: "bob".into(),
+        role: "viewer".into(),
+    };
+    assert_eq!(app.invoke(&alice, add).await.status(), 200);
+    let doc = app
+        .documents(&alice)
+        .create("Roadmap", "Ships in **spring**.")
+        .await;
+    let res = app.invoke(&alice, MoveDocument { id: doc, space }).await;
+    assert_eq!(res.status(), 200);
+    Team {
+        alice,
+        bob,
+        carol,
+        space,
+        doc,
+    }
+}
+
+fn make(doc: i64, password: &str, days: u32) -> CreateShareLink {
+    CreateShareLink {
+        id: doc,
+        password: password.into(),
+        expires_in_days: days,
+    }
+}
+
+/// Make a link; its address on the test server (the link itself is made with
+/// the configured `PUBLIC_URL`).
+async fn link(app: &TestApp, c: &reqwest::Client, doc: i64, password: &str) -> String {
+    let res = app.invoke(c, make(doc, password, 7)).await;
+    assert_eq!(res.status(), 200);
+    let url = json(res).await["url"].as_str().unwrap().to_string();
+    let public = app.state.settings.public_origin();
+    let path = url.strip_prefix(&public).expect("made with PUBLIC_URL");
+    assert!(path.starts_with("/s/"), "{url}");
+    format!("{}{path}", app.url)
+}
+
+/// What a visitor without an account gets at `url`: (status, headers, page).
+async fn visit(app: &TestApp, url: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let res = app.new_client().get(url).send().await.unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, headers, res.text().await.unwrap())
+}
+
+async fn with_password(app: &TestApp, url: &str, password: &str) -> (u16, String) {
+    let res = app
+        .new_client()
+        .post(url)
+        .form(&[("password", password)])
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+db_test!(
+    a_share_link_shows_one_document_to_anyone_and_nothing_else_until_revoked,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let t = team(&app).await;
+
+        // Only an editor of the document's space makes links.
+        assert_eq!(app.invoke(&t.bob, make(t.doc, "", 7)).await.status(), 403);
+        assert_eq!(app.invoke(&t.carol, make(t.doc, "", 7)).await.status(), 404);
+        assert_eq!(
+            app.invoke(&t.bob, ShareLinks { id: t.doc }).await.status(),
+            403
+        );
+        let url = link(&app, &t.alice, t.doc, "").await;
+
+        // The secret is not stored: only its hash.
+        let secret = url.rsplit('/').next().unwrap().to_string();
+        let db = &app.state.db;
+        let stored: i64 = on_pool!(db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM share_links WHERE token_hash = $1 OR token_hash LIKE '%' || $1 || '%'"
+        )
+        .bind(&secret)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        assert_eq!(stored, 0);
+
+        let (status, headers, page) = visit(&app, &url).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<h1>Roadmap</h1>"), "{page}");
+        assert!(page.contains("<strong>spring</strong>"), "{page}");
+        // No account data, no script, nothing to index or keep.
+        for absent in ["alice", "bob", "Log out", "<script", "Team"] {
+            assert!(!page.contains(absent), "{absent} in {page}");
+        }
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.starts_with("default-src 'none'; style-src 'sha256-"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("script-src") && !csp.contains("unsafe"),
+            "{csp}"
+        );
+        assert_eq!(headers["x-robots-tag"], "noindex, nofollow");
+        assert_eq!(headers["cache-control"], "no-store");
+        assert!(page.contains("<meta name=\"robots\" content=\"noindex, nofollow\">"));
+
+        // Each view is counted (and not audited one by one).
+        let before = app.audit_actions().await.len();
+        visit(&app, &url).await;
+        assert_eq!(app.audit_actions().await.len(), before);
+        let links = json(app.invoke(&t.alice, ShareLinks { id: t.doc }).await).await;
+        assert_eq!(links[0]["views"], 2);
+        assert_eq!(links[0]["status"], "active");
+        assert_eq!(links[0]["created_by"], "alice");
+        assert!(!links.to_string().contains(&secret));
+
+        // A made-up or shortened address finds nothing.
+        assert_eq!(visit(&app, &format!("{}/s/nothing", app.url)).await.0, 404);
+        assert_eq!(visit(&app, &url[..url.len() - 1]).await.0, 404);
+
+        // Revoked: gone at once, for good.
+        let id = links[0]["id"].as_i64().unwrap();
+        assert_eq!(
+            app.invoke(&t.bob, RevokeShareLink { link: id })
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(
+            app.invoke(&t.alice, RevokeShareLink { link: id })
+                .await
+                .status(),
+            200
+        );
+        let (status, _, page) = visit(&app, &url).await;
+        assert_eq!(status, 404);
+        assert!(!page.contains("spring"));
+        let links = json(app.invoke(&t.alice, ShareLinks { id: t.doc }).await).await;
+        assert_eq!(links[0]["status"], "revoked");
+
+        // A trashed document's link stops too.
+        let url = link(&app, &t.alice, t.doc, "").await;
+        assert_eq!(app.documents(&t.alice).delete(t.doc).await.status(), 200);
+        assert_eq!(visit(&app, &url).await.0, 404);
+
+        let actions = app.audit_actions().await;
+        assert!(actions.iter().any(|a| a == "share_link.create"));
+        assert!(actions.iter().any(|a| a == "share_link.revoke"));
+        app.stop().await;
+    }
+);
+
+db_test!(
+    a_password_is_asked_for_and_throttled_and_expiry_and_both_switches_stop_links,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let t = team(&app).await;
+
+        for (password, days) in [("short", 7), ("long enough", 400)] {
+            let res = app.invoke(&t.alice, make(t.doc, password, days)).await;
+            assert_eq!(res.status(), 422, "{password} {days}");
+        }
+        let url = link(&app, &t.alice, t.doc, "open sesame").await;
+        let (status, _, page) = visit(&app, &url).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("This document is protected"), "{page}");
+        assert!(!page.contains("spring"));
+        let (status, page) = with_password(&app, &url, "open sesame").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<strong>spring</strong>"), "{page}");
+        // Wrong passwords: refused, then throttled like a login (the right one too).
+        for _ in 0..5 {
+            let (status, page) = with_password(&app, &url, "guess").await;
+            assert_eq!(status, 401);
+            assert!(page.contains("That is not the password."));
+            assert!(!page.contains("spring"));
+        }
+        assert_eq!(with_password(&app, &url, "guess").await.0, 429);
+        assert_eq!(with_password(&app, &url, "open sesame").await.0, 429);
+
+        // Expired: gone.
+        let url = link(&app, &t.alice, t.doc, "").await;
+        assert_eq!(visit(&app, &url).await.0, 200);
+        let db = &app.state.db;
+        on_pool!(db, pool => sqlx::query("UPDATE share_links SET expires_at = $1")
+            .bind(chrono::Utc::now() - chrono::Duration::minutes(1))
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap());
+        assert_eq!(visit(&app, &url).await.0, 404);
+        let links = json(app.invoke(&t.alice, ShareLinks { id: t.doc }).await).await;
+        assert_eq!(links[0]["status"], "expired");
+
+        // The space's owners forbid links: existing ones stop, new ones are refused.
+        let url = link(&app, &t.alice, t.doc, "").await;
+        let forbid = |space| SetSpaceShareLinks {
+            space,
+            allowed: None,
+        };
+        assert_eq!(app.invoke(&t.bob, forbid(t.space)).await.status(), 403);
+        assert_eq!(app.invoke(&t.alice, forbid(t.space)).await.status(), 200);
+        assert_eq!(visit(&app, &url).await.0, 404);
+        assert_eq!(app.invoke(&t.alice, make(t.doc, "", 7)).await.status(), 422);
+        let allow = SetSpaceShareLinks {
+            space: t.space,
+            allowed: Some("on".into()),
+        };
+        assert_eq!(app.invoke(&t.alice, allow).await.status(), 200);
+        assert_eq!(visit(&app, &url).await.0, 200);
+
+        // The administrators' switch: everywhere at once; only they may use it.
+        let (root, _) = admin(&app, "root").await;
+        let off = SetShareLinksEnabled { enabled: None };
+        assert_eq!(app.invoke(&t.alice, off).await.status(), 404);
+        let off = SetShareLinksEnabled { enabled: None };
+        assert_eq!(app.invoke(&root, off).await.status(), 200);
+        assert_eq!(visit(&app, &url).await.0, 404);
+        let res = app.invoke(&t.alice, make(t.doc, "", 7)).await;
+        assert_eq!(res.status(), 422);
+        assert!(json(res).await.to_string().contains("turned off"));
+        let listed = json(app.invoke(&root, AdminShareLinks {}).await).await;
+        assert_eq!(listed[0], false);
+        assert_eq!(listed[1].as_array().unwrap().len(), 3);
+        assert_eq!(listed[1][0]["space_name"], "Team");
+        let on = SetShareLinksEnabled {
+            enabled: Some("on".into()),
+        };
+        assert_eq!(app.invoke(&root, on).await.status(), 200);
+        assert_eq!(visit(&app, &url).await.0, 200);
+        // An administrator revokes any link.
+        let id = listed[1][0]["id"].as_i64().unwrap();
+        assert_eq!(
+            app.invoke(&t.alice, AdminRevokeShareLink { link: id })
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.invoke(&root, AdminRevokeShareLink { link: id })
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(visit(&app, &url).await.0, 404);
+        let actions = app.audit_actions().await;
+        assert!(actions.iter().any(|a| a == "settings.share_links"));
+        app.stop().await;
+    }
+);
