@@ -492,6 +492,18 @@ pub async fn issue_setup_code_if_no_admin(state: &AppState) -> anyhow::Result<Op
     Ok(Some(code))
 }
 
+/// The account called `username`, or a field error on `username`.
+pub async fn id_of(state: &AppState, username: &str) -> Result<i64, AppError> {
+    let key = Username::parse(username)
+        .map_err(|m| AppError::field("username", m))?
+        .key;
+    users::find_by_login(&state.db, &key)
+        .await?
+        .filter(|u| u.username.eq_ignore_ascii_case(&key))
+        .map(|u| u.id)
+        .ok_or_else(|| AppError::field("username", "There is no account with that username."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,7 +121,7 @@ pub async fn add_member(
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
     db::get(&state.db, group).await?.ok_or(AppError::NotFound)?;
-    let user = super::spaces::person(state, username).await?;
+    let user = super::accounts::id_of(state, username).await?;
     let mut tx = state.db.begin().await?;
     if !db::add_member(&mut tx, group, user, MembershipSource::Local.as_str()).await? {
         return Err(AppError::field(
@@ -144,7 +144,7 @@ pub async fn remove_member(
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
     db::get(&state.db, group).await?.ok_or(AppError::NotFound)?;
-    let user = super::spaces::person(state, username).await?;
+    let user = super::accounts::id_of(state, username).await?;
     let mut tx = state.db.begin().await?;
     match db::membership(&mut tx, group, user).await?.as_deref() {
         None => return Err(AppError::field("username", "They are not in this group.")),

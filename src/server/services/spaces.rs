@@ -10,7 +10,7 @@ use crate::{
             allows, SpaceAction, SpaceCreation, SpaceKind, SpaceMember, SpaceOverview, SpaceRole,
             SpaceSummary, DESCRIPTION_MAX,
         },
-        text::{SpaceName, Username},
+        text::SpaceName,
         user::Role,
     },
     error::AppError,
@@ -19,7 +19,7 @@ use crate::{
             audit::{self, AuditContext, NewEvent, Outcome},
             documents, groups as db_groups, spaces as db, two_factor, users,
         },
-        services::groups,
+        services::{accounts, groups},
         state::AppState,
     },
 };
@@ -193,18 +193,6 @@ pub async fn members(
         .collect())
 }
 
-/// The account called `username`, or a field error on `username`.
-pub async fn person(state: &AppState, username: &str) -> Result<i64, AppError> {
-    let key = Username::parse(username)
-        .map_err(|m| AppError::field("username", m))?
-        .key;
-    users::find_by_login(&state.db, &key)
-        .await?
-        .filter(|u| u.username.eq_ignore_ascii_case(&key))
-        .map(|u| u.id)
-        .ok_or_else(|| AppError::field("username", "There is no account with that username."))
-}
-
 fn last_owner() -> AppError {
     AppError::field(
         "role",
@@ -222,7 +210,7 @@ pub async fn set_member(
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
     can(state, user, SpaceAction::Manage, space, ctx).await?;
-    let member = person(state, username).await?;
+    let member = accounts::id_of(state, username).await?;
     let mut tx = state.db.begin().await?;
     let before = db::direct_role(&mut tx, space, member).await?;
     if before == Some(SpaceRole::Owner)
@@ -257,7 +245,7 @@ pub async fn remove_member(
     username: &str,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    let member = person(state, username).await?;
+    let member = accounts::id_of(state, username).await?;
     remove(state, user, space, member, ctx).await
 }
 
