@@ -7,36 +7,38 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::auth::ctx;
 
+/// A page of the documents the caller can read: in one `space`, or in all.
 #[server(prefix = "/api", endpoint = "documents/list")]
 pub async fn list_documents(
     sort: String,
     page: u32,
     per_page: Option<u32>,
     trashed: bool,
+    #[server(default)] space: Option<i64>,
 ) -> Result<DocumentPage, AppError> {
     use crate::{
         domain::document::{page_size, DocSort},
-        server::services::documents,
+        server::services::documents::{self, Listing},
     };
     let call = ctx::call().await?;
     let user = call.caller.user()?;
-    documents::list(
-        &call.state,
-        user,
+    let listing = Listing {
         trashed,
-        DocSort::parse(&sort),
-        page,
-        page_size(per_page),
-    )
-    .await
+        sort: DocSort::parse(&sort),
+        space,
+    };
+    documents::list(&call.state, user, listing, page, page_size(per_page)).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/search")]
-pub async fn search_documents(query: String) -> Result<Vec<SearchHit>, AppError> {
+pub async fn search_documents(
+    query: String,
+    #[server(default)] space: Option<i64>,
+) -> Result<Vec<SearchHit>, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = call.caller.user()?;
-    documents::search(&call.state, user, &query).await
+    documents::search(&call.state, user, &query, space).await
 }
 
 #[server(prefix = "/api", endpoint = "documents/get")]

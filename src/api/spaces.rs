@@ -185,12 +185,23 @@ pub async fn delete_space(space: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The names of the groups there are, to add one to a space.
+/// The names of the groups there are, to add one to a space: for people who
+/// own a shared space (nobody else has a use for them).
 #[server(prefix = "/api", endpoint = "groups/names")]
 pub async fn group_names() -> Result<Vec<String>, AppError> {
-    use crate::server::services::groups;
+    use crate::{
+        domain::space::{SpaceKind, SpaceRole},
+        server::services::{groups, spaces},
+    };
     let call = ctx::call().await?;
-    call.caller.user()?;
+    let user = call.caller.user()?;
+    let owns_shared = spaces::list(&call.state, user)
+        .await?
+        .iter()
+        .any(|s| s.kind == SpaceKind::Shared && s.role == SpaceRole::Owner);
+    if !owns_shared {
+        return Err(AppError::Forbidden);
+    }
     groups::names(&call.state).await
 }
 

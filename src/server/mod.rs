@@ -176,7 +176,7 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
                         .map(|r| r.0.as_str())
                         .unwrap_or("");
                     // The path only: query strings may carry user input.
-                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    tracing::info_span!("http", method = %req.method(), path = %request::loggable_path(req.uri().path()), request_id = %id)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )

@@ -98,3 +98,14 @@ pub fn audit_context(
         request_id: extensions.get::<RequestId>().map(|r| r.0.clone()),
     }
 }
+
+/// A request's path as logs and audit events may show it. A shared document's
+/// address holds its link's secret (`/s/{secret}`): that part never reaches a
+/// log line or an event.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/s/") {
+        "/s/{secret}"
+    } else {
+        path
+    }
+}

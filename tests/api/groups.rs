@@ -11,8 +11,8 @@ use motto::api::conversations::GetConversation;
 use motto::api::documents::{DocumentPresence, GetDocument};
 use motto::api::spaces::{
     AddGroupMember, AdminGroup, AdminGroups, AdminSpaces, CreateGroup, CreateSpace, DeleteGroup,
-    DeleteSpace, GetSpace, MoveDocument, RemoveGroupMember, RemoveSpaceGroup, RemoveSpaceMember,
-    SetSpaceGroup, SetSpaceMember, UpdateSpace,
+    DeleteSpace, GetSpace, GroupNames, MoveDocument, RemoveGroupMember, RemoveSpaceGroup,
+    RemoveSpaceMember, SetSpaceGroup, SetSpaceMember, UpdateSpace,
 };
 use motto::on_pool;
 
@@ -346,10 +346,69 @@ db_test!(the_editor_says_who_else_has_the_document_open, |backend| {
     assert_eq!(here(&alice).await, serde_json::json!([]));
     assert_eq!(here(&bob).await, serde_json::json!(["alice"]));
     assert_eq!(here(&alice).await, serde_json::json!(["bob"]));
-    // Someone who may not read it learns nothing, not even that it exists.
+    // Someone who may not read it learns nothing, not even that it exists; a
+    // viewer, who cannot edit, neither says nor learns who is editing.
     assert_eq!(
         status(&app, &carol, DocumentPresence { id: doc }).await,
         404
     );
+    let add_carol = SetSpaceMember {
+        space,
+        username: "carol".into(),
+        role: "viewer".into(),
+    };
+    assert_eq!(status(&app, &alice, add_carol).await, 200);
+    assert_eq!(
+        status(&app, &carol, DocumentPresence { id: doc }).await,
+        403
+    );
+    // Group names are for those who can add a group somewhere: owners.
+    assert_eq!(status(&app, &carol, GroupNames {}).await, 403);
+    assert_eq!(status(&app, &alice, GroupNames {}).await, 200);
     app.stop().await;
 });
+
+db_test!(
+    lists_and_search_work_in_one_space_or_across_all,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = signed_up(&app, "alice").await;
+        let carol = signed_up(&app, "carol").await;
+        let space = new_space(&app, &alice, "Team").await;
+        app.documents(&alice)
+            .create("Apple notes", "Mine alone.")
+            .await;
+        document_in(&app, &alice, space, "Apple plan", "For the team.").await;
+        let personal = json(app.invoke(&alice, motto::api::spaces::ListSpaces {}).await).await[0]
+            ["id"]
+            .as_i64()
+            .unwrap();
+
+        let total = |v: serde_json::Value| v["total"].as_i64().unwrap();
+        let docs = app.documents(&alice);
+        assert_eq!(total(json(docs.list(false).await).await), 2);
+        let team = json(docs.list_in(space).await).await;
+        assert_eq!(total(team.clone()), 1);
+        assert_eq!(team["items"][0]["title"], "Apple plan");
+        assert_eq!(total(json(docs.list_in(personal).await).await), 1);
+        let hits = json(docs.search_in("apple", space).await).await;
+        assert_eq!(hits.as_array().unwrap().len(), 1);
+        assert_eq!(hits[0]["title"], "Apple plan");
+        assert_eq!(
+            json(docs.search("apple").await)
+                .await
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        // Someone else's space, named outright, still gives nothing.
+        let theirs = app.documents(&carol);
+        assert_eq!(total(json(theirs.list_in(space).await).await), 0);
+        assert_eq!(
+            json(theirs.search_in("apple", space).await).await,
+            serde_json::json!([])
+        );
+        app.stop().await;
+    }
+);

@@ -422,12 +422,42 @@ impl Documents<'_> {
             .await
     }
 
+    /// Search in one space.
+    pub async fn search_in(&self, query: &str, space: i64) -> reqwest::Response {
+        self.app
+            .invoke(
+                self.client,
+                motto::api::documents::SearchDocuments {
+                    query: query.into(),
+                    space: Some(space),
+                },
+            )
+            .await
+    }
+
+    /// The live documents of one space.
+    pub async fn list_in(&self, space: i64) -> reqwest::Response {
+        self.app
+            .invoke(
+                self.client,
+                motto::api::documents::ListDocuments {
+                    sort: "updated".into(),
+                    page: 1,
+                    per_page: None,
+                    trashed: false,
+                    space: Some(space),
+                },
+            )
+            .await
+    }
+
     pub async fn search(&self, query: &str) -> reqwest::Response {
         self.app
             .invoke(
                 self.client,
                 motto::api::documents::SearchDocuments {
                     query: query.into(),
+                    space: None,
                 },
             )
             .await
@@ -455,6 +485,7 @@ impl Documents<'_> {
                     page: 1,
                     per_page: None,
                     trashed,
+                    space: None,
                 },
             )
             .await

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod access_matrix;
 mod account;
 mod accounts;
 mod admin;

@@ -12,6 +12,7 @@ use motto::api::share_links::{
 };
 use motto::api::spaces::{CreateSpace, MoveDocument, SetSpaceMember};
 use motto::on_pool;
+use std::sync::{Arc, Mutex, OnceLock};
 
 struct Team {
     alice: reqwest::Client,
@@ -215,6 +216,14 @@ db_test!(
             assert!(page.contains("That is not the password."));
             assert!(!page.contains("spring"));
         }
+        // Audited, once a minute per link and address (the throttle stops guessing).
+        let failures = app
+            .audit_actions()
+            .await
+            .into_iter()
+            .filter(|a| a == "share_link.password_failure")
+            .count();
+        assert_eq!(failures, 1);
         assert_eq!(with_password(&app, &url, "guess").await.0, 429);
         assert_eq!(with_password(&app, &url, "open sesame").await.0, 429);
 
@@ -288,3 +297,67 @@ db_test!(
         app.stop().await;
     }
 );
+
+/// Everything the server logs from the moment a test first asks (one global
+/// subscriber for the whole test binary: other tests' lines land here too).
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || Capture(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+        logs
+    })
+    .clone()
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+db_test!(a_share_links_secret_never_reaches_the_logs, |backend| {
+    let logs = captured_logs();
+    let app = TestApp::spawn(backend).await;
+    let t = team(&app).await;
+    let url = link(&app, &t.alice, t.doc, "").await;
+    let secret = url.rsplit('/').next().unwrap().to_string();
+    assert_eq!(visit(&app, &url).await.0, 200);
+    // Refused as cross-site: the CSRF refusal's event and warning name the path.
+    let res = app
+        .new_client()
+        .post(&url)
+        .header("origin", "https://evil.example")
+        .form(&[("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+    assert!(text.contains("/s/{secret}"), "the request was logged");
+    assert!(!text.contains(&secret), "the link's secret was logged");
+    let db = &app.state.db;
+    let in_audit: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE CAST(details AS TEXT) LIKE '%' || $1 || '%'"
+    )
+    .bind(&secret)
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(in_audit, 0);
+    app.stop().await;
+});

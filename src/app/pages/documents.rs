@@ -54,17 +54,24 @@ pub fn DocumentsPage() -> impl IntoView {
                 .and_then(|p| p.parse::<u32>().ok()),
         )
     });
+    // One space, or (absent) every space the person can read.
+    let space = Memo::new(move |_| {
+        query
+            .read()
+            .get("space")
+            .and_then(|s| s.parse::<i64>().ok())
+    });
     let docs = Resource::new(
-        move || (sort.get(), page.get(), per_page.get()),
-        |(sort, page, per_page)| list_documents(sort, page, Some(per_page), false),
+        move || (sort.get(), page.get(), per_page.get(), space.get()),
+        |(sort, page, per_page, space)| list_documents(sort, page, Some(per_page), false, space),
     );
     let hits = Resource::new(
-        move || q.get(),
-        |q| async move {
+        move || (q.get(), space.get()),
+        |(q, space)| async move {
             if q.trim().is_empty() {
                 Ok(None)
             } else {
-                search_documents(q).await.map(Some)
+                search_documents(q, space).await.map(Some)
             }
         },
     );
@@ -79,17 +86,21 @@ pub fn DocumentsPage() -> impl IntoView {
                     <a href="/documents/new" class=BUTTON>"New document"</a>
                 </div>
             </div>
-            <form method="get" action="/documents" role="search" class="mt-6 flex gap-2">
-                <label for="doc-search" class="sr-only">"Search documents"</label>
-                // `value`, not `prop:value`: hydration must not wipe what someone typed while
-                // the page was loading.
-                <input id="doc-search" type="search" name="q" placeholder="Search your documents" value=q.get_untracked() class=INPUT />
-                <button type="submit" class=SECONDARY>"Search"</button>
-            </form>
+            <div class="mt-6 flex flex-wrap items-end gap-4">
+                <form method="get" action="/documents" role="search" class="flex flex-1 gap-2">
+                    <label for="doc-search" class="sr-only">"Search documents"</label>
+                    // `value`, not `prop:value`: hydration must not wipe what someone typed while
+                    // the page was loading.
+                    <input id="doc-search" type="search" name="q" placeholder="Search your documents" value=q.get_untracked() class=INPUT />
+                    {move || space.get().map(|id| view! { <input type="hidden" name="space" value=id /> })}
+                    <button type="submit" class=SECONDARY>"Search"</button>
+                </form>
+                <SpaceFilter space=space q=q />
+            </div>
             <Loaded resource=hits keep=true let:found>
                 {match found {
                     Some(hits) => view! { <SearchResults hits=hits q=q.get_untracked() /> }.into_any(),
-                    None => view! { <DocumentList docs=docs sort=sort /> }.into_any(),
+                    None => view! { <DocumentList docs=docs sort=sort space=space /> }.into_any(),
                 }}
             </Loaded>
         </div>
@@ -133,14 +144,57 @@ fn SearchResults(hits: Vec<crate::domain::document::SearchHit>, q: String) -> im
     }
 }
 
+/// Choose one space to list and search, or all of them. A plain GET form: it
+/// works before (and without) the WASM bundle.
+#[component]
+fn SpaceFilter(space: Memo<Option<i64>>, q: Memo<String>) -> impl IntoView {
+    use crate::api::spaces::list_spaces;
+    let spaces = Resource::new(|| (), |_| list_spaces());
+    view! {
+        <form method="get" action="/documents" class="flex items-center gap-2 text-sm">
+            {move || (!q.get().is_empty()).then(|| view! { <input type="hidden" name="q" value=q.get() /> })}
+            <label for="space-filter" class="font-medium">"Space"</label>
+            <Transition fallback=|| view! { <select id="space-filter" name="space" class=INPUT disabled=true><option>"All spaces"</option></select> }>
+                {move || Suspend::new(async move {
+                    let list = spaces.await.unwrap_or_default();
+                    let current = space.get_untracked();
+                    view! {
+                        <select id="space-filter" name="space" class=INPUT>
+                            <option value="" selected=current.is_none()>"All spaces"</option>
+                            {list.into_iter().map(|s| view! {
+                                <option value=s.id selected=current == Some(s.id)>{s.name}</option>
+                            }).collect_view()}
+                        </select>
+                    }
+                })}
+            </Transition>
+            <button type="submit" class=SECONDARY>"Filter"</button>
+        </form>
+    }
+}
+
 #[component]
 fn DocumentList(
     docs: Resource<Result<crate::domain::document::DocumentPage, AppError>>,
     sort: Memo<String>,
+    space: Memo<Option<i64>>,
 ) -> impl IntoView {
+    // Links keep the chosen space.
+    let in_space = move || {
+        space
+            .get_untracked()
+            .map(|id| format!("&space={id}"))
+            .unwrap_or_default()
+    };
     view! {
         <Loaded resource=docs let:page>
                 {match page {
+                    page if page.total == 0 && space.get_untracked().is_some() => view! {
+                        <p class="mt-10 text-center text-sm text-slate-600 dark:text-slate-400">
+                            "No documents in this space yet. "
+                            <a href="/documents" class=LINK>"Show all documents"</a>
+                        </p>
+                    }.into_any(),
                     page if page.total == 0 => view! {
                         <div class="mt-10 rounded-lg border border-dashed border-slate-300 p-10 text-center dark:border-slate-700">
                             <h2 class="text-lg font-medium">"No documents yet"</h2>
@@ -162,11 +216,13 @@ fn DocumentList(
                             format!("&per_page={size}")
                         };
                         let s2 = s.clone();
+                        let sp = in_space();
+                        let sp2 = sp.clone();
                         view! {
                             <nav aria-label="Sort" class="mt-6 flex gap-3 text-sm">
                                 "Sort by: "
-                                <a href="/documents?sort=updated" aria-current=(s != "title").then_some("true") class="aria-[current=true]:font-semibold hover:underline">"Last updated"</a>
-                                <a href="/documents?sort=title" aria-current=(s == "title").then_some("true") class="aria-[current=true]:font-semibold hover:underline">"Title"</a>
+                                <a href=format!("/documents?sort=updated{sp}") aria-current=(s != "title").then_some("true") class="aria-[current=true]:font-semibold hover:underline">"Last updated"</a>
+                                <a href=format!("/documents?sort=title{sp}") aria-current=(s == "title").then_some("true") class="aria-[current=true]:font-semibold hover:underline">"Title"</a>
                             </nav>
                             <ul class="mt-4 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
                                 {page.items.into_iter().map(|d| view! {
@@ -177,10 +233,11 @@ fn DocumentList(
                                     </li>
                                 }).collect_view()}
                             </ul>
-                            <Pager current=current pages=pages total=page.total noun="documents" href=move |n| format!("/documents?sort={s2}&page={n}{sized}") />
+                            <Pager current=current pages=pages total=page.total noun="documents" href=move |n| format!("/documents?sort={s2}&page={n}{sized}{sp2}") />
                             // A plain GET form: works before (and without) the WASM bundle.
                             <form method="get" action="/documents" class="mt-3 flex items-center justify-end gap-2 text-sm">
                                 <input type="hidden" name="sort" value=s.clone() />
+                                {space.get_untracked().map(|id| view! { <input type="hidden" name="space" value=id /> })}
                                 <label for="per-page">"Documents per page"</label>
                                 <select id="per-page" name="per_page" class="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900">
                                     {crate::domain::document::PAGE_SIZES.into_iter().map(|n| view! {
@@ -303,22 +360,31 @@ pub fn EditDocumentPage() -> impl IntoView {
         <div class="py-8">
             <h1 class="text-2xl font-semibold tracking-tight">"Edit document"</h1>
             <Loaded resource=doc let:d>
-                <Presence id=d.id />
-                {view! {
-                            <ActionForm action=action>
-                                <div class="mt-6 space-y-4">
-                                    <input type="hidden" name="id" value=d.id />
-                                    <input type="hidden" name="version" value=d.version />
-                                    <Editor title=d.title body=d.body
-                                        title_error=field_error(value, "title") body_error=field_error(value, "body") />
-                                    <FormError error=form_error(value) />
-                                    <div class="flex gap-2">
-                                        <button type="submit" class=BUTTON>{move || if action.pending().get() { "Saving…" } else { "Save changes" }}</button>
-                                        <a href=format!("/documents/{}", d.id) class=SECONDARY>"Cancel"</a>
-                                    </div>
+                {if !d.can_edit {
+                    view! {
+                        <p class="mt-6 text-sm">
+                            "You can read this document but not edit it: you are a viewer of its space. "
+                            <a href=format!("/documents/{}", d.id) class=LINK>"Back to the document"</a>
+                        </p>
+                    }.into_any()
+                } else {
+                    view! {
+                        <Presence id=d.id />
+                        <ActionForm action=action>
+                            <div class="mt-6 space-y-4">
+                                <input type="hidden" name="id" value=d.id />
+                                <input type="hidden" name="version" value=d.version />
+                                <Editor title=d.title body=d.body
+                                    title_error=field_error(value, "title") body_error=field_error(value, "body") />
+                                <FormError error=form_error(value) />
+                                <div class="flex gap-2">
+                                    <button type="submit" class=BUTTON>{move || if action.pending().get() { "Saving…" } else { "Save changes" }}</button>
+                                    <a href=format!("/documents/{}", d.id) class=SECONDARY>"Cancel"</a>
                                 </div>
-                            </ActionForm>
-                        }.into_any()}
+                            </div>
+                        </ActionForm>
+                    }.into_any()
+                }}
             </Loaded>
         </div>
     }
@@ -361,7 +427,7 @@ pub fn DocumentPage() -> impl IntoView {
                                         <h1 class="text-3xl font-semibold tracking-tight">{d.title.clone()}</h1>
                                         <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">
                                             "In " <a href=format!("/spaces/{}", d.space_id) class=LINK>{d.space_name.clone()}</a>
-                                            {format!(" · version {} · updated ", d.version)}<LocalTime at=d.updated_at />
+                                            {format!(" · Version {} · updated ", d.version)}<LocalTime at=d.updated_at />
                                             {(!can_edit).then_some(" · read only")}
                                         </p>
                                     </div>
@@ -483,7 +549,7 @@ pub fn TrashPage() -> impl IntoView {
     let purge = ServerAction::<PurgeDocument>::new();
     let docs = Resource::new(
         move || (restore.version().get(), purge.version().get()),
-        |_| list_documents("updated".into(), 1, None, true),
+        |_| list_documents("updated".into(), 1, None, true, None),
     );
     view! {
         <Title text="Trash" />

@@ -86,12 +86,16 @@ pub fn ShareLinks(id: i64) -> impl IntoView {
                     error=field_error(value, "password") check=password_problem />
                 <div class="space-y-1">
                     <label for="share-expiry" class="block text-sm font-medium">"Expires"</label>
-                    <select id="share-expiry" name="expires_in_days" class=format!("{INPUT} max-w-xs")>
+                    <select id="share-expiry" name="expires_in_days" class=format!("{INPUT} max-w-xs")
+                        aria-describedby="share-expiry-error">
                         <option value="1">"In a day"</option>
                         <option value="7" selected=true>"In a week"</option>
                         <option value="30">"In 30 days"</option>
                         <option value="0">"Never"</option>
                     </select>
+                    <p id="share-expiry-error" class="text-sm text-red-600 dark:text-red-400">
+                        {move || field_error(value, "expires_in_days").get()}
+                    </p>
                 </div>
                 <button type="submit" class=SECONDARY>"Make a share link"</button>
             </ActionForm>

@@ -251,11 +251,15 @@ fn GroupForm(
             </datalist>
             <div class="space-y-1">
                 <label for="group-role" class="block text-sm font-medium">"Role of the group"</label>
-                <select id="group-role" name="role" class=format!("{INPUT} max-w-xs")>
+                <select id="group-role" name="role" class=format!("{INPUT} max-w-xs")
+                    aria-describedby="group-role-error">
                     <option value="viewer">"Viewer"</option>
                     <option value="editor">"Editor"</option>
                     <option value="owner">"Owner"</option>
                 </select>
+                <p id="group-role-error" class="text-sm text-red-600 dark:text-red-400">
+                    {move || field_error(value, "role").get()}
+                </p>
             </div>
             <button type="submit" class=BUTTON>"Save group"</button>
         </ActionForm>

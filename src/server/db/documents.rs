@@ -197,11 +197,15 @@ pub async fn expired_trash(db: &Db, before: DateTime<Utc>) -> Result<Vec<(i64, i
 }
 
 /// The documents `user` may read (every space of theirs), a page of them.
+/// One page of the documents `user` can read (or, `trashed`, could restore),
+/// in one space or (`space` None) in all of them, and how many there are.
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     db: &Db,
     user: i64,
     trashed: bool,
     sort: DocSort,
+    space: Option<i64>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<SummaryRow>, i64), DbError> {
@@ -215,14 +219,15 @@ pub async fn list(
     };
     let sql = format!(
         "SELECT id, title, substr(body, 1, 240) AS excerpt, updated_at FROM documents \
-         WHERE space_id IN ({spaces}) AND deleted_at {filter} ORDER BY {order} LIMIT $2 OFFSET $3"
+         WHERE space_id IN ({spaces}) AND deleted_at {filter} AND ($4 IS NULL OR space_id = $4) \
+         ORDER BY {order} LIMIT $2 OFFSET $3"
     );
     let count = format!(
-        "SELECT COUNT(*) FROM documents WHERE space_id IN ({spaces}) AND deleted_at {filter}"
+        "SELECT COUNT(*) FROM documents WHERE space_id IN ({spaces}) AND deleted_at {filter} \
+         AND ($2 IS NULL OR space_id = $2)"
     );
-    let rows = on_pool!(db, pool => sqlx::query_as(&sql).bind(user).bind(limit).bind(offset).fetch_all(pool).await)?;
-    let total: i64 =
-        on_pool!(db, pool => sqlx::query_scalar(&count).bind(user).fetch_one(pool).await)?;
+    let rows = on_pool!(db, pool => sqlx::query_as(&sql).bind(user).bind(limit).bind(offset).bind(space).fetch_all(pool).await)?;
+    let total: i64 = on_pool!(db, pool => sqlx::query_scalar(&count).bind(user).bind(space).fetch_one(pool).await)?;
     Ok((rows, total))
 }
 
@@ -274,7 +279,15 @@ pub fn fts5_query(text: &str) -> Option<String> {
 }
 
 /// Ranked matches in title and body, best first, with a highlighted snippet.
-pub async fn search(db: &Db, user: i64, text: &str, limit: i64) -> Result<Vec<HitRow>, DbError> {
+/// The best matches for `text` among the live documents `user` can read, in one
+/// space or (`space` None) in all of them.
+pub async fn search(
+    db: &Db,
+    user: i64,
+    text: &str,
+    space: Option<i64>,
+    limit: i64,
+) -> Result<Vec<HitRow>, DbError> {
     let spaces = allowed(Read, 2);
     match db.backend() {
         Backend::Sqlite => {
@@ -289,7 +302,7 @@ pub async fn search(db: &Db, user: i64, text: &str, limit: i64) -> Result<Vec<Hi
                           d.updated_at AS u \
                    FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid \
                    WHERE documents_fts MATCH $1 AND d.space_id IN ({spaces}) \
-                   AND d.deleted_at IS NULL \
+                   AND d.deleted_at IS NULL AND ($4 IS NULL OR d.space_id = $4) \
                    ORDER BY score, u DESC LIMIT $3) \
                  SELECT d.id, d.title, \
                    snippet(documents_fts, 1, '{MATCH_START}', '{MATCH_END}', '…', 16) AS snippet, \
@@ -299,7 +312,7 @@ pub async fn search(db: &Db, user: i64, text: &str, limit: i64) -> Result<Vec<Hi
                  WHERE documents_fts MATCH $1 ORDER BY top.score, top.u DESC"
             );
             Ok(
-                on_pool!(db, pool => sqlx::query_as(&sql).bind(query).bind(user).bind(limit).fetch_all(pool).await)?,
+                on_pool!(db, pool => sqlx::query_as(&sql).bind(query).bind(user).bind(limit).bind(space).fetch_all(pool).await)?,
             )
         }
         Backend::Postgres => {
@@ -315,7 +328,7 @@ pub async fn search(db: &Db, user: i64, text: &str, limit: i64) -> Result<Vec<Hi
                  top AS (SELECT d.id, ts_rank_cd(d.search, q.q) AS score, d.updated_at AS u \
                          FROM documents d, q \
                          WHERE d.space_id IN ({spaces}) AND d.deleted_at IS NULL \
-                         AND d.search @@ q.q \
+                         AND d.search @@ q.q AND ($5::BIGINT IS NULL OR d.space_id = $5) \
                          ORDER BY score DESC, u DESC LIMIT $3) \
                  SELECT d.id, d.title, ts_headline('english', d.body, q.q, $4) AS snippet, \
                         d.updated_at \
@@ -323,7 +336,7 @@ pub async fn search(db: &Db, user: i64, text: &str, limit: i64) -> Result<Vec<Hi
                  ORDER BY top.score DESC, top.u DESC"
             );
             Ok(
-                on_pool!(db, pool => sqlx::query_as(&sql).bind(text).bind(user).bind(limit).bind(options).fetch_all(pool).await)?,
+                on_pool!(db, pool => sqlx::query_as(&sql).bind(text).bind(user).bind(limit).bind(options).bind(space).fetch_all(pool).await)?,
             )
         }
     }

@@ -282,8 +282,16 @@ pub async fn update(tx: &mut Tx, space: i64, name: &str, description: &str) -> R
     Ok(())
 }
 
-/// How many documents a space holds, the trash included.
+/// How many documents a space holds, the trash included. PostgreSQL locks the
+/// space's row first, so a document moved in meanwhile waits for the delete and
+/// then fails, rather than being deleted with the space.
 pub async fn document_count(tx: &mut Tx, space: i64) -> Result<i64, DbError> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT id FROM spaces WHERE id = $1 FOR UPDATE")
+            .bind(space)
+            .execute(&mut **t)
+            .await?;
+    }
     let sql = "SELECT COUNT(*) FROM documents WHERE space_id = $1";
     Ok(on_tx!(tx, conn => sqlx::query_scalar(sql).bind(space).fetch_one(&mut *conn).await)?)
 }

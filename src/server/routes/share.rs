@@ -4,6 +4,7 @@
 //! never cached. Every way a link can fail looks the same to the visitor.
 
 use crate::server::{
+    caller::Caller,
     request::ClientIp,
     services::share_links::{self, Visit},
     state::AppState,
@@ -53,6 +54,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex, nofollow\">\
+         <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
          <title>{}</title><style>{STYLE}</style></head><body data-hydrated=\"true\"><main>{body}</main>\
          <footer>Shared read-only with Motto.</footer></body></html>",
         escape(title)
@@ -111,8 +113,10 @@ async fn show(
     secret: &str,
     password: Option<&str>,
     ip: Option<ClientIp>,
+    caller: &Caller,
 ) -> Response {
-    let visit = share_links::visit(state, secret, password, ip.map(|c| c.0)).await;
+    let ip = ip.map(|c| c.0);
+    let visit = share_links::visit(state, secret, password, ip, &caller.audit).await;
     match visit {
         Ok(Visit::Gone) => gone(),
         Ok(Visit::Password { wrong }) => password_form(wrong),
@@ -154,9 +158,10 @@ async fn show(
 pub async fn get(
     State(state): State<AppState>,
     ip: Option<Extension<ClientIp>>,
+    caller: Caller,
     Path(secret): Path<String>,
 ) -> Response {
-    show(&state, &secret, None, ip.map(|e| e.0)).await
+    show(&state, &secret, None, ip.map(|e| e.0), &caller).await
 }
 
 #[derive(Deserialize)]
@@ -168,10 +173,18 @@ pub struct PasswordForm {
 pub async fn post(
     State(state): State<AppState>,
     ip: Option<Extension<ClientIp>>,
+    caller: Caller,
     Path(secret): Path<String>,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    show(&state, &secret, Some(&form.password), ip.map(|e| e.0)).await
+    show(
+        &state,
+        &secret,
+        Some(&form.password),
+        ip.map(|e| e.0),
+        &caller,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -247,7 +247,7 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     if let Err(reason) = verdict {
         let ctx = audit_context(req.extensions(), req.headers(), None);
         let method = req.method().as_str().to_string();
-        let path = req.uri().path().to_string();
+        let path = crate::server::request::loggable_path(req.uri().path()).to_string();
         let key = format!(
             "csrf:{}",
             ctx.source_ip.clone().unwrap_or_else(|| "-".into())

@@ -104,10 +104,14 @@ const PRESENCE_FRESH: chrono::Duration = chrono::Duration::seconds(50);
 /// Say that `user` has document `id` open in the editor, and learn who else
 /// has (a light signal: no merging, the version check on save still decides).
 pub async fn presence(state: &AppState, user: i64, id: i64) -> Result<Vec<String>, AppError> {
-    // Only someone who may read it learns who is editing it.
-    match db::get(&state.db, user, id).await? {
-        Some(row) if row.deleted_at.is_none() => {}
+    // Only someone who may edit it says they have it open, or learns who has.
+    let row = match db::get(&state.db, user, id).await? {
+        Some(row) if row.deleted_at.is_none() => row,
         _ => return Err(AppError::NotFound),
+    };
+    let role = spaces::role_of(&state.db, user, row.space_id).await?;
+    if !role.is_some_and(|(kind, role)| allows(kind, role, SpaceAction::Write)) {
+        return Err(AppError::Forbidden);
     }
     let now = chrono::Utc::now();
     Ok(db::presence(
@@ -240,11 +244,19 @@ pub async fn purge(
     change(state, owner, id, ctx, TrashOp::Purge).await
 }
 
+/// Which documents a list or search covers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Listing {
+    pub trashed: bool,
+    pub sort: DocSort,
+    /// One space, or every space the caller can read.
+    pub space: Option<i64>,
+}
+
 pub async fn list(
     state: &AppState,
     owner: i64,
-    trashed: bool,
-    sort: DocSort,
+    listing: Listing,
     page: u32,
     per_page: u32,
 ) -> Result<DocumentPage, AppError> {
@@ -253,8 +265,9 @@ pub async fn list(
     let (rows, total) = db::list(
         &state.db,
         owner,
-        trashed,
-        sort,
+        listing.trashed,
+        listing.sort,
+        listing.space,
         i64::from(per_page),
         (i64::from(page) - 1) * i64::from(per_page),
     )
@@ -275,10 +288,15 @@ pub async fn list(
     })
 }
 
-pub async fn search(state: &AppState, owner: i64, text: &str) -> Result<Vec<SearchHit>, AppError> {
+pub async fn search(
+    state: &AppState,
+    owner: i64,
+    text: &str,
+    space: Option<i64>,
+) -> Result<Vec<SearchHit>, AppError> {
     // NUL cannot reach a PostgreSQL query; it cannot match anything either.
     let text: String = text.chars().filter(|c| *c != '\0').take(200).collect();
-    let rows = db::search(&state.db, owner, &text, 50).await?;
+    let rows = db::search(&state.db, owner, &text, space, 50).await?;
     Ok(rows
         .into_iter()
         .map(|r| SearchHit {

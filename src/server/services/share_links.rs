@@ -253,6 +253,23 @@ pub enum Visit {
     },
 }
 
+/// Audit a wrong share-link password (at most one event a minute per link and
+/// address: the throttle, not the log, is what stops guessing).
+async fn password_failure(state: &AppState, link: i64, ctx: &AuditContext) {
+    let key = format!(
+        "share-link:{link}:{}",
+        ctx.source_ip.as_deref().unwrap_or("-")
+    );
+    if !state.security.dedupe.should_record(&key) {
+        return;
+    }
+    let event =
+        NewEvent::new("share_link.password_failure", Outcome::Failure).target("share_link", link);
+    if let Err(e) = audit::record_now(&state.db, ctx, event).await {
+        tracing::error!(error = %e, "could not record a wrong share-link password");
+    }
+}
+
 /// Open the link whose secret is `token`, with the `password` the visitor gave
 /// (if any). A view is counted when the document is shown.
 pub async fn visit(
@@ -260,6 +277,7 @@ pub async fn visit(
     token: &str,
     password: Option<&str>,
     ip: Option<IpAddr>,
+    ctx: &AuditContext,
 ) -> Result<Visit, AppError> {
     if token.len() > 100 || !enabled(state).await? {
         return Ok(Visit::Gone);
@@ -289,6 +307,7 @@ pub async fn visit(
             .unwrap_or(false);
         if !ok {
             limits.login_failure(&account, ip).await;
+            password_failure(state, link.id, ctx).await;
             return Ok(Visit::Password { wrong: true });
         }
         limits.login_success(&account, ip).await;

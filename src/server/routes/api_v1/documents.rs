@@ -20,6 +20,11 @@ pub(super) struct DocumentListParams {
     #[param(inline)]
     #[serde(default)]
     sort: Option<SortParam>,
+    /// Only the documents of this space (its id, as on the space's page); all the
+    /// spaces the key's owner can read when absent. A space they cannot read
+    /// gives an empty list.
+    #[serde(default)]
+    space: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -62,7 +67,7 @@ pub(super) async fn list_documents(
 ) -> ApiResult {
     p.require("documents:read")?;
     if let Some(q) = params.q.filter(|q| !q.trim().is_empty()) {
-        let items = documents::search(&state, p.user(), &q).await?;
+        let items = documents::search(&state, p.user(), &q, params.space).await?;
         return Ok(Json(DocumentList::Search(SearchResults { query: q, items })).into_response());
     }
     let sort = match params.sort {
@@ -75,11 +80,15 @@ pub(super) async fn list_documents(
     if !(1..=100).contains(&per_page) {
         return Err(ApiError(AppError::field("per_page", "Use 1 to 100.")));
     }
+    let listing = documents::Listing {
+        trashed: false,
+        sort,
+        space: params.space,
+    };
     let page = documents::list(
         &state,
         p.user(),
-        false,
-        sort,
+        listing,
         params.page.unwrap_or(1).max(1),
         per_page,
     )

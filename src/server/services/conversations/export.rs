@@ -57,7 +57,17 @@ pub fn to_markdown(c: &ConversationView, base: &str) -> String {
         c.messages.len()
     ));
     if !c.scope.is_empty() {
-        let names: Vec<String> = c.scope.iter().map(|s| s.title.clone()).collect();
+        let names: Vec<String> = c
+            .scope
+            .iter()
+            .map(|s| {
+                if s.access {
+                    s.title.clone()
+                } else {
+                    "(no access)".to_string()
+                }
+            })
+            .collect();
         out.push_str(&format!("Limited to: {}\n", names.join(", ")));
     }
     for m in &c.messages {
