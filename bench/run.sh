@@ -7,6 +7,11 @@
 #
 #   bench/run.sh                 # SQLite
 #   bench/run.sh --postgres      # PostgreSQL too (TEST_DATABASE_URL or 127.0.0.1:5432)
+#   bench/run.sh --teams [--postgres]
+#       the documents page and search for one account, first alone, then after
+#       BENCH_SPACES (1000) shared spaces, BENCH_GROUPS (200) groups and
+#       BENCH_SHARED_DOCS (100000) documents are added, the account a member of
+#       BENCH_MEMBER_OF (50) of the spaces; same server, back to back
 #
 # Scale and duration: BENCH_AUDIT_EVENTS (1000000), BENCH_DOCS (500 for the
 # measured account), BENCH_SECONDS (15 per scenario), BENCH_CONNECTIONS (32).
@@ -17,8 +22,23 @@ cd "$ROOT"
 log() { printf '\033[1;35m[bench]\033[0m %s\n' "$*" >&2; }
 
 WITH_PG=0
-[[ "${1:-}" == "--postgres" ]] && WITH_PG=1
-AUDIT_EVENTS="${BENCH_AUDIT_EVENTS:-1000000}"
+TEAMS=0
+for arg in "$@"; do
+  case "$arg" in
+    --postgres) WITH_PG=1 ;;
+    --teams) TEAMS=1 ;;
+    *) echo "usage: bench/run.sh [--teams] [--postgres]" >&2; exit 2 ;;
+  esac
+done
+SPACES="${BENCH_SPACES:-1000}"
+GROUPS_N="${BENCH_GROUPS:-200}"
+SHARED_DOCS="${BENCH_SHARED_DOCS:-100000}"
+MEMBER_OF="${BENCH_MEMBER_OF:-50}"
+if [[ $TEAMS == 1 ]]; then
+  AUDIT_EVENTS="${BENCH_AUDIT_EVENTS:-10000}"
+else
+  AUDIT_EVENTS="${BENCH_AUDIT_EVENTS:-1000000}"
+fi
 DOCS="${BENCH_DOCS:-500}"
 SECONDS_PER="${BENCH_SECONDS:-15}"
 CONNS="${BENCH_CONNECTIONS:-32}"
@@ -130,6 +150,11 @@ bench_backend() {
 
   # Warm up, then measure.
   run_wrk "$port" "/documents?per_page=50" 8 3 "Cookie: $cookie" >/dev/null
+  if [[ $TEAMS == 1 ]]; then
+    bench_teams "$backend" "$url" "$dir" "$pid" "$port" "$cookie" "$word" "$secret"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    return
+  fi
   scenario "documents page, 50 rows" "$backend" "$pid" "$port" "/documents?per_page=50" "$CONNS" "Cookie: $cookie"
   local motto_rps=$LAST_RPS
   scenario "document search (\`$word\`)" "$backend" "$pid" "$port" "/documents?q=$word" "$CONNS" "Cookie: $cookie"
@@ -166,6 +191,27 @@ bench_backend() {
   SUMMARY+=("| $backend | $(awk -v a="$motto_rps" -v b="$base_rps" 'BEGIN { printf "%.2f", a / b }')x | $(awk -v a="$flood_p99" -v b="$idle_p99" 'BEGIN { printf "%.2f", a / b }')x | $(mb "$idle") MB |")
 }
 
+# The same account's documents page and search, alone and then as a member of
+# MEMBER_OF of SPACES shared spaces holding SHARED_DOCS documents.
+bench_teams() {
+  local backend=$1 url=$2 dir=$3 pid=$4 port=$5 cookie=$6 word=$7 secret=$8
+  scenario "documents page, 50 rows: one owner, $DOCS documents" "$backend" "$pid" "$port" "/documents?per_page=50" "$CONNS" "Cookie: $cookie"
+  scenario "document search (\`$word\`): one owner" "$backend" "$pid" "$port" "/documents?q=$word" "$CONNS" "Cookie: $cookie"
+  log "$backend: seeding $SPACES shared spaces, $GROUPS_N groups, $SHARED_DOCS documents; seed-user-1 in $MEMBER_OF spaces"
+  (cd "$dir" && printf '%s\n' "$PASSWORD" | env -i PATH="$PATH" DATABASE_URL="$url" SECRET_KEY="$secret" \
+    "$MOTTO" seed --users 19 --documents 0 --revisions 0 --conversations 0 --messages 0 --audit-events 0 \
+      --spaces "$SPACES" --groups "$GROUPS_N" --shared-documents "$SHARED_DOCS" --member-of "$MEMBER_OF") >&2
+  if [[ "$url" == postgres* ]]; then
+    psql -q "$url" -c "VACUUM ANALYZE" >/dev/null
+  fi
+  local total; total="$(curl -fsS -H "Cookie: $cookie" "http://127.0.0.1:$port/documents?per_page=50" | grep -o 'Page 1 of [0-9]* · [0-9,]* documents' | head -n1)"
+  log "$backend: the measured account now sees: $total"
+  run_wrk "$port" "/documents?per_page=50" 8 3 "Cookie: $cookie" >/dev/null
+  local shared="member of $MEMBER_OF of $SPACES spaces, $SHARED_DOCS shared documents"
+  scenario "documents page, 50 rows: $shared" "$backend" "$pid" "$port" "/documents?per_page=50" "$CONNS" "Cookie: $cookie"
+  scenario "document search (\`$word\`): $shared" "$backend" "$pid" "$port" "/documents?q=$word" "$CONNS" "Cookie: $cookie"
+}
+
 SUMMARY=()
 bench_backend SQLite "sqlite://$WORK/SQLite/motto.db"
 if [[ $WITH_PG == 1 ]]; then
@@ -188,9 +234,10 @@ Machine: $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cp
 |---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${ROWS[@]}")
 
-| backend | documents page vs baseline (throughput) | page p99 in a login flood vs idle | RSS idle |
-|---|---|---|---|
-$(printf '%s\n' "${SUMMARY[@]}")
+$(if ((${#SUMMARY[@]})); then
+  printf '| backend | documents page vs baseline (throughput) | page p99 in a login flood vs idle | RSS idle |\n|---|---|---|---|\n'
+  printf '%s\n' "${SUMMARY[@]}"
+fi)
 
 WASM bundle: $(awk -v b="$WASM_RAW" 'BEGIN { printf "%.0f", b / 1024 }') KB, $(awk -v b="$WASM_BR" 'BEGIN { printf "%.0f", b / 1024 }') KB with brotli -q 11.
 REPORT

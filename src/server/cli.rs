@@ -75,6 +75,20 @@ enum Command {
         /// Audit events, spread over the last year (hash-chained).
         #[arg(long, default_value_t = 10_000)]
         audit_events: usize,
+        /// Shared spaces, each owned by one of the new accounts with a group as
+        /// viewer (none by default).
+        #[arg(long, default_value_t = 0)]
+        spaces: usize,
+        /// Groups of three of the new accounts.
+        #[arg(long, default_value_t = 0)]
+        groups: usize,
+        /// Documents spread over the shared spaces.
+        #[arg(long, default_value_t = 0)]
+        shared_documents: usize,
+        /// How many shared spaces `seed-user-1` belongs to (half directly, half
+        /// through a group).
+        #[arg(long, default_value_t = 0)]
+        member_of: usize,
     },
     /// Internal: read a PDF on standard input and write its text to standard
     /// output, within hard limits (the server runs this for uploads).
@@ -187,6 +201,10 @@ pub fn main() -> ExitCode {
                 conversations,
                 messages,
                 audit_events,
+                spaces,
+                groups,
+                shared_documents,
+                member_of,
             } => {
                 let plan = super::seed::Plan {
                     users,
@@ -195,6 +213,12 @@ pub fn main() -> ExitCode {
                     conversations_per_user: conversations,
                     messages_per_conversation: messages,
                     audit_events,
+                    teams: super::seed::Teams {
+                        spaces,
+                        groups,
+                        documents: shared_documents,
+                        member_of,
+                    },
                 };
                 seed(&settings, &plan).await
             }
@@ -372,13 +396,15 @@ async fn seed(settings: &Settings, plan: &super::seed::Plan) -> anyhow::Result<E
     db.close().await;
     let r = report?;
     println!(
-        "Seeded {} accounts, {} documents ({} earlier revisions), {} conversations ({} messages) and {} audit events in {:.1} s ({}).",
+        "Seeded {} accounts, {} documents ({} earlier revisions), {} conversations ({} messages), {} audit events, {} shared spaces and {} groups in {:.1} s ({}).",
         r.users,
         r.documents,
         r.revisions,
         r.conversations,
         r.messages,
         r.audit_events,
+        r.spaces,
+        r.groups,
         r.seconds,
         settings.database.redacted_url()
     );

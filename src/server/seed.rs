@@ -28,6 +28,23 @@ pub struct Plan {
     pub conversations_per_user: usize,
     pub messages_per_conversation: usize,
     pub audit_events: usize,
+    /// Shared spaces and groups (none by default).
+    pub teams: Teams,
+}
+
+/// Shared spaces, groups and their documents: a team workspace at scale.
+#[derive(Clone, Debug, Default)]
+pub struct Teams {
+    /// Shared spaces, each with an owner among the accounts made in this run
+    /// and one group as viewer.
+    pub spaces: usize,
+    /// Groups of three accounts each.
+    pub groups: usize,
+    /// Documents spread evenly over the shared spaces (written by their owners).
+    pub documents: usize,
+    /// How many of the shared spaces `seed-user-1` belongs to: half directly as
+    /// an editor, half through a group of its own as a viewer.
+    pub member_of: usize,
 }
 
 /// What was made, and how long it took.
@@ -39,6 +56,8 @@ pub struct Report {
     pub conversations: usize,
     pub messages: usize,
     pub audit_events: usize,
+    pub spaces: usize,
+    pub groups: usize,
     pub seconds: f64,
 }
 
@@ -262,75 +281,22 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
     commit(tx).await?;
 
     // Documents, each with `revisions` earlier versions.
-    let doc_sql = |n| {
-        format!(
-            "INSERT INTO documents (owner_id, space_id, title, body, version, created_at, updated_at) VALUES {} RETURNING id",
-            values(n, &[None, None, None, None, None, None, None])
-        )
-    };
     let mut docs_of: Vec<(i64, Vec<(i64, String)>)> = Vec::new();
     for &owner in &users {
         let space = crate::server::db::spaces::personal(db, owner)
             .await?
             .ok_or_else(|| anyhow::anyhow!("account {owner} has no personal space"))?;
-        let mut mine = Vec::new();
-        let mut left = plan.documents_per_user;
-        while left > 0 {
-            let n = left.min(BATCH);
-            left -= n;
-            let mut binds = Vec::new();
-            let mut titles = Vec::new();
-            for _ in 0..n {
-                let n_words = 2 + rng.below(4);
-                let title = sentence(&mut rng, &words, n_words);
-                let title = title.trim_end_matches('.').to_string();
-                let size = 800 + rng.below(3000);
-                let body = markdown(&mut rng, &words, size);
-                let created = now - Duration::minutes(rng.below(365 * 24 * 60) as i64);
-                let updated = created + Duration::minutes(rng.below(30 * 24 * 60) as i64);
-                binds.extend([
-                    Bind::I(owner),
-                    Bind::I(space),
-                    Bind::S(title.clone()),
-                    Bind::S(body),
-                    Bind::I(plan.revisions as i64 + 1),
-                    Bind::T(created),
-                    Bind::T(updated.min(now)),
-                ]);
-                titles.push(title);
-            }
-            let mut tx = db.begin().await?;
-            let ids = insert_returning(&mut tx, &doc_sql(n), &binds).await?;
-            if plan.revisions > 0 {
-                let rows: Vec<(i64, i64)> = ids
-                    .iter()
-                    .flat_map(|&id| (1..=plan.revisions as i64).map(move |v| (id, v)))
-                    .collect();
-                for chunk in rows.chunks(BATCH) {
-                    let sql = format!(
-                        "INSERT INTO document_revisions (document_id, version, title, body, created_at) VALUES {}",
-                        values(chunk.len(), &[None, None, None, None, None])
-                    );
-                    let mut binds = Vec::new();
-                    for &(id, v) in chunk {
-                        let size = 500 + rng.below(2000);
-                        binds.extend([
-                            Bind::I(id),
-                            Bind::I(v),
-                            Bind::S(sentence(&mut rng, &words, 3).trim_end_matches('.').into()),
-                            Bind::S(markdown(&mut rng, &words, size)),
-                            Bind::T(now - Duration::days(30) + Duration::minutes(v)),
-                        ]);
-                    }
-                    insert(&mut tx, &sql, &binds).await?;
-                    report.revisions += chunk.len();
-                }
-            }
-            commit(tx).await?;
-            report.documents += ids.len();
-            mine.extend(ids.into_iter().zip(titles));
-        }
+        let made = Made {
+            owner,
+            space,
+            count: plan.documents_per_user,
+            revisions: plan.revisions,
+        };
+        let mine = documents(db, &made, &words, &mut rng, &mut report).await?;
         docs_of.push((owner, mine));
+    }
+    if plan.teams.spaces > 0 {
+        seed_teams(db, &plan.teams, &users, &words, &mut rng, &mut report).await?;
     }
 
     // Conversations: a question, then an answer quoting one of the owner's
@@ -432,6 +398,246 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// What [`documents`] makes: `count` documents by `owner` in `space`, each
+/// with `revisions` earlier versions.
+struct Made {
+    owner: i64,
+    space: i64,
+    count: usize,
+    revisions: usize,
+}
+
+async fn documents(
+    db: &Db,
+    made: &Made,
+    words: &[String],
+    rng: &mut Rng,
+    report: &mut Report,
+) -> anyhow::Result<Vec<(i64, String)>> {
+    let now = Utc::now();
+    let doc_sql = |n| {
+        format!(
+            "INSERT INTO documents (owner_id, space_id, title, body, version, created_at, updated_at) VALUES {} RETURNING id",
+            values(n, &[None, None, None, None, None, None, None])
+        )
+    };
+    let Made {
+        owner,
+        space,
+        count,
+        revisions,
+    } = *made;
+    let mut mine = Vec::new();
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(BATCH);
+        left -= n;
+        let mut binds = Vec::new();
+        let mut titles = Vec::new();
+        for _ in 0..n {
+            let n_words = 2 + rng.below(4);
+            let title = sentence(rng, words, n_words);
+            let title = title.trim_end_matches('.').to_string();
+            let size = 800 + rng.below(3000);
+            let body = markdown(rng, words, size);
+            let created = now - Duration::minutes(rng.below(365 * 24 * 60) as i64);
+            let updated = created + Duration::minutes(rng.below(30 * 24 * 60) as i64);
+            binds.extend([
+                Bind::I(owner),
+                Bind::I(space),
+                Bind::S(title.clone()),
+                Bind::S(body),
+                Bind::I(revisions as i64 + 1),
+                Bind::T(created),
+                Bind::T(updated.min(now)),
+            ]);
+            titles.push(title);
+        }
+        let mut tx = db.begin().await?;
+        let ids = insert_returning(&mut tx, &doc_sql(n), &binds).await?;
+        if revisions > 0 {
+            let rows: Vec<(i64, i64)> = ids
+                .iter()
+                .flat_map(|&id| (1..=revisions as i64).map(move |v| (id, v)))
+                .collect();
+            for chunk in rows.chunks(BATCH) {
+                let sql = format!(
+                    "INSERT INTO document_revisions (document_id, version, title, body, created_at) VALUES {}",
+                    values(chunk.len(), &[None, None, None, None, None])
+                );
+                let mut binds = Vec::new();
+                for &(id, v) in chunk {
+                    let size = 500 + rng.below(2000);
+                    binds.extend([
+                        Bind::I(id),
+                        Bind::I(v),
+                        Bind::S(sentence(rng, words, 3).trim_end_matches('.').into()),
+                        Bind::S(markdown(rng, words, size)),
+                        Bind::T(now - Duration::days(30) + Duration::minutes(v)),
+                    ]);
+                }
+                insert(&mut tx, &sql, &binds).await?;
+                report.revisions += chunk.len();
+            }
+        }
+        commit(tx).await?;
+        report.documents += ids.len();
+        mine.extend(ids.into_iter().zip(titles));
+    }
+    Ok(mine)
+}
+
+/// Groups, shared spaces with owners and members, and documents spread over
+/// them; `seed-user-1` (the benchmarks' measured account) is put in
+/// `member_of` of the spaces.
+async fn seed_teams(
+    db: &Db,
+    teams: &Teams,
+    users: &[i64],
+    words: &[String],
+    rng: &mut Rng,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let measured: Option<i64> = crate::on_pool!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM users WHERE username_key = 'seed-user-1'")
+            .fetch_optional(pool)
+            .await?
+    });
+    let others: Vec<i64> = users
+        .iter()
+        .copied()
+        .filter(|u| Some(*u) != measured)
+        .collect();
+    anyhow::ensure!(
+        !others.is_empty(),
+        "teams need accounts besides seed-user-1"
+    );
+    let tag = rng.next_u64() % 1_000_000;
+    // Groups of three (plus one holding only the measured account).
+    let mut names: Vec<String> = (0..teams.groups)
+        .map(|k| format!("seed-group-{tag}-{k}"))
+        .collect();
+    names.push(format!("seed-group-{tag}-measured"));
+    let mut groups = Vec::new();
+    for chunk in names.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO groups (name, name_key, source, created_at) VALUES {} RETURNING id",
+            values(chunk.len(), &[None, None, Some("'local'"), None])
+        );
+        let binds: Vec<Bind> = chunk
+            .iter()
+            .flat_map(|n| [Bind::S(n.clone()), Bind::S(n.clone()), Bind::T(now)])
+            .collect();
+        let mut tx = db.begin().await?;
+        groups.extend(insert_returning(&mut tx, &sql, &binds).await?);
+        commit(tx).await?;
+    }
+    let measured_group = groups.pop();
+    let mut in_groups: Vec<(i64, i64)> = Vec::new();
+    for &g in &groups {
+        for _ in 0..3 {
+            in_groups.push((g, others[rng.below(others.len())]));
+        }
+    }
+    in_groups.sort_unstable();
+    in_groups.dedup();
+    if let (Some(g), Some(m)) = (measured_group, measured) {
+        in_groups.push((g, m));
+    }
+    for chunk in in_groups.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO group_members (group_id, user_id, source, added_at) VALUES {}",
+            values(chunk.len(), &[None, None, Some("'local'"), None])
+        );
+        let binds: Vec<Bind> = chunk
+            .iter()
+            .flat_map(|&(g, u)| [Bind::I(g), Bind::I(u), Bind::T(now)])
+            .collect();
+        let mut tx = db.begin().await?;
+        insert(&mut tx, &sql, &binds).await?;
+        commit(tx).await?;
+    }
+    report.groups = groups.len() + usize::from(measured_group.is_some());
+
+    // Spaces, each with an owner and a group as viewer.
+    let mut spaces = Vec::new();
+    for chunk in (0..teams.spaces).collect::<Vec<_>>().chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO spaces (kind, name, description, created_at, updated_at) VALUES {} RETURNING id",
+            values(chunk.len(), &[Some("'shared'"), None, Some("''"), None, None])
+        );
+        let binds: Vec<Bind> = chunk
+            .iter()
+            .flat_map(|k| {
+                [
+                    Bind::S(format!("Seed space {tag}-{k}")),
+                    Bind::T(now),
+                    Bind::T(now),
+                ]
+            })
+            .collect();
+        let mut tx = db.begin().await?;
+        spaces.extend(insert_returning(&mut tx, &sql, &binds).await?);
+        commit(tx).await?;
+    }
+    report.spaces = spaces.len();
+    let owners: Vec<i64> = spaces
+        .iter()
+        .map(|_| others[rng.below(others.len())])
+        .collect();
+    let half = teams.member_of / 2;
+    let mut members: Vec<(i64, Option<i64>, Option<i64>, &str)> = Vec::new();
+    for (k, (&space, &owner)) in spaces.iter().zip(&owners).enumerate() {
+        members.push((space, Some(owner), None, "owner"));
+        if !groups.is_empty() {
+            members.push((space, None, Some(groups[rng.below(groups.len())]), "viewer"));
+        }
+        match (measured, measured_group) {
+            (Some(m), _) if k < half => members.push((space, Some(m), None, "editor")),
+            (_, Some(g)) if k >= half && k < teams.member_of => {
+                members.push((space, None, Some(g), "viewer"))
+            }
+            _ => {}
+        }
+    }
+    for chunk in members.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO space_members (space_id, user_id, group_id, role, added_at) VALUES {}",
+            values(chunk.len(), &[None, None, None, None, None])
+        );
+        let binds: Vec<Bind> = chunk
+            .iter()
+            .flat_map(|&(s, u, g, role)| {
+                [
+                    Bind::I(s),
+                    Bind::OI(u),
+                    Bind::OI(g),
+                    Bind::S(role.into()),
+                    Bind::T(now),
+                ]
+            })
+            .collect();
+        let mut tx = db.begin().await?;
+        insert(&mut tx, &sql, &binds).await?;
+        commit(tx).await?;
+    }
+
+    // Documents, spread evenly.
+    let n = spaces.len();
+    for (k, (&space, &owner)) in spaces.iter().zip(&owners).enumerate() {
+        let count = teams.documents / n + usize::from(k < teams.documents % n);
+        let made = Made {
+            owner,
+            space,
+            count,
+            revisions: 0,
+        };
+        documents(db, &made, words, rng, report).await?;
+    }
+    Ok(())
 }
 
 /// What people do, weighted roughly as a busy workspace would log it.

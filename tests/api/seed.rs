@@ -3,7 +3,7 @@
 //! production.
 
 use crate::db_test;
-use crate::helpers::{motto_cli_stdin, text, TestApp, TestDb, GOOD_PASSWORD, TEST_KEY};
+use crate::helpers::{json, motto_cli_stdin, text, TestApp, TestDb, GOOD_PASSWORD, TEST_KEY};
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     motto::on_pool!(&app.state.db, pool => {
@@ -23,6 +23,7 @@ db_test!(seeded_data_is_complete_searchable_and_chained, |backend| {
         conversations_per_user: 2,
         messages_per_conversation: 5,
         audit_events: 1_234,
+        teams: Default::default(),
     };
     let report = motto::server::seed::seed(&app.state.db, &plan, &GOOD_PASSWORD.to_string().into())
         .await
@@ -95,6 +96,7 @@ db_test!(seeded_data_is_complete_searchable_and_chained, |backend| {
         conversations_per_user: 0,
         messages_per_conversation: 0,
         audit_events: 10,
+        teams: Default::default(),
     };
     motto::server::seed::seed(&app.state.db, &again, &GOOD_PASSWORD.to_string().into())
         .await
@@ -152,5 +154,58 @@ db_test!(
             "{}",
             text(&out)
         );
+    }
+);
+
+db_test!(
+    seeded_teams_put_the_measured_account_in_the_asked_spaces,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let plan = motto::server::seed::Plan {
+            users: 4,
+            documents_per_user: 0,
+            revisions: 0,
+            conversations_per_user: 0,
+            messages_per_conversation: 0,
+            audit_events: 0,
+            teams: motto::server::seed::Teams {
+                spaces: 10,
+                groups: 4,
+                documents: 105,
+                member_of: 4,
+            },
+        };
+        let report =
+            motto::server::seed::seed(&app.state.db, &plan, &GOOD_PASSWORD.to_string().into())
+                .await
+                .unwrap();
+        assert_eq!(
+            (report.spaces, report.groups, report.documents),
+            (10, 5, 105)
+        );
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM spaces WHERE kind = 'shared'").await,
+            10
+        );
+        // seed-user-1: editor of two spaces directly, viewer of two through its group.
+        let c = app.new_client();
+        assert_eq!(
+            app.login_with(&c, "seed-user-1", GOOD_PASSWORD)
+                .await
+                .status(),
+            200
+        );
+        let spaces = json(app.invoke(&c, motto::api::spaces::ListSpaces {}).await).await;
+        let roles: Vec<_> = spaces
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["role"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(roles, ["owner", "editor", "editor", "viewer", "viewer"]);
+        let listed = json(app.documents(&c).list(false).await).await;
+        // 105 over 10 spaces: the first five hold 11 each.
+        assert_eq!(listed["total"], 4 * 11, "{listed}");
+        app.stop().await;
     }
 );
