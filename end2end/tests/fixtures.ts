@@ -37,7 +37,7 @@ class A11yWatcher {
       const url = frame.url();
       if (!url.startsWith('http')) return;
       this.visits += 1;
-      this.queue = this.queue.then(() => this.check(page, url));
+      this.queue = this.queue.then(() => this.run(page, url));
     });
   }
 
@@ -46,8 +46,18 @@ class A11yWatcher {
     context.on('page', (p) => this.watch(p, js));
   }
 
-  /** Check `page` once it has loaded and hydrated, if it is still at `url`. */
-  async check(page: Page, url: string = page.url()) {
+  /**
+   * Check `page` once it has loaded and hydrated, if it is still at `url`. Runs
+   * after the checks already queued (axe cannot run twice at once on one page:
+   * a test's own call would otherwise race the check of its last navigation).
+   */
+  check(page: Page, url: string = page.url()): Promise<void> {
+    const run = this.queue.then(() => this.run(page, url));
+    this.queue = run;
+    return run;
+  }
+
+  private async run(page: Page, url: string) {
     const state = this.pages.get(page) ?? { checked: new Set<string>(), js: true };
     if (page.isClosed() || state.checked.has(url) || !url.startsWith('http')) return;
     // axe runs as a script in the page: a page whose scripts are off cannot run it

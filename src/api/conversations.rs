@@ -112,3 +112,20 @@ pub async fn document_choices() -> Result<Vec<DocumentChoice>, AppError> {
         .map(|(id, title)| DocumentChoice { id, title })
         .collect())
 }
+
+/// Share one of my conversations read-only with a space I can read.
+#[server(prefix = "/api", endpoint = "conversations/share")]
+pub async fn share_conversation(id: i64, space: i64) -> Result<(), AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    conversations::share(&call.state, user, id, space, &call.caller.audit).await
+}
+
+#[server(prefix = "/api", endpoint = "conversations/unshare")]
+pub async fn unshare_conversation(id: i64, space: i64) -> Result<(), AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    conversations::unshare(&call.state, user, id, space, &call.caller.audit).await
+}

@@ -264,3 +264,14 @@ pub async fn remove_group_member(group: i64, username: String) -> Result<(), App
     admin(&call, "admin/groups").await?;
     groups::remove_member(&call.state, group, &username, &call.caller.audit).await
 }
+
+/// The conversations shared with a space (anyone who may read the space).
+#[server(prefix = "/api", endpoint = "spaces/conversations")]
+pub async fn space_conversations(
+    space: i64,
+) -> Result<Vec<crate::domain::conversation::SharedConversation>, AppError> {
+    use crate::server::services::conversations;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    conversations::shared_in(&call.state, user, space, &call.caller.audit).await
+}

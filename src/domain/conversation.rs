@@ -163,6 +163,29 @@ pub struct ConversationView {
     pub messages: Vec<MessageView>,
     /// Which assistant answers new messages ("retrieval" or the model name).
     pub assistant: String,
+    /// Whose conversation it is, when the reader is not its owner: it is shared
+    /// with a space they can read, and read only to them.
+    pub shared_by: Option<String>,
+    /// The spaces it is shared with (shown to its owner only).
+    pub shared_with: Vec<SharedSpace>,
+}
+
+/// A space a conversation is shared with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SharedSpace {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A conversation shared with a space, as the space's page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedConversation {
+    pub id: i64,
+    pub title: String,
+    /// The owner's username.
+    pub by: String,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -412,3 +412,91 @@ db_test!(
         app.stop().await;
     }
 );
+
+db_test!(
+    a_conversation_shared_with_a_space_is_read_only_to_its_members_and_shows_only_what_they_may_read,
+    |backend| {
+        use motto::api::conversations::{RenameConversation, ShareConversation, UnshareConversation};
+        use motto::api::spaces::SpaceConversations;
+        let app = TestApp::spawn(backend).await;
+        let alice = signed_up(&app, "alice").await;
+        let bob = signed_up(&app, "bob").await;
+        let carol = signed_up(&app, "carol").await;
+        let space = new_space(&app, &alice, "Team").await;
+        let add_bob = SetSpaceMember {
+            space,
+            username: "bob".into(),
+            role: "viewer".into(),
+        };
+        assert_eq!(status(&app, &alice, add_bob).await, 200);
+        let team_doc = document_in(&app, &alice, space, "Quokka roadmap", "Quokka ships in May.").await;
+        let own_doc = app
+            .documents(&alice)
+            .create("Private zanzibar", "Zanzibar is my secret.")
+            .await;
+        let chat = conversation(&app, &alice, "Plans", &[]).await;
+        let (_, a) = ask(&app, &alice, chat, "When does quokka ship?").await;
+        assert_eq!(cited_ids(&a["reply"]), vec![team_doc]);
+        let (_, a) = ask(&app, &alice, chat, "What about zanzibar?").await;
+        assert_eq!(cited_ids(&a["reply"]), vec![own_doc]);
+
+        // Nobody else sees it until it is shared.
+        assert_eq!(status(&app, &bob, GetConversation { id: chat }).await, 404);
+        let share = |id, space| ShareConversation { id, space };
+        // Only its owner shares it, and only with a shared space they can read.
+        assert_eq!(status(&app, &bob, share(chat, space)).await, 404);
+        let personal = json(app.invoke(&alice, motto::api::spaces::ListSpaces {}).await).await[0]["id"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(status(&app, &alice, share(chat, personal)).await, 422);
+        let carols = json(app.invoke(&carol, motto::api::spaces::ListSpaces {}).await).await[0]["id"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(status(&app, &alice, share(chat, carols)).await, 404);
+        assert_eq!(status(&app, &alice, share(chat, space)).await, 200);
+
+        // Bob reads it; each source as his own access allows.
+        let view = json(app.invoke(&bob, GetConversation { id: chat }).await).await;
+        assert_eq!(view["shared_by"], "alice");
+        assert_eq!(view["shared_with"], serde_json::json!([]));
+        let team = &view["messages"][1]["citations"][0];
+        assert_eq!((team["state"].as_str(), team["title"].as_str()), (Some("current"), Some("Quokka roadmap")));
+        let private = &view["messages"][3]["citations"][0];
+        assert_eq!(private["state"], "no_access");
+        assert_eq!(private["title"], "");
+        let listed = json(app.invoke(&bob, SpaceConversations { space }).await).await;
+        assert_eq!(listed[0]["title"], "Plans");
+        assert_eq!(listed[0]["by"], "alice");
+        // ...and writes nothing in it.
+        let (status_code, _) = ask(&app, &bob, chat, "Mine now?").await;
+        assert_eq!(status_code, 404);
+        let rename = RenameConversation {
+            id: chat,
+            title: "Bob's".into(),
+        };
+        assert_eq!(status(&app, &bob, rename).await, 404);
+        // Carol, no member, sees nothing of it.
+        assert_eq!(status(&app, &carol, GetConversation { id: chat }).await, 404);
+        assert_eq!(status(&app, &carol, SpaceConversations { space }).await, 404);
+        let mine = json(app.invoke(&alice, GetConversation { id: chat }).await).await;
+        assert_eq!(mine["shared_with"][0]["name"], "Team");
+        assert_eq!(mine["shared_by"], serde_json::Value::Null);
+
+        // Unshared, or Bob out of the space: gone for him at once.
+        let unshare = UnshareConversation { id: chat, space };
+        assert_eq!(status(&app, &alice, unshare).await, 200);
+        assert_eq!(status(&app, &bob, GetConversation { id: chat }).await, 404);
+        assert_eq!(status(&app, &alice, share(chat, space)).await, 200);
+        assert_eq!(status(&app, &bob, GetConversation { id: chat }).await, 200);
+        let out = RemoveSpaceMember {
+            space,
+            username: "bob".into(),
+        };
+        assert_eq!(status(&app, &alice, out).await, 200);
+        assert_eq!(status(&app, &bob, GetConversation { id: chat }).await, 404);
+        let actions = app.audit_actions().await;
+        assert!(actions.iter().any(|a| a == "conversation.share"));
+        assert!(actions.iter().any(|a| a == "conversation.unshare"));
+        app.stop().await;
+    }
+);

@@ -10,6 +10,7 @@ use crate::{
     api::conversations::{
         document_choices, get_conversation, list_conversations, stop_reply, CreateConversation,
         DeleteConversation, PurgeConversation, RenameConversation, RestoreConversation,
+        ShareConversation, UnshareConversation,
     },
     app::components::form::{field_error, form_error, FormError},
     domain::conversation::{
@@ -192,10 +193,25 @@ pub fn ConversationPage() -> impl IntoView {
     let query = use_query_map();
     let rename = ServerAction::<RenameConversation>::new();
     let delete = ServerAction::<DeleteConversation>::new();
+    let share = ServerAction::<ShareConversation>::new();
+    let unshare = ServerAction::<UnshareConversation>::new();
     let conv = Resource::new(
-        move || (id.get(), rename.version().get()),
-        |(id, _)| get_conversation(id),
+        move || {
+            (
+                id.get(),
+                rename.version().get(),
+                share.version().get(),
+                unshare.version().get(),
+            )
+        },
+        |(id, ..)| get_conversation(id),
     );
+    // Someone else's conversation, shared with a space of theirs: read only.
+    let read_only = Signal::derive(move || {
+        conv.get()
+            .and_then(|r| r.ok())
+            .is_some_and(|c| c.shared_by.is_some())
+    });
     // Composer state lives outside the Suspense, so reloading the conversation
     // after a reply does not reset it.
     let live = RwSignal::new(None::<Live>);
@@ -313,6 +329,9 @@ pub fn ConversationPage() -> impl IntoView {
                             view! {
                                 <Title text=c.title.clone() />
                                 <Header c=c.clone() rename=rename value=rename_value confirm=confirm />
+                                {c.shared_by.is_none().then(|| view! {
+                                    <Sharing id=cid shared_with=c.shared_with.clone() share=share unshare=unshare />
+                                })}
                                 <Show when=move || confirm.get()>
                                     <div role="alertdialog" aria-labelledby="confirm-title" class="mt-4 rounded-md border border-red-200 bg-red-50 p-4 dark:border-red-900 dark:bg-red-950">
                                         <p id="confirm-title" class="text-sm">"Move this conversation to the trash? You can restore it from the trash for 30 days."</p>
@@ -329,7 +348,10 @@ pub fn ConversationPage() -> impl IntoView {
                                     {c.messages.is_empty().then(|| view! {
                                         <p class="text-sm text-slate-600 dark:text-slate-400">"Ask anything about your documents below."</p>
                                     })}
-                                    {c.messages.into_iter().map(|m| view! { <Message m=m /> }).collect_view()}
+                                    {
+                                        let asker = c.shared_by.clone().unwrap_or_else(|| "You".into());
+                                        c.messages.into_iter().map(|m| view! { <Message m=m asker=asker.clone() /> }).collect_view()
+                                    }
                                     {move || live.get().filter(|l| l.reply_id.is_none_or(|r| !stored.contains(&r))).map(|l| view! {
                                         <article aria-label="You" class="rounded-lg bg-slate-100 p-4 dark:bg-slate-800">
                                             <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"You"</p>
@@ -354,6 +376,7 @@ pub fn ConversationPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <Show when=move || !read_only.get()>
             <form
                 method="post"
                 action=move || format!("/api/conversations/{}/messages", id.get())
@@ -384,7 +407,84 @@ pub fn ConversationPage() -> impl IntoView {
                     </Show>
                 </div>
             </form>
+            </Show>
         </div>
+    }
+}
+
+/// Share the conversation read-only with a shared space, or stop sharing it.
+#[component]
+fn Sharing(
+    id: i64,
+    shared_with: Vec<crate::domain::conversation::SharedSpace>,
+    share: ServerAction<ShareConversation>,
+    unshare: ServerAction<UnshareConversation>,
+) -> impl IntoView {
+    use crate::{api::spaces::list_spaces, domain::space::SpaceKind};
+    let spaces = Resource::new(|| (), |_| list_spaces());
+    let share_value = Signal::derive(move || share.value().get());
+    let unshare_value = Signal::derive(move || unshare.value().get());
+    let summary = if shared_with.is_empty() {
+        "Share with a space".to_string()
+    } else {
+        format!(
+            "Shared with {}",
+            shared_with
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    view! {
+        <details class="mt-3 text-sm">
+            <summary class="cursor-pointer text-indigo-700 dark:text-indigo-300">{summary}</summary>
+            <p class="mt-2 text-slate-600 dark:text-slate-400">
+                "The space's members can read this conversation, questions and answers, including passages quoted from your documents; each source shows only if they may read it. Only you can write in it."
+            </p>
+            {(!shared_with.is_empty()).then(|| view! {
+                <ul class="mt-2 space-y-1">
+                    {shared_with.into_iter().map(|s| {
+                        let label = format!("Stop sharing with {}", s.name);
+                        view! {
+                            <li class="flex items-center gap-2">
+                                <span>{s.name.clone()}</span>
+                                <ActionForm action=unshare>
+                                    <input type="hidden" name="id" value=id />
+                                    <input type="hidden" name="space" value=s.id />
+                                    <button type="submit" class=SECONDARY aria-label=label>"Stop sharing"</button>
+                                </ActionForm>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+            <FormError error=form_error(unshare_value) />
+            <ActionForm action=share attr:class="mt-2 flex flex-wrap items-end gap-2">
+                <input type="hidden" name="id" value=id />
+                <div class="space-y-1">
+                    <label for="share-space" class="block text-sm font-medium">"Space"</label>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let shared: Vec<_> = spaces
+                                .await
+                                .unwrap_or_default()
+                                .into_iter()
+                                .filter(|s| s.kind == SpaceKind::Shared)
+                                .collect();
+                            view! {
+                                <select id="share-space" name="space" class=INPUT aria-describedby="share-space-error">
+                                    {shared.into_iter().map(|s| view! { <option value=s.id>{s.name}</option> }).collect_view()}
+                                </select>
+                            }
+                        })}
+                    </Transition>
+                </div>
+                <button type="submit" class=SECONDARY>"Share"</button>
+                <p id="share-space-error" class="w-full text-sm text-red-600 dark:text-red-400">{move || field_error(share_value, "space").get()}</p>
+            </ActionForm>
+            <FormError error=form_error(share_value) />
+        </details>
     }
 }
 
@@ -419,6 +519,22 @@ fn Header(
     } else {
         format!("model {}", c.assistant)
     };
+    if let Some(by) = c.shared_by.clone() {
+        return view! {
+            <div class="flex flex-wrap items-start justify-between gap-4">
+                <div>
+                    <h1 class="text-2xl font-semibold tracking-tight">{c.title.clone()}</h1>
+                    <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">
+                        {format!("{by}'s conversation, shared with a space of yours · read only · {scope}")}
+                    </p>
+                </div>
+                <div class="flex flex-wrap gap-2">
+                    <a href=format!("/conversations/{id}/export?format=md") class=SECONDARY download="">"Export Markdown"</a>
+                </div>
+            </div>
+        }
+        .into_any();
+    }
     view! {
         <div class="flex flex-wrap items-start justify-between gap-4">
             <div>
@@ -444,15 +560,18 @@ fn Header(
             </ActionForm>
         </details>
     }
+    .into_any()
 }
 
 #[component]
-fn Message(m: MessageView) -> impl IntoView {
+/// One message; `asker` names who asked ("You", or the owner of a conversation
+/// shared with the reader).
+fn Message(m: MessageView, asker: String) -> impl IntoView {
     let anchor = format!("message-{}", m.id);
     match m.role {
         Role::User => view! {
-            <article id=anchor aria-label="You" class="rounded-lg bg-slate-100 p-4 dark:bg-slate-800">
-                <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">"You · " <LocalTime at=m.created_at /></p>
+            <article id=anchor aria-label=asker.clone() class="rounded-lg bg-slate-100 p-4 dark:bg-slate-800">
+                <p class="text-xs font-semibold uppercase text-slate-600 dark:text-slate-400">{format!("{asker} · ")} <LocalTime at=m.created_at /></p>
                 <p class="mt-1 whitespace-pre-wrap text-sm">{m.content}</p>
             </article>
         }

@@ -426,9 +426,11 @@ pub fn DocumentPage() -> impl IntoView {
                                     <div>
                                         <h1 class="text-3xl font-semibold tracking-tight">{d.title.clone()}</h1>
                                         <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">
-                                            "In " <a href=format!("/spaces/{}", d.space_id) class=LINK>{d.space_name.clone()}</a>
-                                            {format!(" · Version {} · updated ", d.version)}<LocalTime at=d.updated_at />
+                                            {format!("Version {} · updated ", d.version)}<LocalTime at=d.updated_at />
                                             {(!can_edit).then_some(" · read only")}
+                                        </p>
+                                        <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">
+                                            "In " <a href=format!("/spaces/{}", d.space_id) class=LINK>{d.space_name.clone()}</a>
                                         </p>
                                     </div>
                                     {can_edit.then(|| view! {

@@ -5,9 +5,9 @@
 use super::documents::param_id;
 use crate::{
     api::spaces::{
-        get_space, group_names, list_spaces, space_documents, space_members, CreateSpace,
-        DeleteSpace, LeaveSpace, MoveDocument, RemoveSpaceGroup, RemoveSpaceMember, SetSpaceGroup,
-        SetSpaceMember, UpdateSpace,
+        get_space, group_names, list_spaces, space_conversations, space_documents, space_members,
+        CreateSpace, DeleteSpace, LeaveSpace, MoveDocument, RemoveSpaceGroup, RemoveSpaceMember,
+        SetSpaceGroup, SetSpaceMember, UpdateSpace,
     },
     app::components::{
         form::{field_error, form_error, Field, FormError},
@@ -93,6 +93,7 @@ pub fn SpacePage() -> impl IntoView {
         |(id, _)| get_space(id),
     );
     let docs = Resource::new(move || id.get(), space_documents);
+    let conversations = Resource::new(move || id.get(), space_conversations);
     let members = Resource::new(
         move || {
             (
@@ -141,6 +142,27 @@ pub fn SpacePage() -> impl IntoView {
                         }}
                     </Loaded>
                 </section>
+                {(s.kind == SpaceKind::Shared).then(|| view! {
+                    <section aria-labelledby="space-conversations-heading" class="mt-8">
+                        <h2 id="space-conversations-heading" class="text-lg font-semibold">"Conversations shared here"</h2>
+                        <Loaded resource=conversations let:list>
+                            {if list.is_empty() {
+                                view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"None yet: a member can share one of their conversations with this space from its page."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul class="mt-3 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
+                                        {list.into_iter().map(|c| view! {
+                                            <li class="p-3">
+                                                <a href=format!("/conversations/{}", c.id) class=LINK>{c.title}</a>
+                                                <span class="ml-2 text-xs text-slate-600 dark:text-slate-400">{format!("by {} · ", c.by)}<LocalTime at=c.updated_at /></span>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                        </Loaded>
+                    </section>
+                })}
                 {(s.kind == SpaceKind::Shared).then(|| {
                     let owner = s.role == SpaceRole::Owner;
                     let space_id = s.id;

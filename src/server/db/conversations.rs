@@ -106,6 +106,71 @@ pub async fn get(db: &Db, owner: i64, id: i64) -> Result<Option<ConversationRow>
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).bind(owner).fetch_optional(pool).await)?)
 }
 
+/// A live conversation `reader` may read because it is shared with a space they
+/// can read (not their own: see [`get`]).
+pub async fn get_shared(db: &Db, reader: i64, id: i64) -> Result<Option<ConversationRow>, DbError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM conversations WHERE id = $1 AND deleted_at IS NULL AND EXISTS \
+         (SELECT 1 FROM conversation_shares s WHERE s.conversation_id = $1 \
+         AND s.space_id IN ({}))",
+        allowed(Read, 2)
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).bind(reader).fetch_optional(pool).await)?)
+}
+
+/// The username of a conversation's owner.
+pub async fn owner_name(db: &Db, id: i64) -> Result<Option<String>, DbError> {
+    let sql = "SELECT u.username FROM conversations c JOIN users u ON u.id = c.owner_id \
+               WHERE c.id = $1";
+    Ok(on_pool!(db, pool => sqlx::query_scalar(sql).bind(id).fetch_optional(pool).await)?)
+}
+
+/// The spaces a conversation is shared with: (id, name), by name.
+pub async fn shares_of(db: &Db, id: i64) -> Result<Vec<(i64, String)>, DbError> {
+    let sql = "SELECT s.id, s.name FROM conversation_shares c JOIN spaces s ON s.id = c.space_id \
+               WHERE c.conversation_id = $1 ORDER BY lower(s.name), s.id";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)?)
+}
+
+/// Share a conversation with a space; false when it was shared there already.
+pub async fn share(tx: &mut Tx, id: i64, space: i64) -> Result<bool, DbError> {
+    let sql = "INSERT INTO conversation_shares (conversation_id, space_id, created_at) \
+               VALUES ($1, $2, $3) ON CONFLICT (conversation_id, space_id) DO NOTHING";
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(id)
+        .bind(space)
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Stop sharing a conversation with a space; true when it was shared there.
+pub async fn unshare(tx: &mut Tx, id: i64, space: i64) -> Result<bool, DbError> {
+    let sql = "DELETE FROM conversation_shares WHERE conversation_id = $1 AND space_id = $2";
+    let n = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(id)
+        .bind(space)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// The live conversations shared with a space: (id, title, owner's username,
+/// updated), most recent first.
+pub async fn shared_in(
+    db: &Db,
+    space: i64,
+) -> Result<Vec<(i64, String, String, DateTime<Utc>)>, DbError> {
+    let sql = "SELECT c.id, c.title, u.username, c.updated_at FROM conversation_shares s \
+               JOIN conversations c ON c.id = s.conversation_id JOIN users u ON u.id = c.owner_id \
+               WHERE s.space_id = $1 AND c.deleted_at IS NULL ORDER BY c.updated_at DESC, c.id DESC \
+               LIMIT 200";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(space).fetch_all(pool).await)?)
+}
+
 /// The documents a conversation is limited to (trashed ones included, so the page
 /// can say they are gone), each marked with whether `user` may still read it.
 pub async fn scope(db: &Db, user: i64, conversation: i64) -> Result<Vec<ScopeRow>, DbError> {

@@ -6,8 +6,8 @@ use crate::server::services::TrashOp;
 use crate::{
     domain::conversation::{
         Citation, CitationState, CitationView, ConversationPage, ConversationSummary,
-        ConversationView, MessageStatus, MessageView, Role, ScopedDocument, UsageTotals,
-        DEFAULT_TITLE, PAGE_SIZE,
+        ConversationView, MessageStatus, MessageView, Role, ScopedDocument, SharedSpace,
+        UsageTotals, DEFAULT_TITLE, PAGE_SIZE,
     },
     domain::text::ConversationTitle,
     error::AppError,
@@ -96,9 +96,28 @@ pub(super) async fn live(
     }
 }
 
-/// The whole conversation: messages with the present state of every citation.
+/// The whole conversation, for its owner or (read only) a member of a space it
+/// is shared with: messages with the present state of every citation as
+/// `owner` (the reader) may see it.
 pub async fn get(state: &AppState, owner: i64, id: i64) -> Result<ConversationView, AppError> {
-    let row = live(state, owner, id).await?;
+    let (row, shared_by) = match db::get(&state.db, owner, id).await? {
+        Some(row) if row.deleted_at.is_none() => (row, None),
+        _ => {
+            let row = db::get_shared(&state.db, owner, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            (row, db::owner_name(&state.db, id).await?)
+        }
+    };
+    let shared_with = if shared_by.is_none() {
+        db::shares_of(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|(id, name)| SharedSpace { id, name })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let messages = db::messages(&state.db, id).await?;
     let scope = db::scope(&state.db, owner, id).await?;
     let parsed: Vec<(MessageRow, Vec<Citation>)> = messages
@@ -185,6 +204,8 @@ pub async fn get(state: &AppState, owner: i64, id: i64) -> Result<ConversationVi
             .collect(),
         messages,
         assistant: state.assistant.name(),
+        shared_by,
+        shared_with,
     })
 }
 

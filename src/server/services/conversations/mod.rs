@@ -7,15 +7,18 @@
 //!
 //! `crud` holds the conversations themselves (create, read, list, rename, trash);
 //! `replies` writes the assistant's answers, `citations` ties answers to the
-//! passages they quote, `export` turns a conversation into a file.
+//! passages they quote, `export` turns a conversation into a file, `sharing`
+//! shares one read-only with a space.
 
 mod citations;
 mod crud;
 mod export;
 mod replies;
+mod sharing;
 
 pub use crate::server::replies::Replies;
 pub use citations::cited_numbers;
 pub use crud::{create, get, list, purge, purge_expired, rename, restore, trash, usage};
 pub use export::{export, to_markdown, Export, ExportFormat};
 pub use replies::{send, stop, wait, Sending};
+pub use sharing::{share, shared_in, unshare};
