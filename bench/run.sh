@@ -56,7 +56,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/motto/target}"
 
 log "building release (cargo leptos build --release) and the baseline server"
 cargo "$TOOLCHAIN" leptos build --release >&2
-cargo "$TOOLCHAIN" build --release --features ssr --example baseline >&2
+# The teams run compares Motto with itself: no baseline server.
+if [[ $TEAMS == 0 ]]; then
+  cargo "$TOOLCHAIN" build --release --features ssr --example baseline >&2
+fi
 MOTTO="$CARGO_TARGET_DIR/release/motto"
 BASELINE="$CARGO_TARGET_DIR/release/examples/baseline"
 WASM="$(ls target/site/pkg/*.wasm | head -n1)"

@@ -500,3 +500,78 @@ db_test!(
         app.stop().await;
     }
 );
+
+async fn storage_of(app: &TestApp, name: &str) -> i64 {
+    on_pool!(&app.state.db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT storage_bytes FROM users WHERE username_key = $1"
+    )
+    .bind(name)
+    .fetch_one(pool)
+    .await
+    .unwrap())
+}
+
+db_test!(
+    purging_gives_the_room_back_to_the_author_and_expired_trash_goes_whoever_trashed_it,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let alice = signed_up(&app, "alice").await;
+        let bob = signed_up(&app, "bob").await;
+        let space = new_space(&app, &alice, "Team").await;
+        let add_bob = SetSpaceMember {
+            space,
+            username: "bob".into(),
+            role: "editor".into(),
+        };
+        assert_eq!(status(&app, &alice, add_bob).await, 200);
+        let body = "Bob wrote this. ".repeat(100);
+        let first = document_in(&app, &bob, space, "First", &body).await;
+        let second = document_in(&app, &bob, space, "Second", &body).await;
+        let (alice_before, bob_before) = (
+            storage_of(&app, "alice").await,
+            storage_of(&app, "bob").await,
+        );
+        assert!(bob_before >= 2 * body.len() as i64);
+
+        // Alice, an editor there too, purges one of Bob's: the room is Bob's again.
+        assert_eq!(app.documents(&alice).delete(first).await.status(), 200);
+        assert_eq!(app.documents(&alice).purge(first).await.status(), 200);
+        assert_eq!(storage_of(&app, "alice").await, alice_before);
+        assert_eq!(
+            storage_of(&app, "bob").await,
+            bob_before - body.len() as i64
+        );
+
+        // Bob trashes the other and leaves; its trash time runs out: it still goes.
+        assert_eq!(app.documents(&bob).delete(second).await.status(), 200);
+        let out = RemoveSpaceMember {
+            space,
+            username: "bob".into(),
+        };
+        assert_eq!(status(&app, &alice, out).await, 200);
+        on_pool!(&app.state.db, pool => sqlx::query("UPDATE documents SET deleted_at = $1 WHERE id = $2")
+            .bind(chrono::Utc::now() - chrono::Duration::days(31))
+            .bind(second)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap());
+        let purged = motto::server::services::documents::purge_expired(&app.state, 30)
+            .await
+            .unwrap();
+        assert_eq!(purged, 1);
+        let left: i64 = on_pool!(&app.state.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM documents WHERE id = $1"
+        )
+        .bind(second)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        assert_eq!(left, 0);
+        assert_eq!(
+            storage_of(&app, "bob").await,
+            bob_before - 2 * body.len() as i64
+        );
+        app.stop().await;
+    }
+);

@@ -289,6 +289,18 @@ impl Db {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
     }
 
+    /// Keep SQLite's query-planner statistics fresh: `PRAGMA optimize` analyzes
+    /// the tables that changed much since they were last analyzed (`0x10002`:
+    /// every table, not only those this connection planned queries on). Stale
+    /// statistics made SQLite scan every document for a page of fifty. Run at
+    /// start and hourly; PostgreSQL's autovacuum does the same by itself.
+    pub async fn optimize(&self) -> Result<(), sqlx::Error> {
+        if let Db::Sqlite(pool) = self {
+            sqlx::query("PRAGMA optimize=0x10002").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// Begin a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes cannot fail
     /// with a busy snapshot when another writer commits in between.

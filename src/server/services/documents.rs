@@ -198,11 +198,13 @@ async fn change(
         TrashOp::Delete => db::set_trashed(&mut tx, owner, id, true).await,
         TrashOp::Restore => db::set_trashed(&mut tx, owner, id, false).await,
         TrashOp::Purge => {
-            // Deleting for good gives back the room of every version.
+            // Deleting for good gives back the room of every version, to its
+            // author (who may not be the editor purging it).
             let bytes = crate::server::db::quotas::document_bytes(&mut tx, id).await?;
+            let author = db::author_of(&mut tx, id).await?;
             let purged = db::purge(&mut tx, owner, id).await;
-            if matches!(purged, Ok(true)) {
-                crate::server::db::quotas::add_storage(&mut tx, owner, -bytes).await?;
+            if let (Ok(true), Some(author)) = (&purged, author) {
+                crate::server::db::quotas::add_storage(&mut tx, author, -bytes).await?;
             }
             purged
         }
@@ -378,26 +380,47 @@ pub async fn restore_revision(
     update(state, owner, id, edit, ctx).await
 }
 
-/// Empty trash older than `days`, every hour.
+/// Delete for good what has been in the trash more than `days` (at most 500 a
+/// pass): whoever trashed it and whatever their access is now, each with its
+/// audit event (`document.purge`, `expired`) and the room it took given back to
+/// its author. Returns how many went.
+pub async fn purge_expired(state: &AppState, days: u32) -> Result<usize, AppError> {
+    let before = chrono::Utc::now() - chrono::Duration::days(days as i64);
+    let ctx = AuditContext {
+        user_agent: Some("motto trash purge".into()),
+        ..Default::default()
+    };
+    let mut purged = 0;
+    for id in db::expired_trash(&state.db, before).await? {
+        let mut tx = state.db.begin().await?;
+        let bytes = crate::server::db::quotas::document_bytes(&mut tx, id).await?;
+        let author = db::author_of(&mut tx, id).await?;
+        if !db::purge_expired(&mut tx, id, before).await? {
+            continue;
+        }
+        if let Some(author) = author {
+            crate::server::db::quotas::add_storage(&mut tx, author, -bytes).await?;
+        }
+        let event = event("document.purge", id).details(serde_json::json!({ "expired": true }));
+        audit::record(&mut tx, &ctx, event).await?;
+        tx.commit().await?;
+        purged += 1;
+    }
+    Ok(purged)
+}
+
+/// Empty trash older than `days`, every hour (and keep SQLite's planner
+/// statistics fresh at the same beat).
 pub fn spawn_trash_purge(state: AppState, days: u32) {
     crate::server::request::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            let before = chrono::Utc::now() - chrono::Duration::days(days as i64);
-            match db::expired_trash(&state.db, before).await {
-                Ok(expired) => {
-                    for (owner, id) in expired {
-                        let ctx = AuditContext {
-                            user_agent: Some("motto trash purge".into()),
-                            ..Default::default()
-                        };
-                        if let Err(e) = purge(&state, owner, id, &ctx).await {
-                            tracing::warn!(error = %e, document = id, "could not purge from the trash");
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "could not list expired trash"),
+            if let Err(e) = state.db.optimize().await {
+                tracing::warn!(error = %e, "could not refresh the planner's statistics");
+            }
+            if let Err(e) = purge_expired(&state, days).await {
+                tracing::warn!(error = %e, "could not empty the expired trash");
             }
             super::conversations::purge_expired(&state, days).await;
         }
