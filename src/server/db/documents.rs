@@ -231,6 +231,16 @@ pub async fn list(
     let filter = if trashed { "IS NOT NULL" } else { "IS NULL" };
     // The trash lists what the caller could restore; the live list what they can read.
     let spaces = allowed(if trashed { Write } else { Read }, 1);
+    // SQLite: the live documents of the caller's spaces come from their index.
+    // Left to its statistics, SQLite scans the table whenever one space holds a
+    // good part of it, and reaching `space_id` (the last column) reads past each
+    // body: a page of 50 (and its count) from 2,000 documents took 5.6 ms
+    // instead of 0.2.
+    let by_space = if !trashed && db.backend() == Backend::Sqlite {
+        " INDEXED BY documents_space_live_updated"
+    } else {
+        ""
+    };
     let order = match (trashed, sort) {
         (true, _) => "deleted_at DESC, id DESC",
         (false, DocSort::Updated) => "updated_at DESC, id DESC",
@@ -241,13 +251,13 @@ pub async fn list(
     // readable document before the sort picks fifty.
     let sql = format!(
         "SELECT id, title, substr(body, 1, 240) AS excerpt, updated_at FROM documents \
-         WHERE id IN (SELECT id FROM documents \
+         WHERE id IN (SELECT id FROM documents{by_space} \
          WHERE space_id IN ({spaces}) AND deleted_at {filter} AND ($4 IS NULL OR space_id = $4) \
          ORDER BY {order} LIMIT $2 OFFSET $3) \
          ORDER BY {order}"
     );
     let count = format!(
-        "SELECT COUNT(*) FROM documents WHERE space_id IN ({spaces}) AND deleted_at {filter} \
+        "SELECT COUNT(*) FROM documents{by_space} WHERE space_id IN ({spaces}) AND deleted_at {filter} \
          AND ($2 IS NULL OR space_id = $2)"
     );
     let rows = on_pool!(db, pool => sqlx::query_as(&sql).bind(user).bind(limit).bind(offset).bind(space).fetch_all(pool).await)?;
