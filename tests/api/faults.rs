@@ -584,3 +584,32 @@ db_test!(
         }
     }
 );
+
+db_test!(one_pooled_connection_is_enough_for_every_write, |backend| {
+    // A write transaction that asks the pool for a second connection waits
+    // for ever once every connection is taken (on SQLite, by writers that
+    // wait for its lock). With one connection that wait shows at once.
+    let app = TestApp::on(backend)
+        .vars(&[
+            ("DATABASE_MAX_CONNECTIONS", "1"),
+            ("DATABASE_ACQUIRE_TIMEOUT_SECS", "2"),
+        ])
+        .settings(|s| s.quota_storage_bytes = Some(1_000_000))
+        .spawn()
+        .await;
+    let (root, _) = crate::admin::admin(&app, "root").await;
+    let alice = crate::helpers::signed_up(&app, "alice").await;
+    let docs = app.documents(&alice);
+    let id = docs.create("Notes", "first").await;
+    assert_eq!(docs.update(id, 1, "Notes", "second").await.status(), 200);
+    let me = crate::helpers::json(app.call(&alice, "me", &[]).await).await;
+    let alice_id = me["id"].as_i64().unwrap().to_string();
+    let res = app
+        .call(
+            &root,
+            "admin/user/act",
+            &[("id", alice_id.as_str()), ("action", "disable")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+});

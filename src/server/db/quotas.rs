@@ -12,11 +12,20 @@ pub struct Overrides {
     pub quota_api_keys: Option<i64>,
 }
 
+const OVERRIDES: &str =
+    "SELECT quota_storage_bytes, quota_tokens_per_day, quota_api_keys FROM users WHERE id = $1";
+
 pub async fn overrides(db: &Db, user: i64) -> Result<Overrides, DbError> {
-    let sql =
-        "SELECT quota_storage_bytes, quota_tokens_per_day, quota_api_keys FROM users WHERE id = $1";
     Ok(
-        on_pool!(db, pool => sqlx::query_as(sql).bind(user).fetch_optional(pool).await)?
+        on_pool!(db, pool => sqlx::query_as(OVERRIDES).bind(user).fetch_optional(pool).await)?
+            .unwrap_or_default(),
+    )
+}
+
+/// [`overrides`] inside a transaction.
+pub async fn overrides_in(tx: &mut Tx, user: i64) -> Result<Overrides, DbError> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query_as(OVERRIDES).bind(user).fetch_optional(&mut *conn).await)?
             .unwrap_or_default(),
     )
 }
@@ -56,10 +65,19 @@ pub async fn reserve_storage(
     Ok(n == 1)
 }
 
+const STORAGE: &str = "SELECT storage_bytes FROM users WHERE id = $1";
+
 pub async fn storage(db: &Db, user: i64) -> Result<i64, DbError> {
-    let sql = "SELECT storage_bytes FROM users WHERE id = $1";
     Ok(
-        on_pool!(db, pool => sqlx::query_scalar(sql).bind(user).fetch_optional(pool).await)?
+        on_pool!(db, pool => sqlx::query_scalar(STORAGE).bind(user).fetch_optional(pool).await)?
+            .unwrap_or(0),
+    )
+}
+
+/// [`storage`] inside a transaction.
+pub async fn storage_in(tx: &mut Tx, user: i64) -> Result<i64, DbError> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query_scalar(STORAGE).bind(user).fetch_optional(&mut *conn).await)?
             .unwrap_or(0),
     )
 }

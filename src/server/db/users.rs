@@ -92,6 +92,13 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, DbError> {
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
 }
 
+/// [`find_by_id`] inside a transaction (never a second pooled connection while
+/// one holds SQLite's write lock).
+pub async fn find_by_id_in(tx: &mut Tx, id: i64) -> Result<Option<UserRow>, DbError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(&mut *conn).await)?)
+}
+
 /// Which of the two keys is taken, if any.
 pub async fn taken(
     tx: &mut Tx,

@@ -433,7 +433,7 @@ pub async fn act(
     }
     let mut tx = state.db.begin().await?;
     let admins = db::enabled_admins(&mut tx).await?;
-    let user = users::find_by_id(&state.db, target)
+    let user = users::find_by_id_in(&mut tx, target)
         .await?
         .ok_or(AppError::NotFound)?;
     let is_last_admin = admins.contains(&target) && admins.len() == 1 && user.role() == Role::Admin;

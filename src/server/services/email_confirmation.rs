@@ -148,7 +148,7 @@ pub async fn confirm(state: &AppState, token: &str, ctx: &AuditContext) -> Resul
     let Some((user, email)) = db::spend(&mut tx, &hash(token)).await? else {
         return Err(AppError::field("token", BAD_TOKEN));
     };
-    let before = users::find_by_id(&state.db, user)
+    let before = users::find_by_id_in(&mut tx, user)
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| AppError::field("token", BAD_TOKEN))?;

@@ -33,13 +33,17 @@ struct Limits {
 
 async fn limits(state: &AppState, user: i64) -> Result<Limits, AppError> {
     let own = db::overrides(&state.db, user).await?;
+    Ok(limits_from(own, state))
+}
+
+fn limits_from(own: db::Overrides, state: &AppState) -> Limits {
     let s = &state.settings;
-    Ok(Limits {
+    Limits {
         storage: resolve(own.quota_storage_bytes, s.quota_storage_bytes),
         tokens: resolve(own.quota_tokens_per_day, s.quota_tokens_per_day),
         keys: resolve(own.quota_api_keys, s.quota_api_keys),
         own,
-    })
+    }
 }
 
 fn midnight_utc() -> chrono::DateTime<chrono::Utc> {
@@ -58,11 +62,14 @@ pub async fn reserve_storage(
     user: i64,
     adding: i64,
 ) -> Result<(), AppError> {
-    let limit = limits(state, user).await?.storage;
+    // Everything through the transaction's own connection: on SQLite it holds
+    // the write lock, and asking the pool for a second one can wait for ever
+    // on writers that are themselves waiting for the lock.
+    let limit = limits_from(db::overrides_in(tx, user).await?, state).storage;
     if db::reserve_storage(tx, user, adding, limit).await? {
         return Ok(());
     }
-    let used = db::storage(&state.db, user).await?;
+    let used = db::storage_in(tx, user).await?;
     Err(AppError::form(format!(
         "Your storage is full: {} of {} used, and this needs {} more. Delete documents you no longer need and empty the trash (earlier versions count too), or ask an administrator for more room.",
         format_bytes(used),
