@@ -87,6 +87,26 @@ pub struct DocumentView {
     pub space_name: String,
     /// Whether the caller may edit, move and trash it (editor or owner of its space).
     pub can_edit: bool,
+    /// Who created it, for a document in a shared space (None in a personal one).
+    pub created_by: Option<Author>,
+}
+
+/// The person who created a document, or the trace of one whose account is gone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Person(String),
+    DeletedAccount,
+}
+
+impl std::fmt::Display for Author {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Author::Person(name) => f.write_str(name),
+            Author::DeletedAccount => f.write_str("a deleted account"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

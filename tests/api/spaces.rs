@@ -78,9 +78,71 @@ db_test!(
             .await.map(|_| ())
             .unwrap());
         }
+        // A revision, and a document since purged: its id is never handed out again.
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO document_revisions (document_id, version, title, body, created_at) \
+             SELECT id, 0, 'Plans', 'draft', created_at FROM documents WHERE title = 'Plans'",
+        )
+        .execute(&mut *conn)
+        .await.map(|_| ())
+        .unwrap());
+        let purged: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "INSERT INTO documents (owner_id, title, body, version, created_at, updated_at) \
+             VALUES ($1, 'Gone', 'text', 1, $2, $2) RETURNING id",
+        )
+        .bind(alice)
+        .bind(then)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap());
+        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM documents WHERE id = $1")
+            .bind(purged)
+            .execute(&mut *conn)
+            .await.map(|_| ())
+            .unwrap());
         tx.commit().await.unwrap();
 
         db.migrate().await.unwrap();
+
+        // The documents table was rebuilt on SQLite (0018): revisions, the
+        // full-text index, foreign keys and the id counter came through.
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) FROM document_revisions").await,
+            1
+        );
+        if backend == Backend::Sqlite {
+            assert_eq!(
+                scalar(
+                    &db,
+                    "SELECT COUNT(*) FROM documents_fts WHERE documents_fts MATCH 'text'"
+                )
+                .await,
+                3
+            );
+            assert_eq!(
+                scalar(&db, "SELECT COUNT(*) FROM pragma_foreign_key_check").await,
+                0
+            );
+            assert_eq!(
+                scalar(&db, "SELECT foreign_keys FROM pragma_foreign_keys").await,
+                1
+            );
+        }
+        let next: i64 = on_pool!(&db, pool => sqlx::query_scalar(
+            "INSERT INTO documents (owner_id, space_id, title, body, version, created_at, updated_at) \
+             SELECT $1, id, 'New', 'text', 1, $2, $2 FROM spaces WHERE personal_user_id = $1 RETURNING id",
+        )
+        .bind(alice)
+        .bind(then)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        assert!(next > purged, "id {next} handed out again after {purged}");
+        on_pool!(&db, pool => sqlx::query("DELETE FROM documents WHERE id = $1")
+            .bind(next)
+            .execute(pool)
+            .await.map(|_| ())
+            .unwrap());
 
         // One personal space each, owned by its person alone.
         assert_eq!(scalar(&db, "SELECT COUNT(*) FROM spaces").await, 2);
@@ -689,11 +751,17 @@ mod managed {
             assert!(json(res).await.to_string().contains("only owner"));
 
             assert_eq!(set(&app, &alice, team, "bob", "owner").await.status(), 200);
-            // What she wrote for the team would go with her: refused too.
-            let doc = app
-                .documents(&alice)
-                .create("Roadmap", "For everyone.")
-                .await;
+            // What she wrote for the team stays with the team; her personal
+            // space and what is in it go with her.
+            let docs = app.documents(&alice);
+            let doc = docs.create("Roadmap", "For everyone.").await;
+            assert_eq!(
+                docs.update(doc, 1, "Roadmap", "For everyone, v2.")
+                    .await
+                    .status(),
+                200
+            );
+            let diary = docs.create("Diary", "Mine alone.").await;
             let res = app
                 .invoke(
                     &alice,
@@ -704,24 +772,45 @@ mod managed {
                 )
                 .await;
             assert_eq!(res.status(), 200);
-            let res = delete(&alice).await;
-            assert_eq!(res.status(), 422);
-            assert!(json(res).await.to_string().contains("shared spaces"));
-            assert_eq!(app.documents(&bob).get(doc).await.status(), 200);
-
-            // Moved back to her personal space, it is hers to take.
-            let personal = spaces_of(&app, &alice).await[0]["id"].as_i64().unwrap();
-            let res = app
-                .invoke(
-                    &alice,
-                    MoveDocument {
-                        id: doc,
-                        space: personal,
-                    },
-                )
-                .await;
-            assert_eq!(res.status(), 200);
+            let seen = json(app.documents(&bob).get(doc).await).await;
+            assert_eq!(seen["created_by"]["person"], "alice", "{seen}");
             assert_eq!(delete(&alice).await.status(), 200);
+
+            let seen = json(app.documents(&bob).get(doc).await).await;
+            assert_eq!(seen["body"], "For everyone, v2.");
+            assert_eq!(seen["created_by"], "deleted_account", "{seen}");
+            assert_eq!(
+                json(app.documents(&bob).revisions(doc).await)
+                    .await
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                1
+            );
+            let left = on_pool!(&app.state.db, pool => sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM documents WHERE id = $1"
+            )
+            .bind(diary)
+            .fetch_one(pool)
+            .await
+            .unwrap());
+            assert_eq!(
+                left, 0,
+                "the personal space's documents go with the account"
+            );
+            // The page says so, and the team can still trash and purge it.
+            let page = bob
+                .get(format!("{}/documents/{doc}", app.url))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(page.contains("created by a deleted account"), "{page}");
+            assert_eq!(app.documents(&bob).delete(doc).await.status(), 200);
+            assert_eq!(app.documents(&bob).purge(doc).await.status(), 200);
+
             // The team space stays, with Bob as its owner.
             let bobs = spaces_of(&app, &bob).await;
             assert_eq!(bobs[1]["name"], "Team");

@@ -273,7 +273,7 @@ fn YourData() -> impl IntoView {
             </form>
             <h3 class="mt-8 font-semibold text-red-700 dark:text-red-400">"Delete your account"</h3>
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
-                "Deletes your documents, conversations, API keys and sessions for good. The security log keeps its records of what was done, under your account's number only, not your name."
+                "Deletes your personal space with its documents, your conversations, API keys and sessions for good. Documents you wrote in shared spaces stay with their teams, shown as created by a deleted account (move them to your personal space first to take them with you). The security log keeps its records of what was done, under your account's number only, not your name."
             </p>
             <ActionForm action=delete attr:class="mt-3 space-y-4">
                 <FormError error=form_error(value) />

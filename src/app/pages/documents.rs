@@ -431,6 +431,7 @@ pub fn DocumentPage() -> impl IntoView {
                                         </p>
                                         <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">
                                             "In " <a href=format!("/spaces/{}", d.space_id) class=LINK>{d.space_name.clone()}</a>
+                                            {d.created_by.clone().map(|a| format!(" · created by {a}"))}
                                         </p>
                                     </div>
                                     {can_edit.then(|| view! {

@@ -209,10 +209,29 @@ pub async fn purge_expired(tx: &mut Tx, id: i64, before: DateTime<Utc>) -> Resul
     Ok(n == 1)
 }
 
-/// Who wrote a document (whose storage it takes).
+/// Who wrote a document (whose storage it takes); None when there is no such
+/// document or its author's account was deleted.
 pub async fn author_of(tx: &mut Tx, id: i64) -> Result<Option<i64>, DbError> {
     let sql = "SELECT owner_id FROM documents WHERE id = $1";
-    Ok(on_tx!(tx, conn => sqlx::query_scalar(sql).bind(id).fetch_optional(&mut *conn).await)?)
+    let found: Option<Option<i64>> =
+        on_tx!(tx, conn => sqlx::query_scalar(sql).bind(id).fetch_optional(&mut *conn).await)?;
+    Ok(found.flatten())
+}
+
+/// Where a document lives and who wrote it, for its page.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Placement {
+    pub space_name: String,
+    pub shared: bool,
+    /// None: the author's account was deleted.
+    pub author: Option<String>,
+}
+
+pub async fn placement(db: &Db, id: i64) -> Result<Option<Placement>, DbError> {
+    let sql = "SELECT s.name AS space_name, (s.kind = 'shared') AS shared, u.username AS author \
+               FROM documents d JOIN spaces s ON s.id = d.space_id \
+               LEFT JOIN users u ON u.id = d.owner_id WHERE d.id = $1";
+    Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?)
 }
 
 /// The documents `user` may read (every space of theirs), a page of them.

@@ -186,6 +186,48 @@ fn cause_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// SQLite changes a column's constraints by rebuilding its table (migration
+/// 0018), and with foreign keys on, dropping the old table would delete every
+/// row that refers to it. So, as SQLite's own procedure says, the migrations run
+/// with foreign keys off (they cannot be switched inside a transaction), and are
+/// checked afterwards. A connection that fails on the way is closed, never
+/// returned to the pool with its foreign keys off.
+async fn migrate_sqlite(pool: &sqlx::SqlitePool) -> Result<(), String> {
+    let mut conn = pool.acquire().await.map_err(|e| cause_chain(&e))?;
+    let outcome = migrate_sqlite_on(&mut conn).await;
+    if outcome.is_err() {
+        use sqlx::Connection;
+        let _ = conn.detach().close().await;
+    }
+    outcome
+}
+
+async fn migrate_sqlite_on(conn: &mut sqlx::SqliteConnection) -> Result<(), String> {
+    let sql_error = |e: sqlx::Error| cause_chain(&e);
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await
+        .map_err(sql_error)?;
+    sqlx::migrate!("migrations/sqlite")
+        .run(&mut *conn)
+        .await
+        .map_err(|e| cause_chain(&e))?;
+    let broken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_check")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(sql_error)?;
+    if broken > 0 {
+        return Err(format!(
+            "after migrating, {broken} rows refer to rows that do not exist (`PRAGMA foreign_key_check` lists them)"
+        ));
+    }
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await
+        .map_err(sql_error)?;
+    Ok(())
+}
+
 impl Db {
     /// Open the pool named by the settings. SQLite files (and their directory) are
     /// created when missing; PostgreSQL must already exist.
@@ -251,12 +293,13 @@ impl Db {
     /// several instances start at once.
     pub async fn migrate(&self) -> Result<(), StartError> {
         let result = match self {
-            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await,
-            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
+            Db::Sqlite(pool) => migrate_sqlite(pool).await,
+            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres")
+                .run(pool)
+                .await
+                .map_err(|e| cause_chain(&e)),
         };
-        result.map_err(|e| StartError::Migrate {
-            cause: cause_chain(&e),
-        })
+        result.map_err(|cause| StartError::Migrate { cause })
     }
 
     /// Hold the start-up lock while this instance migrates, so several instances

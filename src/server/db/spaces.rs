@@ -239,20 +239,14 @@ pub async fn direct_owners(tx: &mut Tx, space: i64) -> Result<i64, DbError> {
     Ok(on_tx!(tx, conn => sqlx::query_scalar(sql).bind(space).fetch_one(&mut *conn).await)?)
 }
 
-/// What deleting `user`'s account would take from others: (shared spaces they
-/// alone own directly, documents they wrote that are in shared spaces).
-pub async fn stakes_in_shared(tx: &mut Tx, user: i64) -> Result<(i64, i64), DbError> {
-    let sole = "SELECT COUNT(*) FROM space_members m JOIN spaces s ON s.id = m.space_id \
-                WHERE m.user_id = $1 AND m.role = 'owner' AND s.kind = 'shared' \
-                AND NOT EXISTS (SELECT 1 FROM space_members o WHERE o.space_id = m.space_id \
-                AND o.role = 'owner' AND o.user_id IS NOT NULL AND o.user_id <> $1)";
-    let written = "SELECT COUNT(*) FROM documents d JOIN spaces s ON s.id = d.space_id \
-                   WHERE d.owner_id = $1 AND s.kind = 'shared'";
-    let sole: i64 =
-        on_tx!(tx, conn => sqlx::query_scalar(sole).bind(user).fetch_one(&mut *conn).await)?;
-    let written: i64 =
-        on_tx!(tx, conn => sqlx::query_scalar(written).bind(user).fetch_one(&mut *conn).await)?;
-    Ok((sole, written))
+/// Shared spaces `user` alone owns directly: deleting their account would
+/// leave them without an owner.
+pub async fn sole_owned_shared(tx: &mut Tx, user: i64) -> Result<i64, DbError> {
+    let sql = "SELECT COUNT(*) FROM space_members m JOIN spaces s ON s.id = m.space_id \
+               WHERE m.user_id = $1 AND m.role = 'owner' AND s.kind = 'shared' \
+               AND NOT EXISTS (SELECT 1 FROM space_members o WHERE o.space_id = m.space_id \
+               AND o.role = 'owner' AND o.user_id IS NOT NULL AND o.user_id <> $1)";
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(sql).bind(user).fetch_one(&mut *conn).await)?)
 }
 
 /// Put a document in another space; its revisions go with it (they hang off the

@@ -6,7 +6,8 @@ use super::TrashOp;
 use crate::server::adapters::markdown;
 use crate::{
     domain::document::{
-        DocSort, DocumentPage, DocumentSummary, DocumentView, RevisionSummary, SearchHit, BODY_MAX,
+        Author, DocSort, DocumentPage, DocumentSummary, DocumentView, RevisionSummary, SearchHit,
+        BODY_MAX,
     },
     domain::space::{allows, SpaceAction},
     domain::text::DocumentTitle,
@@ -51,7 +52,7 @@ fn validate(title: &str, body: &str) -> Result<String, AppError> {
 async fn view(state: &AppState, user: i64, row: DocumentRow) -> Result<DocumentView, AppError> {
     let role = spaces::role_of(&state.db, user, row.space_id).await?;
     let can_edit = role.is_some_and(|(kind, role)| allows(kind, role, SpaceAction::Write));
-    let (space_name, _) = spaces::get(&state.db, row.space_id)
+    let place = db::placement(&state.db, row.id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(DocumentView {
@@ -63,8 +64,13 @@ async fn view(state: &AppState, user: i64, row: DocumentRow) -> Result<DocumentV
         created_at: row.created_at,
         updated_at: row.updated_at,
         space_id: row.space_id,
-        space_name,
+        space_name: place.space_name,
         can_edit,
+        // Only in shared spaces: in a personal space it is always its owner.
+        created_by: place.shared.then_some(match place.author {
+            Some(name) => Author::Person(name),
+            None => Author::DeletedAccount,
+        }),
     })
 }
 

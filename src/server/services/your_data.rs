@@ -267,22 +267,13 @@ pub async fn delete_account(
             ));
         }
     }
-    // Shared spaces outlive their members: the account's deletion must not take
-    // a team's space or the documents someone wrote for it.
-    let (sole_owner, shared_documents) =
-        crate::server::db::spaces::stakes_in_shared(&mut tx, u.id).await?;
-    if sole_owner > 0 {
+    // Shared spaces outlive their members: an account's deletion never takes a
+    // team's space with it. The documents the person wrote there stay, shown as
+    // created by a deleted account; their personal space goes with them.
+    if crate::server::db::spaces::sole_owned_shared(&mut tx, u.id).await? > 0 {
         return Err(AppError::form(
             "You are the only owner of a shared space: make someone else an owner first (on the space's page).",
         ));
-    }
-    if shared_documents > 0 {
-        return Err(AppError::form(format!(
-            "You wrote {shared_documents} document{} in shared spaces, and deleting your account would delete {} for everyone there. Move {} to your personal space first if that is what you want.",
-            if shared_documents == 1 { "" } else { "s" },
-            if shared_documents == 1 { "it" } else { "them" },
-            if shared_documents == 1 { "it" } else { "them" },
-        )));
     }
     audit::record(
         &mut tx,
