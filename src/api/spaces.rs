@@ -75,6 +75,15 @@ pub async fn space_members(space: i64) -> Result<Vec<SpaceMember>, AppError> {
     spaces::members(&call.state, user, space, &call.caller.audit).await
 }
 
+/// Usernames starting with `typed`, to add to the space (its owners only).
+#[server(prefix = "/api", endpoint = "spaces/people")]
+pub async fn space_people(space: i64, typed: String) -> Result<Vec<String>, AppError> {
+    use crate::server::services::spaces;
+    let call = ctx::call().await?;
+    let user = call.caller.user()?;
+    spaces::people(&call.state, user, space, &typed, &call.caller.audit).await
+}
+
 /// Add a person to a space with a role, or change their role.
 #[server(prefix = "/api", endpoint = "spaces/members/set")]
 pub async fn set_space_member(space: i64, username: String, role: String) -> Result<(), AppError> {

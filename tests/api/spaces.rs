@@ -445,7 +445,7 @@ mod managed {
     use super::*;
     use motto::api::spaces::{
         CreateSpace, GetSpace, ListSpaces, MoveDocument, RemoveSpaceMember, SetSpaceCreation,
-        SetSpaceMember, SpaceDocuments, SpaceMembers,
+        SetSpaceMember, SpaceDocuments, SpaceMembers, SpacePeople,
     };
 
     async fn create(app: &TestApp, c: &reqwest::Client, name: &str) -> reqwest::Response {
@@ -815,6 +815,126 @@ mod managed {
             let bobs = spaces_of(&app, &bob).await;
             assert_eq!(bobs[1]["name"], "Team");
             assert_eq!(bobs[1]["role"], "owner");
+            app.stop().await;
+        }
+    );
+
+    db_test!(
+        owners_find_people_to_add_by_the_start_of_their_username,
+        |backend| {
+            let app = TestApp::spawn(backend).await;
+            let alice = signed_up(&app, "alice").await;
+            let bob = signed_up(&app, "bob").await;
+            signed_up(&app, "Bobby").await;
+            signed_up(&app, "bo_x").await;
+            signed_up(&app, "carol").await;
+            let (root, _) = crate::admin::admin(&app, "root").await;
+            let team = json(create(&app, &alice, "Team").await)
+                .await
+                .as_i64()
+                .unwrap();
+            assert_eq!(set(&app, &alice, team, "bob", "viewer").await.status(), 200);
+            let people = |c: &reqwest::Client, typed: &str| {
+                let (app, c, typed) = (&app, c.clone(), typed.to_string());
+                async move { app.invoke(&c, SpacePeople { space: team, typed }).await }
+            };
+            let names = |res: reqwest::Response| async move {
+                assert_eq!(res.status(), 200);
+                json(res).await
+            };
+            assert_eq!(
+                names(people(&alice, "bo").await).await,
+                serde_json::json!(["bo_x", "bob", "Bobby"])
+            );
+            assert_eq!(
+                names(people(&alice, " BOB").await).await,
+                serde_json::json!(["bob", "Bobby"])
+            );
+            // `_` and `%` are letters here, not wildcards; one letter finds nobody.
+            assert_eq!(
+                names(people(&alice, "b_").await).await,
+                serde_json::json!([])
+            );
+            assert_eq!(
+                names(people(&alice, "%").await).await,
+                serde_json::json!([])
+            );
+            assert_eq!(
+                names(people(&alice, "b").await).await,
+                serde_json::json!([])
+            );
+            // A disabled account is not offered.
+            let bobby = on_pool!(&app.state.db, pool => sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM users WHERE username_key = 'bobby'"
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap());
+            let res = app
+                .call(
+                    &root,
+                    "admin/user/act",
+                    &[("id", bobby.to_string().as_str()), ("action", "disable")],
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            assert_eq!(
+                names(people(&alice, "bob").await).await,
+                serde_json::json!(["bob"])
+            );
+            // Only the space's owners may look: a viewer is refused, a stranger
+            // learns nothing about the space.
+            assert_eq!(people(&bob, "ca").await.status(), 403);
+            let carol = app.new_client();
+            app.login_with(&carol, "carol", crate::helpers::GOOD_PASSWORD)
+                .await;
+            assert_eq!(people(&carol, "ca").await.status(), 404);
+            app.stop().await;
+        }
+    );
+
+    db_test!(
+        the_trash_page_shows_one_spaces_trash_or_all_of_it,
+        |backend| {
+            let app = TestApp::spawn(backend).await;
+            let alice = signed_up(&app, "alice").await;
+            let team = json(create(&app, &alice, "Team").await)
+                .await
+                .as_i64()
+                .unwrap();
+            let docs = app.documents(&alice);
+            let mine = docs.create("Pancake notes", "private").await;
+            let ours = docs.create("Waffle plan", "shared").await;
+            let res = app
+                .invoke(
+                    &alice,
+                    MoveDocument {
+                        id: ours,
+                        space: team,
+                    },
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            for id in [mine, ours] {
+                assert_eq!(docs.delete(id).await.status(), 200);
+            }
+            let page = |path: String| {
+                let alice = alice.clone();
+                let url = format!("{}{path}", app.url);
+                async move {
+                    let res = alice.get(url).send().await.unwrap();
+                    assert_eq!(res.status(), 200);
+                    res.text().await.unwrap()
+                }
+            };
+            let all = page("/documents/trash".into()).await;
+            assert!(all.contains("Pancake notes") && all.contains("Waffle plan"));
+            let one = page(format!("/documents/trash?space={team}")).await;
+            assert!(
+                one.contains("Waffle plan") && !one.contains("Pancake notes"),
+                "{one}"
+            );
+            assert!(one.contains("Page 1 of 1"), "{one}");
             app.stop().await;
         }
     );

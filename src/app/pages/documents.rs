@@ -95,7 +95,7 @@ pub fn DocumentsPage() -> impl IntoView {
                     {move || space.get().map(|id| view! { <input type="hidden" name="space" value=id /> })}
                     <button type="submit" class=SECONDARY>"Search"</button>
                 </form>
-                <SpaceFilter space=space q=q />
+                <SpaceFilter space=space q=q action="/documents" />
             </div>
             <Loaded resource=hits keep=true let:found>
                 {match found {
@@ -147,11 +147,16 @@ fn SearchResults(hits: Vec<crate::domain::document::SearchHit>, q: String) -> im
 /// Choose one space to list and search, or all of them. A plain GET form: it
 /// works before (and without) the WASM bundle.
 #[component]
-fn SpaceFilter(space: Memo<Option<i64>>, q: Memo<String>) -> impl IntoView {
+fn SpaceFilter(
+    space: Memo<Option<i64>>,
+    q: Memo<String>,
+    /// The page it filters: the documents or the trash.
+    action: &'static str,
+) -> impl IntoView {
     use crate::api::spaces::list_spaces;
     let spaces = Resource::new(|| (), |_| list_spaces());
     view! {
-        <form method="get" action="/documents" class="flex items-center gap-2 text-sm">
+        <form method="get" action=action class="flex items-center gap-2 text-sm">
             {move || (!q.get().is_empty()).then(|| view! { <input type="hidden" name="q" value=q.get() /> })}
             <label for="space-filter" class="font-medium">"Space"</label>
             <Transition fallback=|| view! { <select id="space-filter" name="space" class=INPUT disabled=true><option>"All spaces"</option></select> }>
@@ -550,19 +555,56 @@ pub fn RevisionPage() -> impl IntoView {
 pub fn TrashPage() -> impl IntoView {
     let restore = ServerAction::<RestoreDocument>::new();
     let purge = ServerAction::<PurgeDocument>::new();
+    let query = use_query_map();
+    // One space's trash, or (absent) that of every space the person may restore in.
+    let space = Memo::new(move |_| {
+        query
+            .read()
+            .get("space")
+            .and_then(|s| s.parse::<i64>().ok())
+    });
+    let page_no = Memo::new(move |_| {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(1)
+    });
+    let no_search = Memo::new(|_| String::new());
     let docs = Resource::new(
-        move || (restore.version().get(), purge.version().get()),
-        |_| list_documents("updated".into(), 1, None, true, None),
+        move || {
+            (
+                restore.version().get(),
+                purge.version().get(),
+                space.get(),
+                page_no.get(),
+            )
+        },
+        |(_, _, space, page)| list_documents("updated".into(), page, None, true, space),
     );
     view! {
         <Title text="Trash" />
         <div class="py-8">
-            <h1 class="text-2xl font-semibold tracking-tight">"Trash"</h1>
-            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Documents here are deleted for good after 30 days."</p>
+            <div class="flex flex-wrap items-end justify-between gap-4">
+                <div>
+                    <h1 class="text-2xl font-semibold tracking-tight">"Trash"</h1>
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Documents here are deleted for good after 30 days."</p>
+                </div>
+                <SpaceFilter space=space q=no_search action="/documents/trash" />
+            </div>
             <Loaded resource=docs keep=true let:page>
                 {match page {
+                        page if page.items.is_empty() && space.get_untracked().is_some() => view! {
+                            <p class="mt-6 text-sm">"Nothing from this space is in the trash. "
+                                <a href="/documents/trash" class=LINK>"Show the whole trash"</a></p>
+                        }.into_any(),
                         page if page.items.is_empty() => view! { <p class="mt-6 text-sm">"The trash is empty."</p> }.into_any(),
-                        page => view! {
+                        page => {
+                        let pages = page.pages();
+                        let current = page.page;
+                        let total = page.total;
+                        let sp = space.get_untracked().map(|id| format!("&space={id}")).unwrap_or_default();
+                        view! {
                             <ul class="mt-6 divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
                                 {page.items.into_iter().map(|d| {
                                     let restore_label = format!("Restore {}", d.title);
@@ -583,7 +625,9 @@ pub fn TrashPage() -> impl IntoView {
                                     </li>
                                 }}).collect_view()}
                             </ul>
-                        }.into_any(),
+                            <Pager current=current pages=pages total=total noun="documents" href=move |n| format!("/documents/trash?page={n}{sp}") />
+                        }.into_any()
+                        }
                 }}
             </Loaded>
             <p class="mt-6 text-sm"><a href="/documents" class=LINK>"← Back to your documents"</a></p>

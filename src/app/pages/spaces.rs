@@ -6,8 +6,8 @@ use super::documents::param_id;
 use crate::{
     api::spaces::{
         get_space, group_names, list_spaces, space_conversations, space_documents, space_members,
-        CreateSpace, DeleteSpace, LeaveSpace, MoveDocument, RemoveSpaceGroup, RemoveSpaceMember,
-        SetSpaceGroup, SetSpaceMember, UpdateSpace,
+        space_people, CreateSpace, DeleteSpace, LeaveSpace, MoveDocument, RemoveSpaceGroup,
+        RemoveSpaceMember, SetSpaceGroup, SetSpaceMember, UpdateSpace,
     },
     app::components::{
         form::{field_error, form_error, Field, FormError},
@@ -213,26 +213,7 @@ pub fn SpacePage() -> impl IntoView {
                                 </ActionForm>
                             })}
                             {owner.then(|| view! {
-                                <ActionForm action=set attr:class="mt-6 space-y-4">
-                                    <h3 class="font-semibold">"Add someone or change their role"</h3>
-                                    <FormError error=form_error(set_value) />
-                                    <input type="hidden" name="space" value=space_id />
-                                    <Field label="Username" name="username" autocomplete="off"
-                                        error=field_error(set_value, "username") />
-                                    <div class="space-y-1">
-                                        <label for="member-role" class="block text-sm font-medium">"Role"</label>
-                                        <select id="member-role" name="role" class=format!("{INPUT} max-w-xs")
-                                            aria-describedby="member-role-error">
-                                            <option value="viewer">"Viewer: reads, searches, asks the assistant"</option>
-                                            <option value="editor">"Editor: also writes, moves and trashes documents"</option>
-                                            <option value="owner">"Owner: also manages members"</option>
-                                        </select>
-                                        <p id="member-role-error" class="text-sm text-red-600 dark:text-red-400">
-                                            {move || field_error(set_value, "role").get()}
-                                        </p>
-                                    </div>
-                                    <button type="submit" class=BUTTON>"Save member"</button>
-                                </ActionForm>
+                                <MemberForm action=set value=set_value space_id=space_id />
                                 <GroupForm action=set_group value=set_group_value space_id=space_id />
                             })}
                         </section>
@@ -243,6 +224,59 @@ pub fn SpacePage() -> impl IntoView {
                 })}
             </Loaded>
         </div>
+    }
+}
+
+/// Add a person to a space, or change their role (owners), with usernames
+/// suggested as the owner types.
+#[component]
+fn MemberForm(
+    action: ServerAction<SetSpaceMember>,
+    value: Signal<Option<Result<(), crate::error::AppError>>>,
+    space_id: i64,
+) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let people = Resource::new(
+        move || typed.get(),
+        move |t| async move {
+            if t.trim().len() < 2 {
+                return Vec::new();
+            }
+            space_people(space_id, t).await.unwrap_or_default()
+        },
+    );
+    view! {
+        <ActionForm action=action attr:class="mt-6 space-y-4">
+            <h3 class="font-semibold">"Add someone or change their role"</h3>
+            <FormError error=form_error(value) />
+            <input type="hidden" name="space" value=space_id />
+            <Field label="Username" name="username" autocomplete="off" list="people-names"
+                hint="Type two letters or more to see matching people."
+                on_input=Callback::new(move |t: String| typed.set(t))
+                error=field_error(value, "username") />
+            <datalist id="people-names">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        people.await.into_iter()
+                            .map(|n| view! { <option value=n></option> })
+                            .collect_view()
+                    })}
+                </Transition>
+            </datalist>
+            <div class="space-y-1">
+                <label for="member-role" class="block text-sm font-medium">"Role"</label>
+                <select id="member-role" name="role" class=format!("{INPUT} max-w-xs")
+                    aria-describedby="member-role-error">
+                    <option value="viewer">"Viewer: reads, searches, asks the assistant"</option>
+                    <option value="editor">"Editor: also writes, moves and trashes documents"</option>
+                    <option value="owner">"Owner: also manages members"</option>
+                </select>
+                <p id="member-role-error" class="text-sm text-red-600 dark:text-red-400">
+                    {move || field_error(value, "role").get()}
+                </p>
+            </div>
+            <button type="submit" class=BUTTON>"Save member"</button>
+        </ActionForm>
     }
 }
 

@@ -99,6 +99,23 @@ pub async fn find_by_id_in(tx: &mut Tx, id: i64) -> Result<Option<UserRow>, DbEr
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(&mut *conn).await)?)
 }
 
+/// Up to `limit` working accounts whose username starts with `prefix` (a
+/// lower-case username key), in order.
+pub async fn usernames_starting(db: &Db, prefix: &str, limit: i64) -> Result<Vec<String>, DbError> {
+    let pattern = format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let sql = "SELECT username FROM users WHERE username_key LIKE $1 ESCAPE '\\' \
+               AND NOT disabled ORDER BY username_key LIMIT $2";
+    Ok(
+        on_pool!(db, pool => sqlx::query_scalar(sql).bind(&pattern).bind(limit).fetch_all(pool).await)?,
+    )
+}
+
 /// Which of the two keys is taken, if any.
 pub async fn taken(
     tx: &mut Tx,

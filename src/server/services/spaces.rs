@@ -193,6 +193,30 @@ pub async fn members(
         .collect())
 }
 
+/// Usernames that start with what an owner typed, to add to `space`: owners of
+/// the space only, from two characters on, at most eight (enough to pick from,
+/// too few to list everyone).
+pub async fn people(
+    state: &AppState,
+    user: i64,
+    space: i64,
+    typed: &str,
+    ctx: &AuditContext,
+) -> Result<Vec<String>, AppError> {
+    can(state, user, SpaceAction::Manage, space, ctx).await?;
+    let prefix = typed.trim().to_ascii_lowercase();
+    let usable = prefix
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if prefix.len() < 2 || prefix.len() > crate::domain::user::USERNAME_MAX || !usable {
+        return Ok(Vec::new());
+    }
+    let mut names = users::usernames_starting(&state.db, &prefix, 8).await?;
+    // One order on both databases (PostgreSQL's collation may differ).
+    names.sort_by_key(|n| n.to_ascii_lowercase());
+    Ok(names)
+}
+
 fn last_owner() -> AppError {
     AppError::field(
         "role",
