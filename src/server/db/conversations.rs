@@ -426,15 +426,18 @@ pub async fn search_any(
     if terms.is_empty() {
         return Ok(Vec::new());
     }
-    let in_scope = if scope.is_empty() {
-        String::new()
-    } else {
-        let list = scope
-            .iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        format!(" AND d.id IN ({list})")
+    // Ids are numbers, so they go into the SQL as they are.
+    let ids_in_scope = |column: &str| {
+        if scope.is_empty() {
+            String::new()
+        } else {
+            let list = scope
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            format!(" AND {column} IN ({list})")
+        }
     };
     let spaces = allowed(Read, 2);
     match db.backend() {
@@ -446,11 +449,14 @@ pub async fn search_any(
                 .map(|t| format!("\"{t}\""))
                 .collect::<Vec<_>>()
                 .join(" OR ");
+            // Matches kept to the readable set first (see `readable_ids_sqlite`).
+            let readable = super::documents::readable_ids_sqlite(2, &ids_in_scope("id"));
             let sql = format!(
-                "SELECT d.id FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid \
-                 WHERE documents_fts MATCH $1 AND d.space_id IN ({spaces}) \
-                 AND d.deleted_at IS NULL{in_scope} \
-                 ORDER BY bm25(documents_fts, 10.0, 1.0), d.updated_at DESC LIMIT $3"
+                "WITH r AS ({readable}), \
+                 m AS (SELECT documents_fts.rowid AS id, bm25(documents_fts, 10.0, 1.0) AS score \
+                       FROM documents_fts WHERE documents_fts MATCH $1 AND +documents_fts.rowid IN r) \
+                 SELECT m.id FROM m JOIN documents d ON d.id = m.id \
+                 ORDER BY m.score, d.updated_at DESC LIMIT $3"
             );
             Ok(on_pool!(db, pool => sqlx::query_scalar(&sql)
                 .bind(query)
@@ -460,17 +466,19 @@ pub async fn search_any(
                 .await)?)
         }
         Backend::Postgres => {
+            let in_scope = ids_in_scope("d.id");
             let query = terms
                 .iter()
                 .map(|t| t.to_string())
                 .collect::<Vec<_>>()
                 .join(" | ");
+            // Inline query and an array of spaces: see `documents::search`.
             let sql = format!(
-                "WITH q AS (SELECT to_tsquery('english', $1) AS q) \
-                 SELECT d.id FROM documents d, q \
-                 WHERE d.space_id IN ({spaces}) AND d.deleted_at IS NULL \
-                 AND d.search @@ q.q{in_scope} \
-                 ORDER BY ts_rank_cd(d.search, q.q) DESC, d.updated_at DESC LIMIT $3"
+                "SELECT d.id FROM documents d \
+                 WHERE d.space_id = ANY (ARRAY({spaces})) AND d.deleted_at IS NULL \
+                 AND d.search @@ to_tsquery('english', $1){in_scope} \
+                 ORDER BY ts_rank_cd(d.search, to_tsquery('english', $1)) DESC, \
+                 d.updated_at DESC LIMIT $3"
             );
             Ok(on_pool!(db, pool => sqlx::query_scalar(&sql)
                 .bind(query)

@@ -331,6 +331,21 @@ pub fn fts5_query(text: &str) -> Option<String> {
     Some(parts.join(" "))
 }
 
+/// SQLite: the ids of the live documents the user bound as `$n` may read (plus
+/// `extra`, a condition on `documents`), for full-text queries to keep their
+/// matches to with `+documents_fts.rowid IN (...)`. FTS5 walks every match in
+/// the index cheaply; looking each match up in `documents` to check its space
+/// is what cost (1,000 spaces, 101,000 documents: 74,000 matches for a word,
+/// 286 ms; against this set, 37 ms). The `+` keeps SQLite from turning the set
+/// into one full-text lookup per id instead (about 2 ms each).
+pub fn readable_ids_sqlite(n: usize, extra: &str) -> String {
+    format!(
+        "SELECT id FROM documents INDEXED BY documents_space_live_updated \
+         WHERE space_id IN ({}) AND deleted_at IS NULL{extra}",
+        allowed(Read, n)
+    )
+}
+
 /// Ranked matches in title and body, best first, with a highlighted snippet.
 /// The best matches for `text` among the live documents `user` can read, in one
 /// space or (`space` None) in all of them.
@@ -347,21 +362,22 @@ pub async fn search(
             let Some(query) = fts5_query(text) else {
                 return Ok(Vec::new());
             };
-            // Rank first, then build snippets for the rows shown only: snippet() is
-            // the expensive part and would otherwise run for every match.
+            // Rank the readable matches first, then build snippets for the rows
+            // shown only (snippet() is the expensive part). The second pass walks
+            // the matches once more and keeps the fifty: looking each of them up
+            // in `documents` instead cost more than the whole ranking.
+            let readable = readable_ids_sqlite(2, " AND ($4 IS NULL OR space_id = $4)");
             let sql = format!(
-                "WITH top AS ( \
-                   SELECT documents_fts.rowid AS id, bm25(documents_fts, 10.0, 1.0) AS score, \
-                          d.updated_at AS u \
-                   FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid \
-                   WHERE documents_fts MATCH $1 AND d.space_id IN ({spaces}) \
-                   AND d.deleted_at IS NULL AND ($4 IS NULL OR d.space_id = $4) \
-                   ORDER BY score, u DESC LIMIT $3) \
+                "WITH r AS ({readable}), \
+                 m AS (SELECT documents_fts.rowid AS id, bm25(documents_fts, 10.0, 1.0) AS score \
+                       FROM documents_fts WHERE documents_fts MATCH $1 AND +documents_fts.rowid IN r), \
+                 top AS MATERIALIZED (SELECT m.id, m.score, d.updated_at AS u \
+                       FROM m JOIN documents d ON d.id = m.id ORDER BY m.score, u DESC LIMIT $3) \
                  SELECT d.id, d.title, \
                    snippet(documents_fts, 1, '{MATCH_START}', '{MATCH_END}', '…', 16) AS snippet, \
                    d.updated_at \
-                 FROM top JOIN documents_fts ON documents_fts.rowid = top.id \
-                 JOIN documents d ON d.id = top.id \
+                 FROM documents_fts CROSS JOIN top ON top.id = documents_fts.rowid \
+                 CROSS JOIN documents d ON d.id = top.id \
                  WHERE documents_fts MATCH $1 ORDER BY top.score, top.u DESC"
             );
             Ok(
@@ -376,16 +392,23 @@ pub async fn search(
                 "StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=24, MinWords=8, MaxFragments=1"
             );
             // Rank first, then run ts_headline (the expensive part) on the rows shown.
+            // The query is written inline (not in a CTE) and the spaces as an
+            // array, so the planner can estimate both: for a common word it walks
+            // the readable spaces' index instead of fetching every match in the
+            // database (1,000 spaces, 101,000 documents: 156 ms, now 70 ms).
             let sql = format!(
-                "WITH q AS (SELECT websearch_to_tsquery('english', $1) AS q), \
-                 top AS (SELECT d.id, ts_rank_cd(d.search, q.q) AS score, d.updated_at AS u \
-                         FROM documents d, q \
-                         WHERE d.space_id IN ({spaces}) AND d.deleted_at IS NULL \
-                         AND d.search @@ q.q AND ($5::BIGINT IS NULL OR d.space_id = $5) \
+                "WITH top AS (SELECT d.id, \
+                           ts_rank_cd(d.search, websearch_to_tsquery('english', $1)) AS score, \
+                           d.updated_at AS u \
+                         FROM documents d \
+                         WHERE d.space_id = ANY (ARRAY({spaces})) AND d.deleted_at IS NULL \
+                         AND d.search @@ websearch_to_tsquery('english', $1) \
+                         AND ($5::BIGINT IS NULL OR d.space_id = $5) \
                          ORDER BY score DESC, u DESC LIMIT $3) \
-                 SELECT d.id, d.title, ts_headline('english', d.body, q.q, $4) AS snippet, \
-                        d.updated_at \
-                 FROM top JOIN documents d ON d.id = top.id CROSS JOIN q \
+                 SELECT d.id, d.title, \
+                        ts_headline('english', d.body, websearch_to_tsquery('english', $1), $4) \
+                        AS snippet, d.updated_at \
+                 FROM top JOIN documents d ON d.id = top.id \
                  ORDER BY top.score DESC, top.u DESC"
             );
             Ok(
