@@ -474,10 +474,11 @@ pub async fn search_any(
                 .join(" | ");
             // Inline query and an array of spaces: see `documents::search`.
             let sql = format!(
-                "SELECT d.id FROM documents d \
+                "WITH q AS MATERIALIZED (SELECT to_tsquery('english', $1) AS q) \
+                 SELECT d.id FROM documents d \
                  WHERE d.space_id = ANY (ARRAY({spaces})) AND d.deleted_at IS NULL \
                  AND d.search @@ to_tsquery('english', $1){in_scope} \
-                 ORDER BY ts_rank_cd(d.search, to_tsquery('english', $1)) DESC, \
+                 ORDER BY ts_rank_cd(d.search, (SELECT q FROM q)) DESC, \
                  d.updated_at DESC LIMIT $3"
             );
             Ok(on_pool!(db, pool => sqlx::query_scalar(&sql)
