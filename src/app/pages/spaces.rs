@@ -263,20 +263,42 @@ fn MemberForm(
                     })}
                 </Transition>
             </datalist>
-            <div class="space-y-1">
-                <label for="member-role" class="block text-sm font-medium">"Role"</label>
-                <select id="member-role" name="role" class=format!("{INPUT} max-w-xs")
-                    aria-describedby="member-role-error">
-                    <option value="viewer">"Viewer: reads, searches, asks the assistant"</option>
-                    <option value="editor">"Editor: also writes, moves and trashes documents"</option>
-                    <option value="owner">"Owner: also manages members"</option>
-                </select>
-                <p id="member-role-error" class="text-sm text-red-600 dark:text-red-400">
-                    {move || field_error(value, "role").get()}
-                </p>
-            </div>
+            <RoleSelect id="member-role" label="Role" value=value explained=true />
             <button type="submit" class=BUTTON>"Save member"</button>
         </ActionForm>
+    }
+}
+
+/// The role picker of the member and group forms, with the server's error for
+/// `role` below it; `explained` adds what each role may do.
+#[component]
+fn RoleSelect(
+    id: &'static str,
+    label: &'static str,
+    value: Signal<Option<Result<(), crate::error::AppError>>>,
+    explained: bool,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let option = move |role: SpaceRole, what: &'static str| {
+        let text = if explained {
+            format!("{}: {what}", role_label(role))
+        } else {
+            role_label(role).to_string()
+        };
+        view! { <option value=role.as_str()>{text}</option> }
+    };
+    view! {
+        <div class="space-y-1">
+            <label for=id class="block text-sm font-medium">{label}</label>
+            <select id=id name="role" class=format!("{INPUT} max-w-xs") aria-describedby=error_id.clone()>
+                {option(SpaceRole::Viewer, "reads, searches, asks the assistant")}
+                {option(SpaceRole::Editor, "also writes, moves and trashes documents")}
+                {option(SpaceRole::Owner, "also manages members")}
+            </select>
+            <p id=error_id class="text-sm text-red-600 dark:text-red-400">
+                {move || field_error(value, "role").get()}
+            </p>
+        </div>
     }
 }
 
@@ -305,18 +327,7 @@ fn GroupForm(
                     })}
                 </Transition>
             </datalist>
-            <div class="space-y-1">
-                <label for="group-role" class="block text-sm font-medium">"Role of the group"</label>
-                <select id="group-role" name="role" class=format!("{INPUT} max-w-xs")
-                    aria-describedby="group-role-error">
-                    <option value="viewer">"Viewer"</option>
-                    <option value="editor">"Editor"</option>
-                    <option value="owner">"Owner"</option>
-                </select>
-                <p id="group-role-error" class="text-sm text-red-600 dark:text-red-400">
-                    {move || field_error(value, "role").get()}
-                </p>
-            </div>
+            <RoleSelect id="group-role" label="Role of the group" value=value explained=false />
             <button type="submit" class=BUTTON>"Save group"</button>
         </ActionForm>
     }
