@@ -14,6 +14,10 @@ const scratch = process.env.MOTTO_E2E_DIR ?? path.resolve(__dirname, 'test-resul
 const sqlitePort = Number(process.env.MOTTO_E2E_SQLITE_PORT ?? 3901);
 const pgPort = Number(process.env.MOTTO_E2E_PG_PORT ?? 3902);
 const pgUrl = process.env.MOTTO_E2E_PG_URL;
+// The OpenID Provider both instances offer single sign-on through (a real one:
+// panva's oidc-provider, see oidc/provider.mjs).
+const oidcPort = Number(process.env.MOTTO_E2E_OIDC_PORT ?? 3903);
+export const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
 
 // Playwright's own browser downloads are unavailable here: use Debian's Chromium.
 const chromium = {
@@ -54,12 +58,37 @@ function server(name: string, port: number, databaseUrl: string) {
       // themselves are covered by the integration tests.
       RATE_LIMIT_REGISTER: '1000/hour',
       RATE_LIMIT_LOGIN: '1000/min',
+      OIDC_ISSUER: oidcIssuer,
+      OIDC_CLIENT_ID: `motto-${name}`,
+      OIDC_CLIENT_SECRET: 'e2e-client-secret-0123456789abcdef',
+      OIDC_SCOPES: 'openid email profile groups',
+      OIDC_DISPLAY_NAME: 'Acme',
+      OIDC_GROUPS_CLAIM: 'groups',
     },
   };
 }
 
 const targets = [{ name: 'sqlite', port: sqlitePort, db: `sqlite://${path.join(scratch, 'sqlite')}/motto.db` }];
 if (pgUrl) targets.push({ name: 'postgres', port: pgPort, db: pgUrl });
+
+const provider = {
+  command: `exec node oidc/provider.mjs ${oidcPort}`,
+  url: `${oidcIssuer}/.well-known/openid-configuration`,
+  reuseExistingServer: false,
+  timeout: 60_000,
+  stdout: 'pipe' as const,
+  stderr: 'pipe' as const,
+  env: {
+    OIDC_STATIC_CLIENTS: JSON.stringify(
+      targets.map((t) => ({
+        client_id: `motto-${t.name}`,
+        client_secret: 'e2e-client-secret-0123456789abcdef',
+        redirect_uris: [`http://127.0.0.1:${t.port}/auth/oidc/callback`],
+        post_logout_redirect_uris: [`http://127.0.0.1:${t.port}/login`],
+      })),
+    ),
+  },
+};
 
 export default defineConfig({
   testDir: './tests',
@@ -74,5 +103,5 @@ export default defineConfig({
     name: t.name,
     use: { ...chromium, baseURL: `http://127.0.0.1:${t.port}` },
   })),
-  webServer: targets.map((t) => server(t.name, t.port, t.db)),
+  webServer: [provider, ...targets.map((t) => server(t.name, t.port, t.db))],
 });

@@ -5,12 +5,7 @@ use leptos::prelude::*;
 pub(crate) mod ctx {
     use crate::{
         error::AppError,
-        server::{
-            auth::{start_session_clock, AuthSession},
-            caller::Caller,
-            db::users::UserRow,
-            state::AppState,
-        },
+        server::{auth::AuthSession, caller::Caller, db::users::UserRow, state::AppState},
     };
     use leptos::prelude::*;
 
@@ -86,16 +81,7 @@ pub(crate) mod ctx {
 
     /// Set the theme cookie on this answer, so the next page renders in it.
     pub fn set_theme_cookie(call: &Call, theme: crate::domain::theme::Theme) {
-        let secure = if call.state.settings.public_url.scheme() == "https" {
-            "; Secure"
-        } else {
-            ""
-        };
-        let cookie = format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
-            crate::domain::theme::THEME_COOKIE,
-            theme.as_str()
-        );
+        let cookie = crate::server::auth::theme_cookie(&call.state.settings, theme);
         if let (Some(res), Ok(v)) = (
             use_context::<leptos_axum::ResponseOptions>(),
             http::HeaderValue::from_str(&cookie),
@@ -116,23 +102,11 @@ pub(crate) mod ctx {
     /// Start a session for `user`: a new session id (ASVS 7.2.4), bound to the
     /// user's epoch, with the clock for idle and absolute timeouts.
     pub async fn sign_in(call: &mut Call, user: &UserRow) -> Result<(), AppError> {
-        call.auth
-            .session
-            .cycle_id()
-            .await
-            .map_err(crate::error::report)?;
-        let auth_user = call.auth.backend.auth_user(user);
-        call.auth
-            .login(&auth_user)
-            .await
-            .map_err(crate::error::report)?;
-        start_session_clock(&call.auth.session)
-            .await
-            .map_err(crate::error::report)?;
-        crate::server::auth::register_session(
+        crate::server::auth::begin_session(
             &call.state.db,
-            &call.auth.session,
+            &mut call.auth,
             user,
+            None,
             &call.caller.audit,
         )
         .await
@@ -154,7 +128,29 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 #[server(prefix = "/api", endpoint = "registration_open")]
 pub async fn registration_open() -> Result<bool, AppError> {
     let call = ctx::call().await?;
-    Ok(call.state.settings.registration_open)
+    let methods = call.state.settings.login_methods;
+    Ok(call.state.settings.registration_open && methods.local && !methods.local_admins_only)
+}
+
+/// The ways in the login page offers.
+#[server(prefix = "/api", endpoint = "login_options")]
+pub async fn login_options() -> Result<crate::domain::sso::LoginOptions, AppError> {
+    let call = ctx::call().await?;
+    let settings = &call.state.settings;
+    let methods = settings.login_methods;
+    Ok(crate::domain::sso::LoginOptions {
+        local: methods.local,
+        local_admins_only: methods.local_admins_only,
+        provider: call
+            .state
+            .sso
+            .as_ref()
+            .filter(|_| methods.oidc)
+            .map(|p| p.display_name().to_string()),
+        registration_open: settings.registration_open
+            && methods.local
+            && !methods.local_admins_only,
+    })
 }
 
 #[server(prefix = "/api", endpoint = "register")]
@@ -261,12 +257,21 @@ pub async fn login_second_factor(code: String, next: Option<String>) -> Result<(
 pub async fn logout() -> Result<(), AppError> {
     use crate::server::services::accounts;
     let mut call = ctx::call().await?;
+    let via_provider = crate::server::auth::login_method(&call.auth.session)
+        .await
+        .as_deref()
+        == Some(crate::server::auth::METHOD_OIDC);
     if let Some(user) = call.auth.user.clone() {
         accounts::record_logout(&call.state, user.id, &call.caller.audit).await?;
         crate::server::auth::end_registered_session(&call.state.db, &call.auth.session).await;
     }
     call.auth.logout().await.map_err(crate::error::report)?;
-    leptos_axum::redirect("/");
+    // Signed in through the provider: the login page offers to sign out there too.
+    if via_provider && call.state.sso.is_some() {
+        leptos_axum::redirect("/login?signed_out=sso");
+    } else {
+        leptos_axum::redirect("/");
+    }
     Ok(())
 }
 

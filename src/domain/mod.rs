@@ -10,6 +10,7 @@ pub mod notice;
 pub mod quota;
 pub mod share;
 pub mod space;
+pub mod sso;
 pub mod text;
 pub mod theme;
 pub mod two_factor;

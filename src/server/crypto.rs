@@ -17,3 +17,49 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
 pub fn derive_key(secret_key: &[u8], purpose: &[u8]) -> Vec<u8> {
     hmac_sha256(secret_key, purpose)
 }
+
+/// Encrypt and authenticate `msg` under a 32-byte `key` (XChaCha20-Poly1305 with
+/// a random nonce), bound to `aad`: the nonce followed by the ciphertext.
+pub fn seal(key: &[u8], aad: &[u8], msg: &[u8]) -> Result<Vec<u8>, SealError> {
+    use chacha20poly1305::{
+        aead::{Aead, KeyInit, Payload},
+        XChaCha20Poly1305, XNonce,
+    };
+    use rand::RngCore;
+    let cipher = XChaCha20Poly1305::new_from_slice(key).map_err(|_| SealError)?;
+    let mut nonce = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let ct = cipher
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg, aad })
+        .map_err(|_| SealError)?;
+    Ok([nonce.as_slice(), &ct].concat())
+}
+
+/// The message [`seal`]ed into `sealed` under `key` and `aad`, or an error when
+/// it was made under another key or bound to something else, or altered.
+pub fn unseal(key: &[u8], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+    use chacha20poly1305::{
+        aead::{Aead, KeyInit, Payload},
+        XChaCha20Poly1305, XNonce,
+    };
+    if sealed.len() <= 24 {
+        return Err(SealError);
+    }
+    let (nonce, msg) = sealed.split_at(24);
+    XChaCha20Poly1305::new_from_slice(key)
+        .map_err(|_| SealError)?
+        .decrypt(XNonce::from_slice(nonce), Payload { msg, aad })
+        .map_err(|_| SealError)
+}
+
+/// Sealing failed, or a sealed value did not open.
+#[derive(Debug)]
+pub struct SealError;
+
+impl std::fmt::Display for SealError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a sealed value did not open (altered, or sealed under another key)")
+    }
+}
+
+impl std::error::Error for SealError {}

@@ -91,6 +91,13 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
             routes::conversations::EXPORT_PATH,
             get(routes::conversations::export),
         )
+        .route(services::sso::START_PATH, get(routes::sso::start))
+        .route(
+            services::sso::LINK_PATH,
+            axum::routing::post(routes::sso::link),
+        )
+        .route(services::sso::CALLBACK_PATH, get(routes::sso::callback))
+        .route(services::sso::LOGOUT_PATH, get(routes::sso::logout))
         .route(
             routes::share::PATH,
             get(routes::share::get).post(routes::share::post),
@@ -266,6 +273,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         replies: Arc::default(),
         leptos_options: leptos_options(&settings),
         site: site::Site::open(&settings.site_root),
+        sso: adapters::oidc::Provider::from_settings(&settings),
         settings: Arc::new(settings),
         hasher: auth::password::Hasher::new(),
         security: Arc::new(security::SecurityState::new(limits)),

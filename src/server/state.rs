@@ -40,6 +40,8 @@ pub struct AppStateInner {
     pub mailer: Arc<super::adapters::mail::Mailer>,
     /// Prometheus counters and histograms (`/metrics`).
     pub metrics: Arc<super::metrics::Metrics>,
+    /// The OpenID Provider people sign in through, when configured.
+    pub sso: Option<Arc<super::adapters::oidc::Provider>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -29,6 +29,7 @@ mod seed;
 mod share_links;
 mod site;
 mod spaces;
+mod sso;
 mod throttling;
 mod two_factor;
 mod upload;

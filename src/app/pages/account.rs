@@ -2,8 +2,8 @@ use crate::app::components::style::LINK;
 use crate::{
     api::{
         account::{
-            get_preferences, list_sessions, my_quotas, ChangeIdentity, ChangePassword,
-            DeleteAccount, EndOtherSessions, EndSession, SavePreferences,
+            get_preferences, list_sessions, my_quotas, sso_status, ChangeIdentity, ChangePassword,
+            DeleteAccount, EndOtherSessions, EndSession, SavePreferences, SsoUnlink,
         },
         conversations::conversation_usage,
     },
@@ -144,6 +144,8 @@ fn Account(
             </p>
         </section>
 
+        <SingleSignOn />
+
         <Sessions password_version=password.version() />
 
         <YourData />
@@ -174,6 +176,76 @@ fn Account(
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// The account at the identity provider: linked or not, link and unlink. Shown
+/// only when single sign-on is set up.
+#[component]
+fn SingleSignOn() -> impl IntoView {
+    let unlink = ServerAction::<SsoUnlink>::new();
+    let status = Resource::new(move || unlink.version().get(), |_| sso_status());
+    let unlink_error = Signal::derive(move || {
+        unlink
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    let query = leptos_router::hooks::use_query_map();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Some(s) = status.await.ok().flatten() else {
+                    return ().into_any();
+                };
+                let provider = s.provider.clone();
+                let notice = query
+                    .read()
+                    .get("sso_error")
+                    .map(|reason| crate::domain::sso::failure_message(&reason, &provider))
+                    .or_else(|| {
+                        (query.read().get("sso").as_deref() == Some("linked"))
+                            .then(|| format!("Your {provider} account is now linked."))
+                    });
+                view! {
+                    <section aria-labelledby="sso-heading" class=SECTION>
+                        <h2 id="sso-heading" class="text-lg font-semibold">{format!("Sign-in with {provider}")}</h2>
+                        {notice.map(|n| view! { <p role="status" class="mt-2 text-sm font-medium">{n}</p> })}
+                        {match s.linked_at {
+                            Some(at) => view! {
+                                <p class="mt-1 text-sm">
+                                    {format!("Your {provider} account is linked (since ")}
+                                    <LocalTime at=at />
+                                    "). "
+                                    {if s.this_session {
+                                        format!("You signed in through {provider} in this browser: it asks for your second factor, not Motto.")
+                                    } else {
+                                        String::new()
+                                    }}
+                                </p>
+                                <FormError error=unlink_error />
+                                {s.has_password.then(|| view! {
+                                    <ActionForm action=unlink attr:class="mt-3">
+                                        <button type="submit" class=QUIET>{format!("Unlink my {provider} account")}</button>
+                                    </ActionForm>
+                                })}
+                            }.into_any(),
+                            None => view! {
+                                <p class="mt-1 text-sm">
+                                    {format!("Link your {provider} account to sign in with it. You confirm at {provider}; your password keeps working.")}
+                                </p>
+                                // A full page load to the provider and back.
+                                <form method="post" action="/auth/oidc/link" class="mt-3">
+                                    <button type="submit" class=QUIET>{format!("Link my {provider} account")}</button>
+                                </form>
+                            }.into_any(),
+                        }}
+                    </section>
+                }
+                    .into_any()
+            })}
+        </Transition>
     }
 }
 

@@ -410,3 +410,44 @@ pub async fn guard_protected_pages(auth: AuthSession, req: Request, next: Next) 
 }
 
 pub use crate::server::request::audit_context;
+
+/// How this session was signed in, when not with a password.
+const LOGIN_METHOD: &str = "motto.login_method";
+/// The session was signed in through the OpenID Provider.
+pub const METHOD_OIDC: &str = "oidc";
+
+/// Start a session for `user`: a new session id (ASVS 7.2.4), bound to the
+/// user's epoch, with the clock for idle and absolute timeouts, registered so
+/// the person and administrators can see it; `method` names a way in other
+/// than the password (e.g. [`METHOD_OIDC`]).
+pub async fn begin_session(
+    db: &Db,
+    auth: &mut AuthSession,
+    user: &UserRow,
+    method: Option<&str>,
+    ctx: &AuditContext,
+) -> anyhow::Result<()> {
+    auth.session.cycle_id().await?;
+    let auth_user = auth.backend.auth_user(user);
+    auth.login(&auth_user).await?;
+    start_session_clock(&auth.session).await?;
+    if let Some(method) = method {
+        auth.session.insert(LOGIN_METHOD, method).await?;
+    }
+    register_session(db, &auth.session, user, ctx).await
+}
+
+/// How this session was signed in: [`METHOD_OIDC`], or `None` for a password.
+pub async fn login_method(session: &Session) -> Option<String> {
+    session.get::<String>(LOGIN_METHOD).await.ok().flatten()
+}
+
+/// The `Set-Cookie` value that keeps the person's theme in this browser.
+pub fn theme_cookie(settings: &Settings, theme: crate::domain::theme::Theme) -> String {
+    let secure = if settings.is_https() { "; Secure" } else { "" };
+    format!(
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+        crate::domain::theme::THEME_COOKIE,
+        theme.as_str()
+    )
+}

@@ -18,6 +18,7 @@ mod documents;
 mod logging;
 mod reader;
 mod secrets;
+mod sso;
 #[cfg(test)]
 mod tests;
 mod web;
@@ -157,6 +158,44 @@ pub struct Settings {
     pub redis_key_prefix: String,
     /// Error reporting to Sentry when set (`SENTRY_DSN`); off otherwise.
     pub sentry_dsn: Option<SecretString>,
+    /// Which ways of signing in are open (`LOGIN_METHODS`, `LOCAL_LOGIN_ADMINS_ONLY`).
+    pub login_methods: LoginMethods,
+    /// The OpenID Provider people sign in through (`OIDC_*`), when configured.
+    pub oidc: Option<OidcSettings>,
+}
+
+/// Which ways of signing in are open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginMethods {
+    /// Username (or email) and password.
+    pub local: bool,
+    /// Through the OpenID Provider.
+    pub oidc: bool,
+    /// Password login only for administrators: the break-glass way in when the
+    /// provider is down, with everyone else signing in through it.
+    pub local_admins_only: bool,
+}
+
+/// An OpenID Provider (authorization code flow with PKCE).
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    /// Where discovery starts (`/.well-known/openid-configuration` below it),
+    /// exactly as configured: the provider must name itself the same way.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: Vec<String>,
+    /// Shown on the button: "Sign in with …".
+    pub display_name: String,
+    /// A first sign-in creates the account (else only linked accounts may sign in).
+    pub create_accounts: bool,
+    /// Email and display name follow the provider's claims at each sign-in.
+    pub sync_profile: bool,
+    /// The claim whose values name the person's groups (e.g. `groups`, `roles`).
+    pub groups_claim: Option<String>,
+    /// Membership of this group (a value of the groups claim) makes the person
+    /// an administrator; without it, a person who signs in this way is not one.
+    pub admin_group: Option<String>,
 }
 
 /// An SMTP relay. The URL may carry credentials, so it is kept secret.
@@ -300,6 +339,7 @@ impl Settings {
         let metrics_token = secrets::read_metrics_token(&mut r);
         let (redis_url, redis_key_prefix) = connections::read_redis(&mut r, prod);
         let sentry_dsn = connections::read_sentry(&mut r, prod);
+        let (login_methods, oidc) = sso::read(&mut r, prod);
 
         r.finish(Settings {
             environment,
@@ -340,6 +380,8 @@ impl Settings {
             redis_url,
             redis_key_prefix,
             sentry_dsn,
+            login_methods,
+            oidc,
         })
     }
 }

@@ -524,3 +524,63 @@ fn dev_key_is_appended_to_env_file_with_private_mode() {
         assert_eq!(mode, 0o600);
     }
 }
+
+const OIDC: [(&str, &str); 4] = [
+    ("SECRET_KEY", GOOD_KEY),
+    ("OIDC_ISSUER", "https://login.example.com/realms/acme"),
+    ("OIDC_CLIENT_ID", "motto"),
+    ("OIDC_CLIENT_SECRET", "s3cret"),
+];
+
+#[test]
+fn oidc_is_off_by_default_and_on_with_its_four_variables() {
+    let s = settings(&[("SECRET_KEY", GOOD_KEY)]).unwrap();
+    assert!(s.oidc.is_none());
+    assert!(s.login_methods.local && !s.login_methods.oidc);
+    let s = settings(&OIDC).unwrap();
+    let oidc = s.oidc.unwrap();
+    assert_eq!(oidc.issuer, "https://login.example.com/realms/acme");
+    assert_eq!(oidc.scopes, ["openid", "email", "profile"]);
+    assert!(oidc.create_accounts && oidc.sync_profile);
+    assert!(s.login_methods.local && s.login_methods.oidc);
+}
+
+#[test]
+fn oidc_settings_are_checked() {
+    let with = |extra: &[(&str, &str)]| {
+        let mut vars = OIDC.to_vec();
+        vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        vars.extend_from_slice(extra);
+        settings(&vars)
+    };
+    let err = settings(&[("SECRET_KEY", GOOD_KEY), ("OIDC_CLIENT_ID", "motto")]).unwrap_err();
+    assert!(err.mentions("OIDC_CLIENT_ID"), "{err}");
+    let err = with(&[("OIDC_CLIENT_SECRET", "")]).unwrap_err();
+    assert!(err.mentions("OIDC_CLIENT_SECRET"), "{err}");
+    let err = with(&[("OIDC_ISSUER", "login.example.com")]).unwrap_err();
+    assert!(err.mentions("OIDC_ISSUER"), "{err}");
+    let err = with(&[("OIDC_SCOPES", "email profile")]).unwrap_err();
+    assert!(err.mentions("OIDC_SCOPES"), "{err}");
+    let err = with(&[("OIDC_ADMIN_GROUP", "admins")]).unwrap_err();
+    assert!(err.mentions("OIDC_ADMIN_GROUP"), "{err}");
+    let err = with(&[("LOGIN_METHODS", "saml")]).unwrap_err();
+    assert!(err.mentions("LOGIN_METHODS"), "{err}");
+    let err = settings(&[("SECRET_KEY", GOOD_KEY), ("LOGIN_METHODS", "oidc")]).unwrap_err();
+    assert!(err.mentions("LOGIN_METHODS"), "{err}");
+    let err = with(&[
+        ("LOGIN_METHODS", "oidc"),
+        ("LOCAL_LOGIN_ADMINS_ONLY", "true"),
+    ])
+    .unwrap_err();
+    assert!(err.mentions("LOCAL_LOGIN_ADMINS_ONLY"), "{err}");
+    let s = with(&[("LOGIN_METHODS", "oidc")]).unwrap();
+    assert!(!s.login_methods.local && s.login_methods.oidc);
+    // Plain http to another machine carries sign-ins unprotected in production.
+    let err = prod(&[
+        ("OIDC_ISSUER", "http://login.example.com"),
+        ("OIDC_CLIENT_ID", "motto"),
+        ("OIDC_CLIENT_SECRET", "s3cret"),
+    ])
+    .unwrap_err();
+    assert!(err.mentions("OIDC_ISSUER"), "{err}");
+}

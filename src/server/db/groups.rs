@@ -68,6 +68,67 @@ pub async fn spaces(db: &Db, id: i64) -> Result<Vec<(String, String)>, DbError> 
     Ok(on_pool!(db, pool => sqlx::query_as(sql).bind(id).fetch_all(pool).await)?)
 }
 
+/// The group the identity provider calls `external_id`. On first sight, a
+/// Motto group of the same name becomes it (so administrators can give a
+/// provider's group a place in spaces before anyone signs in); otherwise one is
+/// made (told apart by a suffix when another provider group has the name).
+pub async fn external(
+    tx: &mut Tx,
+    external_id: &str,
+    name: &str,
+    key: &str,
+) -> Result<i64, DbError> {
+    let found: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM groups WHERE external_id = $1")
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await)?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let adopted: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+        "UPDATE groups SET source = 'external', external_id = $1 \
+         WHERE name_key = $2 AND external_id IS NULL RETURNING id")
+        .bind(external_id)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await)?;
+    if let Some(id) = adopted {
+        return Ok(id);
+    }
+    let sql = "INSERT INTO groups (name, name_key, source, external_id, created_at) \
+               VALUES ($1, $2, 'external', $3, $4) ON CONFLICT (name_key) DO NOTHING RETURNING id";
+    for (n, (name, key)) in [
+        (name.to_string(), key.to_string()),
+        (format!("{name} (SSO)"), format!("{key} (sso)")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(sql)
+            .bind(&name)
+            .bind(&key)
+            .bind(external_id)
+            .bind(Utc::now())
+            .fetch_optional(&mut *conn)
+            .await)?;
+        match id {
+            Some(id) => return Ok(id),
+            None if n == 0 => continue,
+            None => {}
+        }
+    }
+    Err(DbError::Conflict(format!("group name for {external_id:?}")))
+}
+
+/// The groups `user` is in because the identity provider says so: (id, provider's name).
+pub async fn external_memberships(tx: &mut Tx, user: i64) -> Result<Vec<(i64, String)>, DbError> {
+    let sql = "SELECT g.id, COALESCE(g.external_id, g.name) FROM group_members m \
+               JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 AND m.source = 'external' \
+               ORDER BY g.id";
+    Ok(on_tx!(tx, conn => sqlx::query_as(sql).bind(user).fetch_all(&mut *conn).await)?)
+}
+
 /// Where `user`'s membership of `group` came from, if they are in it.
 pub async fn membership(tx: &mut Tx, group: i64, user: i64) -> Result<Option<String>, DbError> {
     let sql = "SELECT source FROM group_members WHERE group_id = $1 AND user_id = $2";

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod email_confirmations;
 pub mod export;
 pub mod groups;
+pub mod identities;
 pub mod password_resets;
 pub mod quotas;
 pub mod share_links;

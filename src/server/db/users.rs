@@ -270,3 +270,27 @@ pub async fn consume_setup_token(tx: &mut Tx, token_hash: &str) -> Result<bool, 
     .map(|r| r.rows_affected()))?;
     Ok(result == 1)
 }
+
+/// A new email address from the identity provider, owned at once when the
+/// provider has verified it.
+pub async fn set_email(
+    tx: &mut Tx,
+    id: i64,
+    email: &str,
+    key: &str,
+    verified: bool,
+) -> Result<(), DbError> {
+    let now = Utc::now();
+    let sql = "UPDATE users SET email = $1, email_key = $2, updated_at = $3, \
+               email_confirmed_at = CASE WHEN $4 THEN $3 ELSE NULL END WHERE id = $5";
+    on_tx!(tx, conn => sqlx::query(sql)
+        .bind(email)
+        .bind(key)
+        .bind(now)
+        .bind(verified)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}

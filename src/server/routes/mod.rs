@@ -7,4 +7,5 @@ pub mod api_v1;
 pub mod conversations;
 pub mod ops;
 pub mod share;
+pub mod sso;
 pub mod upload;

@@ -33,6 +33,9 @@ pub async fn enforce_two_factor(
     if let Some(user) = &auth.user {
         if !user.two_factor
             && !allowed_before_two_factor(req.uri().path())
+            // The identity provider is trusted for its own second factor.
+            && crate::server::auth::login_method(&auth.session).await.as_deref()
+                != Some(crate::server::auth::METHOD_OIDC)
             && crate::server::services::two_factor::policy(&state)
                 .await
                 .requires(user.role)

@@ -209,7 +209,8 @@ pub async fn register(
     input: &NewAccount,
     ctx: &AuditContext,
 ) -> Result<UserRow, AppError> {
-    if !state.settings.registration_open {
+    let methods = state.settings.login_methods;
+    if !state.settings.registration_open || !methods.local || methods.local_admins_only {
         return Err(AppError::form(
             "Registration is closed on this server. Ask an administrator for an account.",
         ));
@@ -293,6 +294,15 @@ pub async fn login(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    let methods = state.settings.login_methods;
+    if !methods.local {
+        let event = NewEvent::new("auth.login.failure", Outcome::Failure)
+            .details(serde_json::json!({ "reason": "local_login_disabled" }));
+        audit::record_now(&state.db, ctx, event).await?;
+        return Err(AppError::form(
+            "Password login is turned off on this server: use single sign-on.",
+        ));
+    }
 
     let ip: Option<std::net::IpAddr> = ctx.source_ip.as_deref().and_then(|s| s.parse().ok());
     // Too long, or with a NUL (which no name or address has, and PostgreSQL cannot
@@ -325,7 +335,13 @@ pub async fn login(
     )
     .await?;
 
+    // Break-glass mode: the password lets only administrators in. Everyone else
+    // gets the answer a wrong password gets, so it tells nothing about the password.
+    let admins_only = methods.local_admins_only;
     let failure = match (&user, verified) {
+        (Some(u), true) if admins_only && u.role() != Role::Admin => {
+            Some(("local_login_admins_only", Some(u.id)))
+        }
         (Some(u), true) if !u.disabled => None,
         (Some(u), true) => Some(("disabled", Some(u.id))),
         (Some(u), false) => Some(("bad_password", Some(u.id))),

@@ -120,7 +120,13 @@ pub async fn add_member(
     username: &str,
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
-    db::get(&state.db, group).await?.ok_or(AppError::NotFound)?;
+    let (_, _, source, ..) = db::get(&state.db, group).await?.ok_or(AppError::NotFound)?;
+    if source == "external" {
+        return Err(AppError::field(
+            "username",
+            "This group is kept in step with the identity provider: add people to it there.",
+        ));
+    }
     let user = super::accounts::id_of(state, username).await?;
     let mut tx = state.db.begin().await?;
     if !db::add_member(&mut tx, group, user, MembershipSource::Local.as_str()).await? {

@@ -17,6 +17,7 @@ pub mod quotas;
 pub mod sessions;
 pub mod share_links;
 pub mod spaces;
+pub mod sso;
 pub mod tokens;
 pub mod two_factor;
 pub mod your_data;

@@ -17,10 +17,6 @@ use crate::{
         state::AppState,
     },
 };
-use chacha20poly1305::{
-    aead::{Aead, KeyInit, Payload},
-    XChaCha20Poly1305, XNonce,
-};
 use rand::RngCore;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
@@ -33,36 +29,20 @@ const POLICY_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 const WRONG_CODE: &str =
     "That code is not right. Use the current 6-digit code from your app, or a recovery code.";
 
-fn cipher(state: &AppState) -> anyhow::Result<XChaCha20Poly1305> {
-    let key = derive_key(state.settings.secret_key_bytes(), b"motto/totp-secret/v1");
-    XChaCha20Poly1305::new_from_slice(&key)
-        .map_err(|_| anyhow::anyhow!("the derived TOTP key is not 32 bytes"))
+fn totp_key(state: &AppState) -> Vec<u8> {
+    derive_key(state.settings.secret_key_bytes(), b"motto/totp-secret/v1")
 }
 
 /// Encrypt a secret for `user` (hex of nonce and ciphertext).
 fn seal(state: &AppState, user: i64, secret: &[u8]) -> anyhow::Result<String> {
-    let mut nonce = [0u8; 24];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let aad = user.to_be_bytes();
-    let ct = cipher(state)?
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: secret,
-                aad: &aad,
-            },
-        )
+    let sealed = crate::server::crypto::seal(&totp_key(state), &user.to_be_bytes(), secret)
         .map_err(|_| anyhow::anyhow!("could not encrypt a TOTP secret"))?;
-    Ok(hex::encode([nonce.as_slice(), &ct].concat()))
+    Ok(hex::encode(sealed))
 }
 
 fn open(state: &AppState, user: i64, sealed: &str) -> anyhow::Result<Vec<u8>> {
     let bytes = hex::decode(sealed)?;
-    anyhow::ensure!(bytes.len() > 24, "a sealed TOTP secret is too short");
-    let (nonce, ct) = bytes.split_at(24);
-    let aad = user.to_be_bytes();
-    cipher(state)?
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+    crate::server::crypto::unseal(&totp_key(state), &user.to_be_bytes(), &bytes)
         .map_err(|_| anyhow::anyhow!("a TOTP secret does not decrypt (SECRET_KEY changed?)"))
 }
 
