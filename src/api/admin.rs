@@ -74,6 +74,30 @@ pub async fn admin_user(id: i64) -> Result<UserDetail, AppError> {
     svc::user(&call.state, id).await
 }
 
+/// The person's link to the identity provider (`None` when single sign-on is off).
+#[server(prefix = "/api", endpoint = "admin/user/sso")]
+pub async fn admin_user_sso(id: i64) -> Result<Option<crate::domain::sso::AdminSso>, AppError> {
+    let call = ctx::call().await?;
+    admin(&call, "admin/user/sso").await?;
+    crate::server::services::sso::admin_view(&call.state, id).await
+}
+
+/// Link the person to the provider's `subject` (their `sub` claim).
+#[server(prefix = "/api", endpoint = "admin/user/sso/link")]
+pub async fn admin_link_sso(id: i64, subject: String) -> Result<(), AppError> {
+    let call = ctx::call().await?;
+    admin(&call, "admin/user/sso/link").await?;
+    crate::server::services::sso::admin_link(&call.state, id, &subject, &call.caller.audit).await
+}
+
+/// Unlink the person from the provider.
+#[server(prefix = "/api", endpoint = "admin/user/sso/unlink")]
+pub async fn admin_unlink_sso(id: i64) -> Result<(), AppError> {
+    let call = ctx::call().await?;
+    admin(&call, "admin/user/sso/unlink").await?;
+    crate::server::services::sso::admin_unlink(&call.state, id, &call.caller.audit).await
+}
+
 /// `action`: disable, enable, promote, demote or end_sessions; `revoke_keys`
 /// (a checkbox) also revokes the person's API keys when ending their sessions.
 #[server(prefix = "/api", endpoint = "admin/user/act")]

@@ -56,16 +56,23 @@ pub(crate) mod ctx {
         if age >= 0 && (age as u64) < call.state.settings.reauth_window.as_secs() {
             return Ok(());
         }
+        let row = crate::server::db::users::find_by_id(&call.state.db, user)
+            .await
+            .map_err(crate::error::report)?
+            .ok_or(AppError::Unauthorized)?;
+        // An account made by single sign-on has no password to type: signing in
+        // again through the provider is its fresh proof.
+        if row.password_hash == crate::server::services::sso::NO_PASSWORD {
+            return Err(AppError::form(
+                "You signed in more than a few minutes ago: log out and sign in again with single sign-on to confirm it's you.",
+            ));
+        }
         let Some(password) = password.filter(|p| !p.is_empty()) else {
             return Err(AppError::field(
                 "password",
                 "Enter your password to confirm it's you (you signed in more than a few minutes ago).",
             ));
         };
-        let row = crate::server::db::users::find_by_id(&call.state.db, user)
-            .await
-            .map_err(crate::error::report)?
-            .ok_or(AppError::Unauthorized)?;
         crate::server::services::profile::reauthenticate(
             &call.state,
             &row,

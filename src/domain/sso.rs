@@ -30,6 +30,16 @@ pub struct SsoStatus {
     pub this_session: bool,
 }
 
+/// A person's link to the provider, as an administrator sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSso {
+    pub provider: String,
+    /// The provider's subject (`sub`) of the linked account, if linked.
+    pub subject: Option<String>,
+    pub linked_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// What went wrong, for the person, by the reason recorded in the audit log;
 /// `provider` is the provider's display name.
 pub fn failure_message(reason: &str, provider: &str) -> String {

@@ -9,6 +9,7 @@ use crate::admin::admin;
 use crate::db_test;
 use crate::helpers::{json, signed_up, uuid_like, TestApp, TestAppBuilder, GOOD_PASSWORD};
 use motto::api::account::{SsoStatus, SsoUnlink};
+use motto::api::admin::{AdminLinkSso, AdminUserSso};
 use motto::api::auth::{GetCurrentUser, LoginOptions};
 use motto::api::documents::GetDocument;
 use motto::api::spaces::{AddGroupMember, CreateGroup, CreateSpace, MoveDocument, SetSpaceGroup};
@@ -291,6 +292,24 @@ db_test!(
         );
         assert_eq!(actions.iter().filter(|a| *a == "auth.sso.link").count(), 1);
 
+        // Two-factor authentication required of everyone: the provider is trusted
+        // for its own, so this session is not sent to set up Motto's.
+        let (root, _) = admin(&app, "root").await;
+        let res = app
+            .call(
+                &root,
+                "admin/settings/two_factor/set",
+                &[("required_for", "everyone")],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let res = b
+            .get(format!("{}/documents", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "sent to {}", location(&res));
+
         // An account made this way has no password: it cannot unlink itself into
         // having no way in.
         let status = json(app.invoke(&b, SsoStatus {}).await).await;
@@ -342,6 +361,47 @@ db_test!(without_creation_only_linked_accounts_get_in, |backend| {
     let b = browser();
     assert_eq!(sign_in(&app, &b, &sub).await.status(), 303);
     assert_eq!(me(&app, &b).await["username"], "frank");
+
+    // An administrator links olivia's account to her subject at the provider.
+    let (root, _) = admin(&app, "root").await;
+    let olivia_local = signed_up(&app, "olivia").await;
+    let olivia_id = me(&app, &olivia_local).await["id"].as_i64().unwrap();
+    let olivia = person("olivia", "olivia@acme.example", &[]).await;
+    let link = |subject: &str| AdminLinkSso {
+        id: olivia_id,
+        subject: subject.into(),
+    };
+    assert_eq!(app.invoke(&root, link("")).await.status(), 422);
+    assert_eq!(
+        app.invoke(&root, link(&sub)).await.status(),
+        422,
+        "frank's subject"
+    );
+    assert_eq!(app.invoke(&root, link(&olivia)).await.status(), 200);
+    let view = json(app.invoke(&root, AdminUserSso { id: olivia_id }).await).await;
+    assert_eq!(view["subject"], olivia.as_str(), "{view}");
+    let b = browser();
+    assert_eq!(sign_in(&app, &b, &olivia).await.status(), 303);
+    assert_eq!(me(&app, &b).await["username"], "olivia");
+    let details = audit_details(&app, "auth.sso.link").await;
+    assert_eq!(details.last().unwrap()["by_admin"], true);
+
+    // A disabled account does not get in through the provider either.
+    let res = app
+        .call(
+            &root,
+            "admin/user/act",
+            &[("id", &olivia_id.to_string()), ("action", "disable")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let b = browser();
+    assert_eq!(
+        location(&sign_in(&app, &b, &olivia).await),
+        "/login?sso_error=disabled"
+    );
+    assert!(me(&app, &b).await.is_null());
+    assert_eq!(refusals(&app).await, ["no_account", "disabled"]);
     app.stop().await;
 });
 

@@ -529,6 +529,7 @@ pub fn AdminUserPage() -> impl IntoView {
                                     }
                                 })}
                                 <UserQuotas id=uid />
+                                <UserSso id=uid />
                                 <h2 class="mt-8 text-lg font-semibold">"Active sessions"</h2>
                                 {if d.sessions.is_empty() {
                                     view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"No active session."</p> }.into_any()
@@ -550,6 +551,73 @@ pub fn AdminUserPage() -> impl IntoView {
                         }
             </Loaded>
         </div>
+    }
+}
+
+/// The person's link to the identity provider: link them by their subject (so
+/// they can sign in through it where first sign-ins create no accounts), or
+/// unlink them. Shown only when single sign-on is set up.
+#[component]
+fn UserSso(id: i64) -> impl IntoView {
+    use crate::{
+        api::admin::{admin_user_sso, AdminLinkSso, AdminUnlinkSso},
+        app::components::form::{field_error, form_error, Field, FormError},
+    };
+    let link = ServerAction::<AdminLinkSso>::new();
+    let unlink = ServerAction::<AdminUnlinkSso>::new();
+    let sso = Resource::new(
+        move || (link.version().get(), unlink.version().get()),
+        move |_| admin_user_sso(id),
+    );
+    let link_value = Signal::derive(move || link.value().get());
+    let unlink_error = Signal::derive(move || {
+        unlink
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Some(s) = sso.await.ok().flatten() else {
+                    return ().into_any();
+                };
+                let provider = s.provider.clone();
+                view! {
+                    <section aria-labelledby="admin-sso-heading" class="mt-8">
+                        <h2 id="admin-sso-heading" class="text-lg font-semibold">{format!("Sign-in with {provider}")}</h2>
+                        {match s.subject.clone() {
+                            Some(subject) => view! {
+                                <p class="mt-2 text-sm">
+                                    {format!("Linked to the {provider} account with subject ")}
+                                    <code>{subject}</code>
+                                    {s.linked_at.map(|at| view! { " since " <LocalTime at=at /> })}
+                                    "."
+                                </p>
+                                <FormError error=unlink_error />
+                                <ActionForm action=unlink attr:class="mt-3">
+                                    <input type="hidden" name="id" value=id />
+                                    <button type="submit" class=SECONDARY>{format!("Unlink from {provider}")}</button>
+                                </ActionForm>
+                            }.into_any(),
+                            None => view! {
+                                <p class="mt-2 text-sm">
+                                    {format!("Not linked. Enter the person's subject identifier at {provider} (the sub claim, from its console) to let them sign in through it.")}
+                                </p>
+                                <ActionForm action=link attr:class="mt-3 max-w-md space-y-3">
+                                    <input type="hidden" name="id" value=id />
+                                    <Field label="Subject (sub)" name="subject" error=field_error(link_value, "subject") />
+                                    <FormError error=form_error(link_value) />
+                                    <button type="submit" class=SECONDARY>{format!("Link to {provider}")}</button>
+                                </ActionForm>
+                            }.into_any(),
+                        }}
+                    </section>
+                }
+                    .into_any()
+            })}
+        </Transition>
     }
 }
 

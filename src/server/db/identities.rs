@@ -15,14 +15,14 @@ pub async fn user_for(tx: &mut Tx, issuer: &str, subject: &str) -> Result<Option
         .await)?)
 }
 
-/// When `user`'s account at `issuer` was linked and last used, if it is.
+/// `user`'s account at `issuer`, if linked: (subject, linked at, last used).
 pub async fn of_user(
     db: &Db,
     user: i64,
     issuer: &str,
-) -> Result<Option<(DateTime<Utc>, Option<DateTime<Utc>>)>, DbError> {
-    let sql =
-        "SELECT linked_at, last_login_at FROM user_identities WHERE user_id = $1 AND issuer = $2";
+) -> Result<Option<(String, DateTime<Utc>, Option<DateTime<Utc>>)>, DbError> {
+    let sql = "SELECT subject, linked_at, last_login_at FROM user_identities \
+               WHERE user_id = $1 AND issuer = $2";
     Ok(on_pool!(db, pool => sqlx::query_as(sql)
         .bind(user)
         .bind(issuer)

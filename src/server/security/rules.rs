@@ -76,6 +76,15 @@ impl Class {
         if path.starts_with("/api/v1/") || path == "/api/v1" {
             return Some(Class::Api);
         }
+        // Single sign-on: each callback makes Motto redeem a code at the
+        // provider (a login); starting a flow is cheap (limited like server calls).
+        if path.starts_with("/auth/oidc/") {
+            return Some(if path == "/auth/oidc/callback" {
+                Class::Login
+            } else {
+                Class::ServerFn
+            });
+        }
         // Uploads and exports: seconds of work and memory each.
         let heavy = match *method {
             Method::POST => path == "/documents/upload" || path == "/account/export",
@@ -426,6 +435,14 @@ mod tests {
     #[test]
     fn endpoint_classes() {
         assert_eq!(Class::of(&Method::POST, "/api/login"), Some(Class::Login));
+        assert_eq!(
+            Class::of(&Method::GET, "/auth/oidc/callback"),
+            Some(Class::Login)
+        );
+        assert_eq!(
+            Class::of(&Method::GET, "/auth/oidc/start"),
+            Some(Class::ServerFn)
+        );
         assert_eq!(
             Class::of(&Method::POST, "/api/register"),
             Some(Class::Register)

@@ -8,7 +8,10 @@ pub use crate::server::adapters::oidc::{
     LINK_PATH, LOGOUT_PATH, START_PATH,
 };
 use crate::{
-    domain::{sso::SsoStatus, user::Role},
+    domain::{
+        sso::{AdminSso, SsoStatus},
+        user::Role,
+    },
     error::AppError,
     server::{
         db::{
@@ -365,8 +368,8 @@ pub async fn status(
     let linked = identities::of_user(&state.db, user.id, &issuer).await?;
     Ok(Some(SsoStatus {
         provider: provider.display_name().to_string(),
-        linked_at: linked.map(|(at, _)| at),
-        last_login_at: linked.and_then(|(_, last)| last),
+        linked_at: linked.as_ref().map(|(_, at, _)| *at),
+        last_login_at: linked.and_then(|(_, _, last)| last),
         has_password: user.password_hash != NO_PASSWORD,
         this_session,
     }))
@@ -395,6 +398,90 @@ pub async fn unlink(state: &AppState, user: &UserRow, ctx: &AuditContext) -> Res
     let event = NewEvent::new("auth.sso.unlink", Outcome::Success)
         .target("user", user.id)
         .details(serde_json::json!({ "issuer": issuer }));
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A person's link to the provider, for an administrator (`None`: single sign-on is off).
+pub async fn admin_view(state: &AppState, user: i64) -> Result<Option<AdminSso>, AppError> {
+    let (Some(provider), Some(issuer)) = (&state.sso, issuer(state)) else {
+        return Ok(None);
+    };
+    users::find_by_id(&state.db, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let linked = identities::of_user(&state.db, user, &issuer).await?;
+    Ok(Some(AdminSso {
+        provider: provider.display_name().to_string(),
+        subject: linked.as_ref().map(|(sub, ..)| sub.clone()),
+        linked_at: linked.as_ref().map(|(_, at, _)| *at),
+        last_login_at: linked.and_then(|(_, _, last)| last),
+    }))
+}
+
+/// An administrator links `user` to the provider's `subject` (the person's
+/// `sub` claim, from the provider's console): they can then sign in through it,
+/// also where first sign-ins create no accounts.
+pub async fn admin_link(
+    state: &AppState,
+    user: i64,
+    subject: &str,
+    ctx: &AuditContext,
+) -> Result<(), AppError> {
+    let Some(issuer) = issuer(state) else {
+        return Err(AppError::form(
+            "Single sign-on is not set up on this server.",
+        ));
+    };
+    let subject = subject.trim();
+    if subject.is_empty() || subject.len() > 255 || subject.chars().any(char::is_control) {
+        return Err(AppError::field(
+            "subject",
+            "Enter the person's subject identifier (the sub claim), at most 255 characters.",
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    users::find_by_id_in(&mut tx, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if identities::user_for(&mut tx, &issuer, subject)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::field(
+            "subject",
+            "That subject is linked to an account already.",
+        ));
+    }
+    if identities::linked_in(&mut tx, user, &issuer).await? {
+        return Err(AppError::form(
+            "This account is linked already: unlink it first.",
+        ));
+    }
+    identities::link(&mut tx, user, &issuer, subject).await?;
+    let event = NewEvent::new("auth.sso.link", Outcome::Success)
+        .target("user", user)
+        .details(serde_json::json!({ "issuer": issuer, "by_admin": true }));
+    audit::record(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An administrator unlinks `user` from the provider.
+pub async fn admin_unlink(state: &AppState, user: i64, ctx: &AuditContext) -> Result<(), AppError> {
+    let Some(issuer) = issuer(state) else {
+        return Err(AppError::form(
+            "Single sign-on is not set up on this server.",
+        ));
+    };
+    let mut tx = state.db.begin().await?;
+    if !identities::unlink(&mut tx, user, &issuer).await? {
+        return Err(AppError::form("No account at the provider is linked."));
+    }
+    let event = NewEvent::new("auth.sso.unlink", Outcome::Success)
+        .target("user", user)
+        .details(serde_json::json!({ "issuer": issuer, "by_admin": true }));
     audit::record(&mut tx, ctx, event).await?;
     tx.commit().await?;
     Ok(())
