@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
+mod drain;
 pub mod metrics;
 pub mod pdf;
 pub mod replies;
@@ -115,7 +116,9 @@ pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(security::provide_csp_nonce, shell));
+        >(security::provide_csp_nonce, shell))
+        // Innermost: a page is rendered to its end even when its reader leaves.
+        .layer(middleware::from_fn(drain::finish_abandoned_pages));
     // Development aid only: configuration refuses it in production.
     let router = if log_bodies {
         router.layer(middleware::from_fn(log_request_body))

@@ -613,3 +613,55 @@ db_test!(one_pooled_connection_is_enough_for_every_write, |backend| {
         .await;
     assert_eq!(res.status(), 200);
 });
+
+// A browser that leaves a page before it has all arrived (a click elsewhere, a
+// closed tab) drops the connection mid-render. The page's resources keep loading
+// in tasks of their own; when the render's root was dropped under them, Leptos's
+// owner tree could free itself from inside a context lookup and deadlock the
+// worker thread for good (reactive_graph 0.2: a read lock held while the last
+// reference to an ancestor is dropped). Enough of those and nothing answers.
+db_test!(
+    pages_abandoned_mid_render_never_hang_the_server,
+    |backend| {
+        // A deadlocked runtime cannot run its own timeouts: a thread outside it
+        // ends the whole test run with a message instead of letting it hang.
+        let done = Arc::new(AtomicBool::new(false));
+        let watched = done.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(180));
+            if !watched.load(Ordering::SeqCst) {
+                eprintln!(
+                    "pages_abandoned_mid_render_never_hang_the_server: the server hung (deadlock)"
+                );
+                std::process::abort();
+            }
+        });
+        let app = TestApp::spawn(backend).await;
+        let c = crate::helpers::signed_up(&app, "ava").await;
+        let url = format!("{}/account", app.url);
+        for _ in 0..60 {
+            let mut tasks = Vec::new();
+            for _ in 0..4 {
+                let (c, url) = (c.clone(), url.clone());
+                // Only the head is read; the body is dropped unread.
+                tasks.push(tokio::spawn(async move {
+                    let _ = c.get(url).send().await;
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            let res = c.get(&url).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        })
+        .await
+        .expect("the server answers after abandoned pages");
+        assert_eq!(answer.0, 200);
+        tokio::time::timeout(std::time::Duration::from_secs(30), app.stop())
+            .await
+            .expect("the server stops after abandoned pages");
+        done.store(true, Ordering::SeqCst);
+    }
+);
