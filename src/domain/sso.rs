@@ -91,6 +91,10 @@ pub fn failure_message(reason: &str, provider: &str) -> String {
         "other_identity_linked" => format!(
             "Your Motto account is already linked to another {provider} account. Unlink it first."
         ),
+        "client_rejected" => format!(
+            "{provider} did not accept Motto's own credentials, so nobody can sign in this way \
+             until an administrator fixes Motto's client settings. Tell your administrator."
+        ),
         "not_enabled" => "Single sign-on is not set up on this server.".to_string(),
         "local_disabled" => {
             format!("Password login is turned off on this server: sign in with {provider}.")

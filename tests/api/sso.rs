@@ -69,14 +69,23 @@ struct Client {
 }
 
 async fn register_client() -> Client {
+    register_client_with(json!({})).await
+}
+
+/// A client registered with `extra` metadata (e.g. its authentication method).
+async fn register_client_with(extra: serde_json::Value) -> Client {
     // Motto's redirect URI is built from PUBLIC_URL, which tests leave at its
     // default; the browser below carries the answer to the test app's real port.
+    let mut metadata = json!({
+        "redirect_uris": ["http://127.0.0.1:3000/auth/oidc/callback"],
+        "post_logout_redirect_uris": ["http://127.0.0.1:3000/login"],
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        metadata[k] = v.clone();
+    }
     let res = reqwest::Client::new()
         .post(format!("{}/reg", provider().issuer))
-        .json(&json!({
-            "redirect_uris": ["http://127.0.0.1:3000/auth/oidc/callback"],
-            "post_logout_redirect_uris": ["http://127.0.0.1:3000/login"],
-        }))
+        .json(&metadata)
         .send()
         .await
         .expect("register a client");
@@ -84,7 +93,10 @@ async fn register_client() -> Client {
     let body: serde_json::Value = res.json().await.unwrap();
     Client {
         id: body["client_id"].as_str().unwrap().to_string(),
-        secret: body["client_secret"].as_str().unwrap().to_string(),
+        secret: body["client_secret"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -714,6 +726,47 @@ db_test!(login_methods_decide_who_may_use_a_password, |backend| {
     assert_eq!(options["local_admins_only"], true);
     app.stop().await;
 });
+
+db_test!(
+    motto_can_prove_itself_with_a_private_key_instead_of_a_secret,
+    |backend| {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let public: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{fixtures}/oidc-client-key.pub.json")).unwrap(),
+        )
+        .unwrap();
+        let client = register_client_with(json!({
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "RS256",
+            "jwks": { "keys": [public] },
+        }))
+        .await;
+        let issuer = provider().issuer.clone();
+        let app_with_key = |key: &str| {
+            let key = format!("{fixtures}/{key}.pem");
+            TestApp::on(backend).vars(&[
+                ("OIDC_ISSUER", issuer.as_str()),
+                ("OIDC_CLIENT_ID", client.id.as_str()),
+                ("OIDC_CLIENT_AUTH", "private_key_jwt"),
+                ("OIDC_PRIVATE_KEY_FILE", key.as_str()),
+                ("OIDC_PRIVATE_KEY_ID", "oidc-client-key"),
+            ])
+        };
+        let app = app_with_key("oidc-client-key").spawn().await;
+        let pat = person("pat", "pat@acme.example", &[]).await;
+        let b = browser();
+        assert_eq!(location(&sign_in(&app, &b, &pat).await), "/documents");
+        assert_eq!(me(&app, &b).await["username"], "pat");
+        app.stop().await;
+
+        // Signed with a key the provider does not hold: refused, and said so.
+        let app = app_with_key("oidc-stranger-key").spawn().await;
+        let res = sign_in(&app, &browser(), &pat).await;
+        assert_eq!(location(&res), "/login?sso_error=client_rejected");
+        assert_eq!(refusals(&app).await, ["client_rejected"]);
+        app.stop().await;
+    }
+);
 
 fn query_value(url: &str, name: &str) -> String {
     url::Url::parse(url)

@@ -11,14 +11,14 @@
 //! `services::sso`'s.
 
 use crate::server::{
-    config::OidcSettings,
+    config::{ClientAuth, OidcSettings},
     crypto::{derive_key, seal, unseal},
 };
 use chrono::{DateTime, Utc};
 use openidconnect::{
     core::{
-        CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm,
-        CoreTokenResponse,
+        CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreGenderClaim,
+        CoreJwsSigningAlgorithm, CoreTokenResponse,
     },
     AccessToken, AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId,
     ClientSecret, CsrfToken, EndSessionUrl, EndpointMaybeSet, EndpointNotSet, EndpointSet,
@@ -26,6 +26,7 @@ use openidconnect::{
     PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
     SignatureVerificationError, SubjectIdentifier, TokenResponse, UserInfoClaims,
 };
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::{
@@ -211,12 +212,14 @@ impl Provider {
                 Failure::new(reason, format!("discovery: {}", error_chain(&e)))
             })?;
         let end_session = metadata.additional_metadata().end_session_endpoint.clone();
+        let secret = match &self.settings.client_auth {
+            ClientAuth::Secret(s) => Some(ClientSecret::new(s.expose_secret().to_string())),
+            ClientAuth::PrivateKeyJwt { .. } => None,
+        };
         let client = CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(self.settings.client_id.clone()),
-            Some(ClientSecret::new(
-                secrecy::ExposeSecret::expose_secret(&self.settings.client_secret).to_string(),
-            )),
+            secret,
         )
         .set_redirect_uri(self.redirect.clone());
         let d = Arc::new(Discovered {
@@ -317,21 +320,32 @@ impl Provider {
             .clone()
             .ok_or_else(|| Failure::new("provider_error", "callback without a code"))?;
         let d = self.discovered(false).await?;
-        let token: CoreTokenResponse = d
+        let mut request = d
             .client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| Failure::new("provider_error", e.to_string()))?
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-            .request_async(&self.http)
-            .await
-            .map_err(|e| {
-                let reason = match &e {
-                    openidconnect::RequestTokenError::ServerResponse(_) => "code_rejected",
-                    openidconnect::RequestTokenError::Request(_) => "provider_unreachable",
-                    _ => "provider_error",
-                };
-                Failure::new(reason, format!("token request: {}", error_chain(&e)))
-            })?;
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()));
+        if let Some(assertion) = self.client_assertion(&d)? {
+            request = request
+                .add_extra_param(
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                )
+                .add_extra_param("client_assertion", assertion);
+        }
+        let token: CoreTokenResponse = request.request_async(&self.http).await.map_err(|e| {
+            let reason = match &e {
+                openidconnect::RequestTokenError::ServerResponse(r)
+                    if *r.error() == CoreErrorResponseType::InvalidClient =>
+                {
+                    "client_rejected"
+                }
+                openidconnect::RequestTokenError::ServerResponse(_) => "code_rejected",
+                openidconnect::RequestTokenError::Request(_) => "provider_unreachable",
+                _ => "provider_error",
+            };
+            Failure::new(reason, format!("token request: {}", error_chain(&e)))
+        })?;
         let id_token = token
             .id_token()
             .ok_or_else(|| Failure::new("invalid_token", "the token response has no ID token"))?;
@@ -420,6 +434,48 @@ impl Provider {
             purpose: pending.purpose,
             next: pending.next,
         })
+    }
+
+    /// With `private_key_jwt`, the client assertion for one token request
+    /// (RFC 7523: issuer and subject the client id, audience the token
+    /// endpoint, a minute to live, a random id); `None` with a client secret.
+    fn client_assertion(&self, d: &Discovered) -> Result<Option<String>, Failure> {
+        let ClientAuth::PrivateKeyJwt { pem, alg, kid } = &self.settings.client_auth else {
+            return Ok(None);
+        };
+        let token_url = d
+            .client
+            .token_uri()
+            .ok_or_else(|| Failure::new("provider_error", "the provider has no token endpoint"))?;
+        let (algorithm, key) = match alg.as_str() {
+            "ES256" => (
+                jsonwebtoken::Algorithm::ES256,
+                jsonwebtoken::EncodingKey::from_ec_pem(pem.expose_secret().as_bytes()),
+            ),
+            "PS256" => (
+                jsonwebtoken::Algorithm::PS256,
+                jsonwebtoken::EncodingKey::from_rsa_pem(pem.expose_secret().as_bytes()),
+            ),
+            _ => (
+                jsonwebtoken::Algorithm::RS256,
+                jsonwebtoken::EncodingKey::from_rsa_pem(pem.expose_secret().as_bytes()),
+            ),
+        };
+        let key = key.map_err(Failure::internal)?;
+        let mut header = jsonwebtoken::Header::new(algorithm);
+        header.kid = kid.clone();
+        let now = Utc::now().timestamp();
+        let claims = serde_json::json!({
+            "iss": self.settings.client_id,
+            "sub": self.settings.client_id,
+            "aud": token_url.as_str(),
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "iat": now,
+            "exp": now + 60,
+        });
+        jsonwebtoken::encode(&header, &claims, &key)
+            .map(Some)
+            .map_err(Failure::internal)
     }
 
     /// Where to send a person who chose to sign out of the provider too

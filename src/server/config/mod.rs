@@ -176,6 +176,23 @@ pub struct LoginMethods {
     pub local_admins_only: bool,
 }
 
+/// How Motto authenticates to the provider's token endpoint.
+#[derive(Clone, Debug)]
+pub enum ClientAuth {
+    /// `client_secret_basic`: the client secret, in HTTP Basic.
+    Secret(SecretString),
+    /// `private_key_jwt` (RFC 7523): a short JWT signed with Motto's private key,
+    /// whose public half the provider holds; no shared secret.
+    PrivateKeyJwt {
+        /// The PEM private key (PKCS#8, or PKCS#1 for RSA).
+        pem: SecretString,
+        /// `RS256`, `PS256` or `ES256`.
+        alg: String,
+        /// The key's id at the provider, when it has several.
+        kid: Option<String>,
+    },
+}
+
 /// An OpenID Provider (authorization code flow with PKCE).
 #[derive(Clone, Debug)]
 pub struct OidcSettings {
@@ -183,7 +200,8 @@ pub struct OidcSettings {
     /// exactly as configured: the provider must name itself the same way.
     pub issuer: String,
     pub client_id: String,
-    pub client_secret: SecretString,
+    /// How Motto proves itself at the provider's token endpoint.
+    pub client_auth: ClientAuth,
     pub scopes: Vec<String>,
     /// Shown on the button: "Sign in with …".
     pub display_name: String,

@@ -1,7 +1,7 @@
 //! How people sign in: with a password (`local`), through an OpenID Provider
 //! (`oidc`), or both; and the provider's settings (`OIDC_*`).
 
-use super::{reader::Reader, LoginMethods, OidcSettings};
+use super::{reader::Reader, ClientAuth, LoginMethods, OidcSettings};
 use secrecy::SecretString;
 use url::Url;
 
@@ -100,12 +100,30 @@ fn read_oidc(r: &mut Reader, prod: bool) -> Option<OidcSettings> {
         );
         return None;
     };
-    let Some(client_secret) = client_secret else {
-        r.error(
-            "OIDC_CLIENT_SECRET",
-            "must be set with OIDC_ISSUER (the client secret the provider gave Motto)",
-        );
-        return None;
+    let client_auth = match r
+        .raw("OIDC_CLIENT_AUTH")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("client_secret_basic") => {
+            let Some(client_secret) = client_secret else {
+                r.error(
+                    "OIDC_CLIENT_SECRET",
+                    "must be set with OIDC_ISSUER (the client secret the provider gave Motto), \
+                     or set OIDC_CLIENT_AUTH=private_key_jwt with OIDC_PRIVATE_KEY_FILE",
+                );
+                return None;
+            };
+            ClientAuth::Secret(client_secret)
+        }
+        Some("private_key_jwt") => read_private_key(r)?,
+        Some(other) => {
+            r.error(
+                "OIDC_CLIENT_AUTH",
+                format!("{other:?} is not supported; use client_secret_basic or private_key_jwt"),
+            );
+            return None;
+        }
     };
     let scopes: Vec<String> = r
         .raw("OIDC_SCOPES")
@@ -134,12 +152,58 @@ fn read_oidc(r: &mut Reader, prod: bool) -> Option<OidcSettings> {
     Some(OidcSettings {
         issuer,
         client_id,
-        client_secret,
+        client_auth,
         scopes,
         display_name,
         create_accounts: r.boolean("OIDC_CREATE_ACCOUNTS", true),
         sync_profile: r.boolean("OIDC_SYNC_PROFILE", true),
         groups_claim,
         admin_group,
+    })
+}
+
+/// `private_key_jwt`: the key file (read and checked now, so a bad key stops
+/// Motto at start rather than at someone's sign-in), its algorithm and id.
+fn read_private_key(r: &mut Reader) -> Option<ClientAuth> {
+    let Some(path) = r.raw("OIDC_PRIVATE_KEY_FILE") else {
+        r.error(
+            "OIDC_PRIVATE_KEY_FILE",
+            "must be set with OIDC_CLIENT_AUTH=private_key_jwt (a PEM private key whose public key the provider has)",
+        );
+        return None;
+    };
+    let alg = r
+        .raw("OIDC_PRIVATE_KEY_ALG")
+        .unwrap_or_else(|| "RS256".into())
+        .to_ascii_uppercase();
+    let pem = match std::fs::read_to_string(&path) {
+        Ok(pem) => pem,
+        Err(e) => {
+            r.error("OIDC_PRIVATE_KEY_FILE", format!("cannot read {path}: {e}"));
+            return None;
+        }
+    };
+    let parsed = match alg.as_str() {
+        "RS256" | "PS256" => jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).map(|_| ()),
+        "ES256" => jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).map(|_| ()),
+        _ => {
+            r.error(
+                "OIDC_PRIVATE_KEY_ALG",
+                format!("{alg:?} is not supported; use RS256, PS256 or ES256"),
+            );
+            return None;
+        }
+    };
+    if parsed.is_err() {
+        r.error(
+            "OIDC_PRIVATE_KEY_FILE",
+            format!("{path} is not a PEM private key for {alg}"),
+        );
+        return None;
+    }
+    Some(ClientAuth::PrivateKeyJwt {
+        pem: SecretString::from(pem),
+        alg,
+        kid: r.raw("OIDC_PRIVATE_KEY_ID"),
     })
 }

@@ -584,3 +584,44 @@ fn oidc_settings_are_checked() {
     .unwrap_err();
     assert!(err.mentions("OIDC_ISSUER"), "{err}");
 }
+
+#[test]
+fn private_key_jwt_needs_a_readable_key_of_a_supported_algorithm() {
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/oidc-client-key.pem"
+    );
+    let with = |extra: &[(&str, &str)]| {
+        let mut vars = OIDC.to_vec();
+        vars.retain(|(k, _)| *k != "OIDC_CLIENT_SECRET");
+        vars.push(("OIDC_CLIENT_AUTH", "private_key_jwt"));
+        vars.extend_from_slice(extra);
+        settings(&vars)
+    };
+    let s = with(&[("OIDC_PRIVATE_KEY_FILE", key)]).unwrap();
+    assert!(matches!(
+        s.oidc.unwrap().client_auth,
+        ClientAuth::PrivateKeyJwt { ref alg, .. } if alg == "RS256"
+    ));
+    let err = with(&[]).unwrap_err();
+    assert!(err.mentions("OIDC_PRIVATE_KEY_FILE"), "{err}");
+    let err = with(&[("OIDC_PRIVATE_KEY_FILE", "/nonexistent/key.pem")]).unwrap_err();
+    assert!(err.mentions("OIDC_PRIVATE_KEY_FILE"), "{err}");
+    let err = with(&[
+        ("OIDC_PRIVATE_KEY_FILE", key),
+        ("OIDC_PRIVATE_KEY_ALG", "ES256"),
+    ])
+    .unwrap_err();
+    assert!(
+        err.mentions("OIDC_PRIVATE_KEY_FILE"),
+        "an RSA key is not an EC key: {err}"
+    );
+    let err = with(&[
+        ("OIDC_PRIVATE_KEY_FILE", key),
+        ("OIDC_PRIVATE_KEY_ALG", "HS256"),
+    ])
+    .unwrap_err();
+    assert!(err.mentions("OIDC_PRIVATE_KEY_ALG"), "{err}");
+    let err = with(&[("OIDC_CLIENT_AUTH", "client_secret_jwt")]);
+    assert!(err.is_err());
+}
