@@ -42,6 +42,6 @@ test('a refusal at the provider is explained next to the button, with a way to t
   await page.getByRole('link', { name: 'Sign in with Acme' }).click();
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page).toHaveURL(/\/login\?sso_error=access_denied/);
-  await expect(page.getByRole('alert')).toContainText('consent was refused');
+  await expect(page.locator('#sso-error')).toContainText('consent was refused');
   await expect(page.getByRole('link', { name: 'Sign in with Acme' })).toBeVisible();
 });
