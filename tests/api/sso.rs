@@ -417,48 +417,51 @@ db_test!(without_creation_only_linked_accounts_get_in, |backend| {
     app.stop().await;
 });
 
-db_test!(an_email_match_alone_never_links_an_account, |backend| {
-    let (app, _) = sso_app(backend, &[]).await;
-    // grace has a local account; someone at the provider has her address.
-    let grace = local_browser(&app, "grace").await;
-    let email = me(&app, &grace).await["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let impostor = person("impostor", &email, &[]).await;
-    let users = app.count("users").await;
-    let b = browser();
-    let res = sign_in(&app, &b, &impostor).await;
-    assert_eq!(location(&res), "/login?sso_error=email_in_use");
-    assert!(
-        me(&app, &b).await.is_null(),
-        "signed in as grace by email alone"
-    );
-    assert_eq!(app.count("users").await, users);
-    assert_eq!(app.count("user_identities").await, 0);
+db_test!(
+    asvs_10_5_2_an_email_match_alone_never_links_an_account,
+    |backend| {
+        let (app, _) = sso_app(backend, &[]).await;
+        // grace has a local account; someone at the provider has her address.
+        let grace = local_browser(&app, "grace").await;
+        let email = me(&app, &grace).await["email"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let impostor = person("impostor", &email, &[]).await;
+        let users = app.count("users").await;
+        let b = browser();
+        let res = sign_in(&app, &b, &impostor).await;
+        assert_eq!(location(&res), "/login?sso_error=email_in_use");
+        assert!(
+            me(&app, &b).await.is_null(),
+            "signed in as grace by email alone"
+        );
+        assert_eq!(app.count("users").await, users);
+        assert_eq!(app.count("user_identities").await, 0);
 
-    // Linking from her own session, then unlinking (she has a password).
-    let real = person("grace", &email, &[]).await;
-    let interaction = begin(&app, &grace, "/auth/oidc/link").await;
-    let callback = at_provider(&app, &grace, &interaction, Some(&real)).await;
-    assert_eq!(
-        location(&back_at_motto(&grace, &callback).await),
-        "/account?sso=linked"
-    );
-    // Another Motto account cannot take the same provider account.
-    let heidi = local_browser(&app, "heidi").await;
-    let interaction = begin(&app, &heidi, "/auth/oidc/link").await;
-    let callback = at_provider(&app, &heidi, &interaction, Some(&real)).await;
-    assert_eq!(
-        location(&back_at_motto(&heidi, &callback).await),
-        "/account?sso_error=already_linked"
-    );
-    assert_eq!(app.invoke(&grace, SsoUnlink {}).await.status(), 200);
-    assert_eq!(app.count("user_identities").await, 0);
-    let actions = app.audit_actions().await;
-    assert!(actions.contains(&"auth.sso.unlink".to_string()));
-    app.stop().await;
-});
+        // Linking from her own session, then unlinking (she has a password).
+        let real = person("grace", &email, &[]).await;
+        let interaction = begin(&app, &grace, "/auth/oidc/link").await;
+        let callback = at_provider(&app, &grace, &interaction, Some(&real)).await;
+        assert_eq!(
+            location(&back_at_motto(&grace, &callback).await),
+            "/account?sso=linked"
+        );
+        // Another Motto account cannot take the same provider account.
+        let heidi = local_browser(&app, "heidi").await;
+        let interaction = begin(&app, &heidi, "/auth/oidc/link").await;
+        let callback = at_provider(&app, &heidi, &interaction, Some(&real)).await;
+        assert_eq!(
+            location(&back_at_motto(&heidi, &callback).await),
+            "/account?sso_error=already_linked"
+        );
+        assert_eq!(app.invoke(&grace, SsoUnlink {}).await.status(), 200);
+        assert_eq!(app.count("user_identities").await, 0);
+        let actions = app.audit_actions().await;
+        assert!(actions.contains(&"auth.sso.unlink".to_string()));
+        app.stop().await;
+    }
+);
 
 db_test!(
     groups_from_the_provider_decide_what_a_person_reads,
@@ -558,7 +561,7 @@ db_test!(the_administrator_role_follows_the_admin_group, |backend| {
 });
 
 db_test!(
-    forged_tokens_and_replays_are_refused_and_audited,
+    asvs_10_5_1_forged_id_tokens_are_refused_and_audited,
     |backend| {
         let (app, client) = sso_app(backend, &[]).await;
         let kim = person("kim", "kim@acme.example", &[]).await;
@@ -569,7 +572,6 @@ db_test!(
             ("alg_none", "invalid_token"),
             ("expired", "token_expired"),
             ("wrong_nonce", "invalid_token"),
-            ("wrong_audience", "invalid_token"),
         ] {
             tamper(&client, mode).await;
             let b = browser();
@@ -587,7 +589,43 @@ db_test!(
             users,
             "a forged token made an account"
         );
+
+        // The provider rotates its signing key: Motto fetches the new key and accepts.
+        tamper(&client, "rotated").await;
+        let b = browser();
+        assert_eq!(location(&sign_in(&app, &b, &kim).await), "/documents");
         tamper(&client, "none").await;
+        assert_eq!(refusals(&app).await, expected);
+        app.stop().await;
+    }
+);
+
+db_test!(
+    asvs_10_5_4_a_token_for_another_client_is_refused,
+    |backend| {
+        let (app, client) = sso_app(backend, &[]).await;
+        let kim = person("kim", "kim@acme.example", &[]).await;
+        tamper(&client, "wrong_audience").await;
+        let b = browser();
+        assert_eq!(
+            location(&sign_in(&app, &b, &kim).await),
+            "/login?sso_error=invalid_token"
+        );
+        assert!(me(&app, &b).await.is_null());
+        let details = audit_details(&app, "auth.sso.login.failure").await;
+        assert!(
+            details[0]["detail"].as_str().unwrap().contains("audience"),
+            "{details:?}"
+        );
+        app.stop().await;
+    }
+);
+
+db_test!(
+    asvs_10_1_2_an_answer_counts_once_and_only_in_the_browser_that_asked,
+    |backend| {
+        let (app, _) = sso_app(backend, &[]).await;
+        let kim = person("kim", "kim@acme.example", &[]).await;
 
         // A state that is not this browser's.
         let b = browser();
@@ -598,7 +636,13 @@ db_test!(
             location(&back_at_motto(&b, &forged).await),
             "/login?sso_error=expired_state"
         );
-        expected.push("expired_state".into());
+        // The real answer, carried to another browser (which never started a flow).
+        let elsewhere = browser();
+        assert_eq!(
+            location(&back_at_motto(&elsewhere, &callback).await),
+            "/login?sso_error=expired_state"
+        );
+        assert!(me(&app, &elsewhere).await.is_null());
 
         // A good sign-in; the same answer again (its flow is over); its code with
         // a new flow's state (the provider refuses the used code).
@@ -609,7 +653,6 @@ db_test!(
         assert_eq!(me(&app, &b).await["username"], "kim");
         let replay = back_at_motto(&b, &callback).await;
         assert_eq!(location(&replay), "/login?sso_error=expired_state");
-        expected.push("expired_state".into());
         let other = browser();
         let interaction = begin(&app, &other, "/auth/oidc/start").await;
         let fresh = at_provider(&app, &other, &interaction, Some(&kim)).await;
@@ -619,15 +662,37 @@ db_test!(
             location(&back_at_motto(&other, &stolen).await),
             "/login?sso_error=code_rejected"
         );
-        expected.push("code_rejected".into());
+        assert_eq!(
+            refusals(&app).await,
+            [
+                "expired_state",
+                "expired_state",
+                "expired_state",
+                "code_rejected"
+            ]
+        );
+        app.stop().await;
+    }
+);
 
-        // The provider rotates its signing key: Motto fetches the new key and accepts.
-        tamper(&client, "rotated").await;
-        let b = browser();
-        assert_eq!(location(&sign_in(&app, &b, &kim).await), "/documents");
-        tamper(&client, "none").await;
-
-        assert_eq!(refusals(&app).await, expected);
+db_test!(
+    asvs_10_5_3_a_provider_that_names_itself_otherwise_is_refused,
+    |backend| {
+        // The metadata's issuer must be exactly the configured one: here the
+        // configuration says ".../" and the provider says "..." (no slash).
+        let client = register_client().await;
+        let issuer = format!("{}/", provider().issuer);
+        let app = TestApp::on(backend)
+            .vars(&[
+                ("OIDC_ISSUER", issuer.as_str()),
+                ("OIDC_CLIENT_ID", client.id.as_str()),
+                ("OIDC_CLIENT_SECRET", client.secret.as_str()),
+            ])
+            .spawn()
+            .await;
+        let res = app.get("/auth/oidc/start").await;
+        assert_eq!(location(&res), "/login?sso_error=provider_error");
+        assert_eq!(refusals(&app).await, ["provider_error"]);
         app.stop().await;
     }
 );
