@@ -198,15 +198,11 @@ pub async fn my_quotas() -> Result<crate::domain::quota::QuotaView, AppError> {
 pub async fn sso_status() -> Result<Option<crate::domain::sso::SsoStatus>, AppError> {
     let call = ctx::call().await?;
     let user = call.caller.user()?;
-    let row = crate::server::db::users::find_by_id(&call.state.db, user)
-        .await
-        .map_err(crate::error::report)?
-        .ok_or(AppError::Unauthorized)?;
     let this_session = crate::server::auth::login_method(&call.auth.session)
         .await
         .as_deref()
         == Some(crate::server::auth::METHOD_OIDC);
-    crate::server::services::sso::status(&call.state, &row, this_session).await
+    crate::server::services::sso::status(&call.state, user, this_session).await
 }
 
 /// Unlink the account at the identity provider.
@@ -214,9 +210,5 @@ pub async fn sso_status() -> Result<Option<crate::domain::sso::SsoStatus>, AppEr
 pub async fn sso_unlink() -> Result<(), AppError> {
     let call = ctx::call().await?;
     let user = call.caller.user()?;
-    let row = crate::server::db::users::find_by_id(&call.state.db, user)
-        .await
-        .map_err(crate::error::report)?
-        .ok_or(AppError::Unauthorized)?;
-    crate::server::services::sso::unlink(&call.state, &row, &call.caller.audit).await
+    crate::server::services::sso::unlink(&call.state, user, &call.caller.audit).await
 }

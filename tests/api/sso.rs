@@ -631,7 +631,7 @@ db_test!(
         let b = browser();
         let interaction = begin(&app, &b, "/auth/oidc/start").await;
         let callback = at_provider(&app, &b, &interaction, Some(&kim)).await;
-        let forged = regex_replace_state(&callback, "forged-state");
+        let forged = with_state(&callback, "forged-state");
         assert_eq!(
             location(&back_at_motto(&b, &forged).await),
             "/login?sso_error=expired_state"
@@ -657,7 +657,7 @@ db_test!(
         let interaction = begin(&app, &other, "/auth/oidc/start").await;
         let fresh = at_provider(&app, &other, &interaction, Some(&kim)).await;
         let state = query_value(&fresh, "state");
-        let stolen = regex_replace_state(&callback, &state);
+        let stolen = with_state(&callback, &state);
         assert_eq!(
             location(&back_at_motto(&other, &stolen).await),
             "/login?sso_error=code_rejected"
@@ -701,7 +701,6 @@ db_test!(
     refusals_at_the_provider_and_a_provider_down_are_explained,
     |backend| {
         let (app, _) = sso_app(backend, &[]).await;
-        let leo = person("leo", "leo@acme.example", &[]).await;
         let b = browser();
         let interaction = begin(&app, &b, "/auth/oidc/start").await;
         let callback = at_provider(&app, &b, &interaction, None).await;
@@ -709,7 +708,6 @@ db_test!(
             location(&back_at_motto(&b, &callback).await),
             "/login?sso_error=access_denied"
         );
-        let _ = leo;
 
         // The login page explains the reason next to the button.
         let page = app
@@ -843,7 +841,7 @@ fn query_value(url: &str, name: &str) -> String {
 }
 
 /// `url` with its `state` parameter replaced.
-fn regex_replace_state(url: &str, state: &str) -> String {
+fn with_state(url: &str, state: &str) -> String {
     let mut parsed = url::Url::parse(url).unwrap();
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()

@@ -356,15 +356,23 @@ fn issuer(state: &AppState) -> Option<String> {
     state.settings.oidc.as_ref().map(|o| o.issuer.clone())
 }
 
+/// The signed-in person's account row (gone: they are no longer signed in).
+async fn account(state: &AppState, user: i64) -> Result<UserRow, AppError> {
+    users::find_by_id(&state.db, user)
+        .await?
+        .ok_or(AppError::Unauthorized)
+}
+
 /// The signed-in person's link to the provider, for their account page.
 pub async fn status(
     state: &AppState,
-    user: &UserRow,
+    user: i64,
     this_session: bool,
 ) -> Result<Option<SsoStatus>, AppError> {
     let (Some(provider), Some(issuer)) = (&state.sso, issuer(state)) else {
         return Ok(None);
     };
+    let user = &account(state, user).await?;
     let linked = identities::of_user(&state.db, user.id, &issuer).await?;
     Ok(Some(SsoStatus {
         provider: provider.display_name().to_string(),
@@ -378,12 +386,13 @@ pub async fn status(
 /// Unlink the signed-in person's provider account. Refused when it would leave
 /// them no way in: an account without a password of its own, or a server where
 /// password login is closed to them.
-pub async fn unlink(state: &AppState, user: &UserRow, ctx: &AuditContext) -> Result<(), AppError> {
+pub async fn unlink(state: &AppState, user: i64, ctx: &AuditContext) -> Result<(), AppError> {
     let Some(issuer) = issuer(state) else {
         return Err(AppError::form(
             "Single sign-on is not set up on this server.",
         ));
     };
+    let user = &account(state, user).await?;
     let methods = state.settings.login_methods;
     let can_password = methods.local && (!methods.local_admins_only || user.role() == Role::Admin);
     if user.password_hash == NO_PASSWORD || !can_password {
