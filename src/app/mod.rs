@@ -186,3 +186,17 @@ pub fn App() -> impl IntoView {
         </Router>
     }
 }
+
+/// `s` percent-encoded for a URL's query (everything but RFC 3986's unreserved
+/// characters).
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -86,7 +86,7 @@ fn ConversationList(page: ConversationPage, q: String) -> impl IntoView {
     }
     let pages = page.pages();
     let current = page.page;
-    let qs: String = url_encode(&q);
+    let qs: String = crate::app::url_encode(&q);
     view! {
         {(!q.trim().is_empty()).then(|| view! {
             <p class="mt-6 text-sm text-slate-600 dark:text-slate-400">
@@ -107,18 +107,6 @@ fn ConversationList(page: ConversationPage, q: String) -> impl IntoView {
         <Pager current=current pages=pages total=page.total noun="conversations" href=move |n| format!("/conversations?q={qs}&page={n}") />
     }
     .into_any()
-}
-
-fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[component]

@@ -45,7 +45,7 @@ fn LoginChoices(options: LoginOptions) -> impl IntoView {
     let provider = options.provider.clone();
     let sso = provider.clone().map(|name| {
         let start = move || {
-            let next: String = url_encode(&next());
+            let next: String = crate::app::url_encode(&next());
             format!("/auth/oidc/start?next={next}")
         };
         let label = format!("Sign in with {name}");
@@ -152,17 +152,4 @@ fn PasswordForm(admins_only: bool, with_sso: bool) -> impl IntoView {
             </div>
         </ActionForm>
     }
-}
-
-/// `text` for a URL's query (the `next` path, which is already checked as a path
-/// on the server).
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
