@@ -156,7 +156,7 @@ async fn run(label: &str, url: &str, dir: &std::path::Path, n: usize) {
         .await
         .expect("admin");
     let seeded = seed(&state.db, n, 200).await;
-    if let Db::Postgres(pool) = &state.db {
+    if let motto::server::db::Pool::Postgres(pool) = state.db.pool() {
         sqlx::query("VACUUM ANALYZE audit_events")
             .execute(pool)
             .await

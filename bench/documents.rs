@@ -164,7 +164,7 @@ async fn run(label: &str, url: &str, dir: &std::path::Path, n: usize) {
         sqlx::query_scalar("SELECT id FROM users WHERE username_key = 'bench'").fetch_one(pool).await.unwrap()
     });
     let seeded = seed(&state.db, owner, n).await;
-    if let Db::Postgres(pool) = &state.db {
+    if let motto::server::db::Pool::Postgres(pool) = state.db.pool() {
         // Steady state: autovacuum would have set the visibility map by now.
         sqlx::query("VACUUM ANALYZE documents")
             .execute(pool)

@@ -64,6 +64,20 @@ test('an admin finds exactly what a user did, opens it and exports it', async ({
   await waitForHydration(page);
   await page.getByRole('button', { name: 'Verify now' }).click();
   await expect(page.getByText(/The hash chain verifies/)).toBeVisible();
+  // Sealing: the last signed checkpoint, the directory up to date, the key.
+  const sealing = page.getByTestId('sealing');
+  await expect(sealing.getByText(/Last checkpoint: #\d+, sealing events up to \d+, signed/)).toBeVisible();
+  await expect(sealing.getByText(/Checkpoint directory .*: up to date\./)).toBeVisible();
+  await expect(sealing.locator('code').first()).toHaveText(/^[0-9a-f]{64}$/);
+  // The export for auditors is the whole chain, oldest first, every link.
+  const [chain] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Export for auditors' }).click(),
+  ]);
+  const first = JSON.parse(fs.readFileSync(await chain.path(), 'utf8').split('\n')[0]);
+  expect(first.id).toBe(1);
+  expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
+  expect(first.mac).toMatch(/^[0-9a-f]{64}$/);
 
   // The user's page: disable, with confirmation; the user is signed out at once.
   await page.goto('/admin/users');

@@ -2,7 +2,10 @@
 //! administrator first; anyone else gets NotFound and an `authz.denied` event.
 
 use crate::{
-    domain::admin::{AuditEventView, AuditPage, AuditQuery, IntegrityCheck, UserDetail, UserPage},
+    domain::admin::{
+        AuditEventView, AuditPage, AuditQuery, CheckpointStatus, IntegrityCheck, UserDetail,
+        UserPage,
+    },
     error::AppError,
 };
 use leptos::prelude::*;
@@ -45,6 +48,16 @@ pub async fn audit_integrity() -> Result<Option<IntegrityCheck>, AppError> {
     let call = ctx::call().await?;
     admin(&call, "admin/audit/integrity").await?;
     svc::latest_check(&call.state).await
+}
+
+/// How the audit log is sealed: the signing key, the last checkpoint and the
+/// checkpoint directory.
+#[server(prefix = "/api", endpoint = "admin/audit/sealing")]
+pub async fn audit_sealing() -> Result<CheckpointStatus, AppError> {
+    use crate::server::services::audit_checkpoints as svc;
+    let call = ctx::call().await?;
+    admin(&call, "admin/audit/sealing").await?;
+    svc::status(&call.state).await.map_err(crate::error::report)
 }
 
 /// Verify the whole chain now.

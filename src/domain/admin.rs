@@ -114,6 +114,36 @@ pub struct IntegrityCheck {
     pub reason: Option<String>,
 }
 
+/// How the audit log is sealed: the signing key auditors check with, the last
+/// signed checkpoint, and whether the checkpoint directory has everything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointStatus {
+    /// Ed25519 public key, 64 hex characters (`motto audit-key` prints it too).
+    pub public_key: String,
+    pub key_id: String,
+    /// `AUDIT_SIGNING_KEY` set (else derived from `SECRET_KEY`).
+    pub signing_key_configured: bool,
+    pub last_seq: Option<i64>,
+    pub last_event: Option<i64>,
+    pub last_at: Option<DateTime<Utc>>,
+    /// Events written since the last checkpoint.
+    pub unsealed_events: i64,
+    /// The checkpoint directory (`None`: `AUDIT_CHECKPOINT_DIR=off`).
+    pub directory: Option<String>,
+    /// The last checkpoint found there (`None`: unreadable).
+    pub in_directory: Option<i64>,
+    pub every_events: i64,
+    pub every_seconds: u64,
+}
+
+impl CheckpointStatus {
+    /// Checkpoints signed but not yet in the directory.
+    pub fn directory_lag(&self) -> Option<i64> {
+        self.directory.as_ref()?;
+        Some(self.last_seq.unwrap_or(0) - self.in_directory.unwrap_or(0))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
     pub id: i64,

@@ -7,7 +7,8 @@
 
 use super::{
     config::Settings,
-    db::{audit, Db},
+    crypto::AuditKeys,
+    db::{audit, Db, Pool},
 };
 use secrecy::ExposeSecret;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -73,7 +74,7 @@ pub fn take_instance_lock(settings: &Settings) -> anyhow::Result<Option<std::fs:
 
 /// Open a database file read-only and check it: SQLite's integrity check, Motto's
 /// tables, and the audit chain. The number of audit events on success.
-async fn check(file: &Path) -> anyhow::Result<i64> {
+async fn check(file: &Path, audit_keys: &AuditKeys) -> anyhow::Result<i64> {
     let options = SqliteConnectOptions::new()
         .filename(file)
         .read_only(true)
@@ -100,7 +101,7 @@ async fn check(file: &Path) -> anyhow::Result<i64> {
         .fetch_one(&pool)
         .await?;
         anyhow::ensure!(tables == 3, "{} is not a Motto database (its tables are missing)", file.display());
-        let db = Db::Sqlite(pool.clone());
+        let db = Db::from_pool(Pool::Sqlite(pool.clone()), audit_keys.clone());
         let report = audit::verify(&db).await?;
         if let Some(broken) = report.first_broken {
             anyhow::bail!(
@@ -157,7 +158,7 @@ pub async fn backup(settings: &Settings, dest: &Path) -> anyhow::Result<ExitCode
             return Err(e.into());
         }
     };
-    let Db::Sqlite(pool) = &db else {
+    let Pool::Sqlite(pool) = db.pool() else {
         anyhow::bail!("motto backup works on SQLite. {PG_HINT}");
     };
     let dest_text = dest
@@ -172,7 +173,7 @@ pub async fn backup(settings: &Settings, dest: &Path) -> anyhow::Result<ExitCode
             let _ = std::fs::remove_file(dest);
             anyhow::anyhow!("the backup could not be written to {}: {e}", dest.display())
         })?;
-    let events = match check(dest).await {
+    let events = match check(dest, &settings.database.audit_keys).await {
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_file(dest);
@@ -197,7 +198,7 @@ pub async fn restore(settings: &Settings, src: &Path, yes: bool) -> anyhow::Resu
         eprintln!("motto restore works on SQLite. {PG_HINT}");
         return Ok(ExitCode::from(2));
     }
-    let events = check(src).await?;
+    let events = check(src, &settings.database.audit_keys).await?;
     let target = sqlite_file(settings)?;
     let _lock = take_instance_lock(settings)
         .map_err(|e| anyhow::anyhow!("{e}: stop Motto before restoring"))?;

@@ -1,4 +1,6 @@
-//! The `motto` command line: serve (default), generate-key, init, migrate, verify-audit.
+//! The `motto` command line: serve (default), generate-key, init, migrate, the
+//! audit log's verify-audit, audit-key, export-audit and verify-export, backup,
+//! restore, seed, create-admin.
 
 use super::{
     config::{self, Settings},
@@ -35,8 +37,40 @@ enum Command {
     Init,
     /// Apply pending migrations to the configured database.
     Migrate,
-    /// Check the audit log's hash chain; exits 1 and names the first broken event.
-    VerifyAudit,
+    /// Check the audit log: every link, every MAC and every signed checkpoint;
+    /// exits 1 and names the first event that cannot be trusted.
+    VerifyAudit {
+        /// Check against the checkpoints kept outside the database: a directory
+        /// (AUDIT_CHECKPOINT_DIR, or a copy of it), a file of JSON lines, or an
+        /// http(s) URL serving them. Without it, the database's own copies are used.
+        #[arg(long, value_name = "DIR|FILE|URL")]
+        checkpoints: Option<String>,
+    },
+    /// Print the public key that signs audit checkpoints, for auditors
+    /// (`--new`: print a new private key for AUDIT_SIGNING_KEY instead).
+    AuditKey {
+        /// Make a new signing key (64 hex characters) and print it with its public key.
+        #[arg(long)]
+        new: bool,
+    },
+    /// Write the whole audit log, oldest first, as JSON lines with every field and
+    /// link: what `motto verify-export` checks.
+    ExportAudit {
+        /// The new export file (never overwritten); `-` for standard output.
+        path: std::path::PathBuf,
+    },
+    /// Check an audit export against signed checkpoints with nothing but the
+    /// public key: no database, no configuration, no secret. For auditors.
+    VerifyExport {
+        /// The export written by `motto export-audit` (or the admin console).
+        export: std::path::PathBuf,
+        /// The checkpoints: a directory, a file of JSON lines or an http(s) URL.
+        #[arg(long, value_name = "DIR|FILE|URL")]
+        checkpoints: String,
+        /// The signing key's public half, as `motto audit-key` prints it.
+        #[arg(long, value_name = "HEX")]
+        public_key: String,
+    },
     /// SQLite: write a consistent copy of the database to PATH while Motto runs,
     /// and check it (integrity and audit chain). PostgreSQL: use pg_dump.
     Backup {
@@ -122,6 +156,19 @@ pub fn main() -> ExitCode {
         println!("{}", config::generate_secret_key());
         return ExitCode::SUCCESS;
     }
+    if matches!(command, Command::AuditKey { new: true }) {
+        new_audit_key();
+        return ExitCode::SUCCESS;
+    }
+    // An auditor's check needs no configuration: it must not read .env or settings.
+    if let Command::VerifyExport {
+        export,
+        checkpoints,
+        public_key,
+    } = &command
+    {
+        return verify_export(export, checkpoints, public_key);
+    }
 
     let env_file = startup_io::absolute(Path::new(".env"));
     if let Err(e) = load_dotenv(&env_file) {
@@ -191,7 +238,14 @@ pub fn main() -> ExitCode {
         let result = match command {
             Command::Serve => serve(settings).await,
             Command::Init | Command::Migrate => init(&settings, &command).await,
-            Command::VerifyAudit => verify_audit(&settings).await,
+            Command::VerifyAudit { checkpoints } => {
+                verify_audit(&settings, checkpoints.as_deref()).await
+            }
+            Command::AuditKey { .. } => {
+                audit_key(&settings);
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::ExportAudit { path } => export_audit(&settings, &path).await,
             Command::Backup { path } => super::backup::backup(&settings, &path).await,
             Command::Restore { path, yes } => super::backup::restore(&settings, &path, yes).await,
             Command::Seed {
@@ -225,7 +279,9 @@ pub fn main() -> ExitCode {
             Command::CreateAdmin { username, email } => {
                 create_admin(settings, &username, &email).await
             }
-            Command::GenerateKey | Command::ExtractPdf { .. } => unreachable!("handled above"),
+            Command::GenerateKey | Command::ExtractPdf { .. } | Command::VerifyExport { .. } => {
+                unreachable!("handled above")
+            }
         };
         match result {
             Ok(code) => code,
@@ -340,28 +396,211 @@ async fn init(settings: &Settings, command: &Command) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-async fn verify_audit(settings: &Settings) -> anyhow::Result<ExitCode> {
+async fn verify_audit(settings: &Settings, checkpoints: Option<&str>) -> anyhow::Result<ExitCode> {
     let db = Db::connect(&settings.database).await?;
-    let report = audit::verify(&db).await?;
+    let report = match checkpoints {
+        None => audit::verify(&db).await?,
+        Some(source) => match super::adapters::checkpoints::load(source).await {
+            Ok(list) => audit::verify_against(&db, list).await?,
+            Err(e) => {
+                db.close().await;
+                eprintln!("{e}");
+                return Ok(ExitCode::from(EXIT_CONFIG));
+            }
+        },
+    };
     // The admin page shows the last check, whoever ran it.
     let check = crate::server::db::admin::CheckRow::from_report(&report);
     if let Err(e) = crate::server::db::admin::insert_check(&db, &check).await {
         eprintln!("note: the result could not be recorded for the admin page ({e})");
     }
     db.close().await;
+    let from = checkpoints.unwrap_or("the database");
     match report.first_broken {
         None => {
-            println!("OK: the audit chain verifies ({} events).", report.rows);
+            println!(
+                "OK: the audit chain verifies ({} events). {}",
+                report.rows,
+                sealed_summary(report.checkpoints, report.sealed_to, report.rows, from)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(broken) => {
             println!(
-                "BROKEN: the audit chain fails at event {}: {}. {} events before it verify.",
-                broken.id, broken.reason, report.rows
+                "BROKEN: the audit log fails at event {}: {}. {} events before it verify.",
+                broken.id,
+                broken.reason,
+                (broken.id - 1).max(0)
             );
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn sealed_summary(checkpoints: usize, sealed_to: i64, rows: i64, from: &str) -> String {
+    if checkpoints == 0 {
+        return format!("No signed checkpoint from {from} seals any of them yet.");
+    }
+    let tail = if sealed_to < rows {
+        format!(
+            " Events {}–{rows} are newer than the last checkpoint.",
+            sealed_to + 1
+        )
+    } else {
+        String::new()
+    };
+    format!("{checkpoints} signed checkpoints from {from} seal events 1–{sealed_to}.{tail}")
+}
+
+fn audit_key(settings: &Settings) {
+    use super::audit_chain::{encode_public_key, key_id, CheckpointSigner};
+    let public = CheckpointSigner::from_seed(&settings.audit.signing_seed).public_key();
+    println!("{}", encode_public_key(&public));
+    let origin = if settings.audit.signing_key_configured {
+        "AUDIT_SIGNING_KEY"
+    } else {
+        "derived from SECRET_KEY; set AUDIT_SIGNING_KEY to keep it when SECRET_KEY changes"
+    };
+    eprintln!(
+        "The Ed25519 public key that signs audit checkpoints (key id {}, {origin}). Give it to auditors: `motto verify-export --public-key <it>` checks an export with it.",
+        key_id(&public)
+    );
+}
+
+fn new_audit_key() {
+    use super::audit_chain::{encode_public_key, CheckpointSigner};
+    use rand::RngCore;
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    let public = CheckpointSigner::from_seed(&super::crypto::KeyBytes::new(seed)).public_key();
+    println!("AUDIT_SIGNING_KEY={}", hex::encode(seed));
+    eprintln!(
+        "Keep the line above secret, in Motto's environment. Its public key, for auditors: {}",
+        encode_public_key(&public)
+    );
+}
+
+async fn export_audit(settings: &Settings, path: &Path) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let db = Db::connect(&settings.database).await?;
+    let mut out: Box<dyn Write> = if path.as_os_str() == "-" {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    } else {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{}",
+                    startup_io::StartupIoError::new(
+                        startup_io::absolute(path).display().to_string(),
+                        "create the export",
+                        &e,
+                        "choose a new file name in a directory you can write in (an export never overwrites)"
+                    )
+                )
+            })?;
+        Box::new(std::io::BufWriter::new(file))
+    };
+    let mut from = 1;
+    let mut rows = 0;
+    loop {
+        let batch = audit::chain_batch(&db, from, 5000).await?;
+        for row in &batch {
+            serde_json::to_writer(&mut out, row)?;
+            out.write_all(b"\n")?;
+        }
+        rows += batch.len();
+        match batch.last() {
+            Some(last) if batch.len() == 5000 => from = last.id + 1,
+            _ => break,
+        }
+    }
+    out.flush()?;
+    db.close().await;
+    if path.as_os_str() != "-" {
+        println!("Exported {rows} audit events to {}.", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `motto verify-export`: the export's public hash chain, checked against the
+/// signed checkpoints, with only the public key.
+fn verify_export(export: &Path, checkpoints: &str, public_key: &str) -> ExitCode {
+    use super::audit_chain::{check_checkpoints, parse_public_key, AuditRow, Walker};
+    use std::io::BufRead;
+    let fail = |message: String| {
+        eprintln!("{message}");
+        ExitCode::from(EXIT_CONFIG)
+    };
+    let key = match parse_public_key(public_key) {
+        Ok(k) => k,
+        Err(e) => return fail(format!("--public-key: {e}")),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("cannot start: {e}")),
+    };
+    let list = match runtime.block_on(super::adapters::checkpoints::load(checkpoints)) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let file = match std::fs::File::open(export) {
+        Ok(f) => f,
+        Err(e) => return fail(format!("cannot read {}: {e}", export.display())),
+    };
+    let broken = |id: i64, reason: &str, rows: i64| {
+        println!(
+            "BROKEN: the audit export fails at event {id}: {reason}. {rows} events before it verify."
+        );
+        ExitCode::FAILURE
+    };
+    let list = match check_checkpoints(list, &key) {
+        Ok(l) => l,
+        Err(link) => return broken(link.id, &link.reason, 0),
+    };
+    let Some(keyed_from) = list.first().map(|c| c.body.keyed_from) else {
+        return fail(format!(
+            "{checkpoints} holds no checkpoint: nothing to verify the export against"
+        ));
+    };
+    let mut walker = Walker::new(None, keyed_from, &list);
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => return fail(format!("cannot read {}: {e}", export.display())),
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: AuditRow = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(format!(
+                    "{}, line {}: not an audit event ({e})",
+                    export.display(),
+                    n + 1
+                ))
+            }
+        };
+        if let Err(link) = walker.push(&row) {
+            return broken(link.id, &link.reason, walker.rows);
+        }
+    }
+    if let Err(link) = walker.finish() {
+        return broken(link.id, &link.reason, walker.rows);
+    }
+    let sealed_to = list.last().map_or(0, |c| c.body.last_id);
+    println!(
+        "OK: the audit export verifies ({} events). {}",
+        walker.rows,
+        sealed_summary(list.len(), sealed_to, walker.rows, checkpoints)
+    );
+    ExitCode::SUCCESS
 }
 
 /// Read a password without echo from the terminal, or a line from standard input.
@@ -468,7 +707,10 @@ mod tests {
         let cli = Cli::try_parse_from(["motto"]).unwrap();
         assert_eq!(cli.command, None);
         let cli = Cli::try_parse_from(["motto", "verify-audit"]).unwrap();
-        assert_eq!(cli.command, Some(Command::VerifyAudit));
+        assert_eq!(
+            cli.command,
+            Some(Command::VerifyAudit { checkpoints: None })
+        );
     }
 
     #[test]

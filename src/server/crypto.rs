@@ -63,3 +63,56 @@ impl std::fmt::Display for SealError {
 }
 
 impl std::error::Error for SealError {}
+
+/// A 32-byte key held in memory: cheap to clone, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyBytes(std::sync::Arc<[u8; 32]>);
+
+impl KeyBytes {
+    pub fn new(bytes: [u8; 32]) -> Self {
+        KeyBytes(std::sync::Arc::new(bytes))
+    }
+
+    /// The first 32 bytes of [`derive_key`] for `purpose`.
+    pub fn derived(secret: &[u8], purpose: &[u8]) -> Self {
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(&derive_key(secret, purpose)[..32]);
+        KeyBytes::new(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for KeyBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// What every database connection needs to write and check the audit chain:
+/// the chain's MAC key and the public half of the checkpoint signing key.
+#[derive(Clone, Debug)]
+pub struct AuditKeys {
+    pub mac: KeyBytes,
+    pub checkpoint_public: ed25519_dalek::VerifyingKey,
+}
+
+impl AuditKeys {
+    /// The keys for a checkpoint signing seed (its public half is computed).
+    pub fn new(mac: KeyBytes, signing_seed: &KeyBytes) -> Self {
+        AuditKeys {
+            mac,
+            checkpoint_public: ed25519_dalek::SigningKey::from_bytes(signing_seed.expose())
+                .verifying_key(),
+        }
+    }
+
+    /// Keys made from one test seed: for tests and tools that open a database
+    /// whose audit chain they will not check.
+    pub fn unchecked() -> Self {
+        let k = KeyBytes::new([7; 32]);
+        AuditKeys::new(k.clone(), &k)
+    }
+}

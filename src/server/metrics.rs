@@ -8,7 +8,7 @@
 //! tests run dozens at once) would count into each other. Here every `AppState`
 //! has its own `Metrics`. The handlers (`track`, `scrape`) are in `routes::ops`.
 
-use super::db::Db;
+use super::db::{Db, Pool};
 use std::{
     collections::BTreeMap,
     fmt::Write,
@@ -127,9 +127,9 @@ impl Metrics {
                 h.count
             );
         }
-        let (size, idle) = match db {
-            Db::Sqlite(p) => (p.size(), p.num_idle()),
-            Db::Postgres(p) => (p.size(), p.num_idle()),
+        let (size, idle) = match db.pool() {
+            Pool::Sqlite(p) => (p.size(), p.num_idle()),
+            Pool::Postgres(p) => (p.size(), p.num_idle()),
         };
         let _ = writeln!(
             out,

@@ -1,6 +1,7 @@
 //! The server: router, start-up and shutdown. Compiled only with the `ssr` feature.
 
 pub mod adapters;
+pub mod audit_chain;
 pub mod auth;
 pub mod backup;
 pub mod caller;
@@ -315,6 +316,10 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
         })),
     )
     .await?;
+    // Seal what is there (after an upgrade: the whole unkeyed chain), then on
+    // schedule.
+    services::audit_checkpoints::seal_and_ship(&state).await;
+    services::audit_checkpoints::spawn_schedule(state.clone());
     Ok(state)
 }
 
@@ -325,8 +330,23 @@ pub async fn serve_on(
     state: AppState,
     shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
+    let router = build_router(state.clone());
+    serve_app(listener, state, router, shutdown).await
+}
+
+/// Serve `router` (the app's, perhaps with more routes) as [`serve_on`] does,
+/// and seal the last audit events once the requests are done.
+pub async fn serve_app(
+    listener: TcpListener,
+    state: AppState,
+    router: Router,
+    shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     let grace = state.settings.shutdown_grace;
-    serve_router(listener, build_router(state), grace, shutdown).await
+    let result = serve_router(listener, router, grace, shutdown).await;
+    // The last events get their checkpoint before the process goes.
+    services::audit_checkpoints::seal_and_ship(&state).await;
+    result
 }
 
 /// Serve `app` until `shutdown` flips to true, with a grace period for in-flight requests.

@@ -9,11 +9,9 @@
 //! to what is there; seeded accounts are named `seed-…` and share one password.
 
 use super::{
+    audit_chain::ChainTip,
     auth::password::Hasher,
-    db::{
-        audit::{chain_hash, AuditRow},
-        Db, Tx,
-    },
+    db::{audit::AuditRow, Db, Pool, Tx},
 };
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
@@ -391,11 +389,11 @@ pub async fn seed(db: &Db, plan: &Plan, password: &SecretString) -> anyhow::Resu
     // good plans. (A bare `PRAGMA optimize` here looked only at the tables this
     // connection had planned queries on: none, so a second seed left statistics
     // from the first, and SQLite scanned 100,000 documents for a page of 50.)
-    match db {
-        Db::Postgres(pool) => {
+    match db.pool() {
+        Pool::Postgres(pool) => {
             sqlx::query("ANALYZE").execute(pool).await?;
         }
-        Db::Sqlite(pool) => {
+        Pool::Sqlite(pool) => {
             sqlx::query("ANALYZE").execute(pool).await?;
         }
     }
@@ -668,20 +666,30 @@ async fn seed_audit(db: &Db, users: &[i64], n: usize, rng: &mut Rng) -> anyhow::
         // Many rows per transaction (fewer commits), a few hundred per statement.
         let size = (n - done).min(BATCH * 20);
         let mut tx = db.begin().await?;
-        let (seq, mut prev): (i64, String) = crate::on_tx!(&mut tx, conn => {
-            sqlx::query_as("UPDATE audit_chain_head SET seq = seq + $1 WHERE id = 1 RETURNING seq - $1, last_hash")
-                .bind(size as i64)
-                .fetch_one(&mut *conn)
-                .await?
+        let key = tx.audit_keys().mac.clone();
+        let (seq, last_hash, last_mac, keyed_from): (i64, String, Option<String>, i64) = crate::on_tx!(&mut tx, conn => {
+            sqlx::query_as(
+                "UPDATE audit_chain_head SET seq = seq + $1 WHERE id = 1 \
+                 RETURNING seq - $1, last_hash, last_mac, keyed_from",
+            )
+            .bind(size as i64)
+            .fetch_one(&mut *conn)
+            .await?
         });
+        let mut tip = ChainTip {
+            seq,
+            last_hash,
+            last_mac,
+            keyed_from,
+        };
         let mut binds = Vec::with_capacity(size * 14);
         for i in 0..size {
             let k = done + i;
             let (action, outcome, target_type) = ACTIONS[rng.below(ACTIONS.len())];
             let actor = users.get(rng.below(users.len())).copied();
             let at = begin + Duration::microseconds(step_us * k as i64);
-            let row = AuditRow {
-                id: seq + 1 + i as i64,
+            let mut row = AuditRow {
+                id: 0,
                 occurred_at: DateTime::<Utc>::from_timestamp_micros(at.timestamp_micros())
                     .unwrap_or(at),
                 actor_user_id: actor,
@@ -701,11 +709,11 @@ async fn seed_audit(db: &Db, users: &[i64], n: usize, rng: &mut Rng) -> anyhow::
                 ),
                 request_id: Some(format!("seed-{:08x}", rng.next_u64())),
                 details: "{}".into(),
+                prev_hash: String::new(),
                 hash: String::new(),
-                prev_hash: prev.clone(),
+                mac: None,
             };
-            let hash = chain_hash(&prev, &row);
-            prev = hash.clone();
+            tip.append(&mut row, &key);
             binds.extend([
                 Bind::I(row.id),
                 Bind::T(row.occurred_at),
@@ -719,20 +727,22 @@ async fn seed_audit(db: &Db, users: &[i64], n: usize, rng: &mut Rng) -> anyhow::
                 Bind::OS(row.request_id),
                 Bind::S(row.details),
                 Bind::S(row.prev_hash),
-                Bind::S(hash),
+                Bind::S(row.hash),
+                Bind::OS(row.mac),
             ]);
         }
-        for chunk in binds.chunks(BATCH * 2 * 13) {
+        for chunk in binds.chunks(BATCH * 2 * 14) {
             let sql = format!(
                 "INSERT INTO audit_events (id, occurred_at, actor_user_id, action, target_type, target_id, \
-                 outcome, source_ip, user_agent, request_id, details, prev_hash, hash) VALUES {}",
-                values(chunk.len() / 13, &[None; 13])
+                 outcome, source_ip, user_agent, request_id, details, prev_hash, hash, mac) VALUES {}",
+                values(chunk.len() / 14, &[None; 14])
             );
             insert(&mut tx, &sql, chunk).await?;
         }
         crate::on_tx!(&mut tx, conn => {
-            sqlx::query("UPDATE audit_chain_head SET last_hash = $1 WHERE id = 1")
-                .bind(&prev)
+            sqlx::query("UPDATE audit_chain_head SET last_hash = $1, last_mac = $2 WHERE id = 1")
+                .bind(&tip.last_hash)
+                .bind(&tip.last_mac)
                 .execute(&mut *conn)
                 .await?;
         });

@@ -3,7 +3,7 @@
 //! acknowledged.
 
 use crate::db_test;
-use crate::helpers::{access_token, serve_process, TestApp, GOOD_PASSWORD};
+use crate::helpers::{access_token, serve_process, test_key_db, TestApp, GOOD_PASSWORD};
 use std::sync::{
     atomic::{AtomicBool, Ordering},
     Arc, Mutex,
@@ -104,9 +104,11 @@ async fn sigkill_during_sqlite_writes_loses_no_acknowledged_write() {
         ids.len() as i64,
         "one audit event per stored document"
     );
-    let report = motto::server::db::audit::verify(&motto::server::db::Db::Sqlite(pool.clone()))
-        .await
-        .unwrap();
+    let report = motto::server::db::audit::verify(&test_key_db(motto::server::db::Pool::Sqlite(
+        pool.clone(),
+    )))
+    .await
+    .unwrap();
     assert!(report.is_intact(), "the audit chain breaks after the crash");
     pool.close().await;
     server.kill().unwrap();
@@ -397,9 +399,11 @@ async fn postgres_restart_during_writes_gives_clean_503s_and_loses_nothing() {
         .filter(|a| !stored.contains(a))
         .collect();
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
-    let report = motto::server::db::audit::verify(&motto::server::db::Db::Postgres(pool.clone()))
-        .await
-        .unwrap();
+    let report = motto::server::db::audit::verify(&test_key_db(motto::server::db::Pool::Postgres(
+        pool.clone(),
+    )))
+    .await
+    .unwrap();
     assert!(
         report.is_intact(),
         "the audit chain breaks after the restart"
@@ -523,7 +527,12 @@ db_test!(
             outcomes.refused
         );
         let pool_db = motto::server::db::Db::connect(
-            &motto::server::config::Settings::for_tests(&db.url, db.dir.path()).database,
+            &motto::server::config::Settings::for_tests_with(
+                &db.url,
+                db.dir.path(),
+                &[("SECRET_KEY", crate::helpers::TEST_KEY)],
+            )
+            .database,
         )
         .await
         .unwrap();

@@ -190,11 +190,16 @@ impl TestAppBuilder {
 
     pub async fn spawn(self) -> TestApp {
         let db = TestDb::new(self.backend).await;
-        let vars: Vec<(&str, &str)> = self
+        let mut vars: Vec<(&str, &str)> = self
             .vars
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
+        // The key the `motto` commands in tests run with, so they can check the
+        // audit chain's MACs and checkpoints the app wrote.
+        if !vars.iter().any(|(k, _)| *k == "SECRET_KEY") {
+            vars.push(("SECRET_KEY", TEST_KEY));
+        }
         let mut settings = Settings::for_tests_with(&db.url, &db.data_dir(), &vars);
         for edit in self.edits {
             edit(&mut settings);
@@ -234,8 +239,12 @@ impl TestApp {
         let state = motto::server::prepare(settings).await.expect("app starts");
         let (shutdown, rx) = watch::channel(false);
         let router = motto::server::build_router_with(state.clone(), extra);
-        let grace = state.settings.shutdown_grace;
-        let server = tokio::spawn(motto::server::serve_router(listener, router, grace, rx));
+        let server = tokio::spawn(motto::server::serve_app(
+            listener,
+            state.clone(),
+            router,
+            rx,
+        ));
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -719,5 +728,15 @@ pub fn free_port() -> u16 {
 
 /// A password the policy accepts.
 pub const GOOD_PASSWORD: &str = "violet ferry lantern quietly";
+
+/// A `Db` over `pool` with the audit keys of [`TEST_KEY`].
+pub fn test_key_db(pool: motto::server::db::Pool) -> Db {
+    let settings = Settings::for_tests_with(
+        "sqlite::memory:",
+        std::path::Path::new("."),
+        &[("SECRET_KEY", TEST_KEY)],
+    );
+    Db::from_pool(pool, settings.database.audit_keys)
+}
 
 pub const TEST_KEY: &str = "9c1e7a5f3b8d2e6a4c0f9b7d5e3a1c8f6b4d2e0a9c7f5b3d";

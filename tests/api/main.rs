@@ -7,6 +7,7 @@ mod account;
 mod accounts;
 mod admin;
 mod audit;
+mod audit_seal;
 mod backup;
 mod cli;
 mod conversations;

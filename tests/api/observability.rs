@@ -83,8 +83,9 @@ async fn internal_errors_are_reported_to_sentry_without_secrets() {
     );
 
     // The database disappears under the running server.
-    db.destroy(&motto::server::db::Db::Postgres(
-        sqlx::PgPool::connect_lazy(&db.url).unwrap(),
+    db.destroy(&motto::server::db::Db::from_pool(
+        motto::server::db::Pool::Postgres(sqlx::PgPool::connect_lazy(&db.url).unwrap()),
+        motto::server::crypto::AuditKeys::unchecked(),
     ))
     .await;
     let res = reqwest::Client::new()

@@ -8,15 +8,17 @@ use crate::app::components::style::LINK;
 use crate::app::components::style::{BUTTON, DANGER, INPUT, SECONDARY};
 use crate::{
     api::admin::{
-        admin_user, admin_users, audit_event, audit_events, audit_integrity, AdminUserAction,
-        VerifyAuditChain,
+        admin_user, admin_users, audit_event, audit_events, audit_integrity, audit_sealing,
+        AdminUserAction, VerifyAuditChain,
     },
     app::components::{
         form::{Checkbox, FormError},
         loaded::Loaded,
         time::LocalTime,
     },
-    domain::admin::{encode, AuditEventView, AuditQuery, IntegrityCheck, UserAction},
+    domain::admin::{
+        encode, AuditEventView, AuditQuery, CheckpointStatus, IntegrityCheck, UserAction,
+    },
     domain::user::Role,
     error::AppError,
 };
@@ -93,7 +95,7 @@ fn query_from_url() -> Memo<(AuditQuery, Option<i64>)> {
 }
 
 #[component]
-fn Integrity(check: Option<IntegrityCheck>) -> impl IntoView {
+fn Integrity(check: Option<IntegrityCheck>, sealing: Option<CheckpointStatus>) -> impl IntoView {
     let verify = ServerAction::<VerifyAuditChain>::new();
     let latest = Signal::derive(move || match verify.value().get() {
         Some(Ok(c)) => Some(c),
@@ -131,7 +133,64 @@ fn Integrity(check: Option<IntegrityCheck>) -> impl IntoView {
                 <button type="submit" class=SECONDARY>{move || if verify.pending().get() { "Verifying…" } else { "Verify now" }}</button>
             </ActionForm>
             <FormError error=error />
+            {sealing.map(|status| view! { <Sealing status=status /> })}
         </section>
+    }
+}
+
+/// The signed checkpoints that seal the log, and where they are kept.
+#[component]
+fn Sealing(status: CheckpointStatus) -> impl IntoView {
+    let lag = status.directory_lag();
+    let last = match (status.last_seq, status.last_event, status.last_at) {
+        (Some(seq), Some(event), Some(at)) => view! {
+            <p>
+                {format!("Last checkpoint: #{seq}, sealing events up to {event}, signed ")}
+                <LocalTime at=at />
+                {format!(". {} events since.", status.unsealed_events)}
+            </p>
+        }
+        .into_any(),
+        _ => view! { <p>"No checkpoint has been signed yet."</p> }.into_any(),
+    };
+    let directory = match (&status.directory, lag) {
+        (None, _) => view! {
+            <p class="text-amber-700 dark:text-amber-400">
+                "Checkpoints are kept only in the database (AUDIT_CHECKPOINT_DIR=off): someone with the database credentials could remove them with the events."
+            </p>
+        }
+        .into_any(),
+        (Some(dir), Some(0)) => view! {
+            <p>{format!("Checkpoint directory {dir}: up to date.")}</p>
+        }
+        .into_any(),
+        (Some(dir), lag) => view! {
+            <p class="font-semibold text-red-700 dark:text-red-400">
+                {format!(
+                    "Checkpoint directory {dir}: {} checkpoints not written yet (Motto retries; see the server log).",
+                    lag.unwrap_or(0)
+                )}
+            </p>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="mt-3 space-y-1 text-sm" data-testid="sealing">
+            <h3 class="font-semibold">"Signed checkpoints"</h3>
+            {last}
+            {directory}
+            <p>
+                {format!(
+                    "A checkpoint every {} events or {} seconds. Auditors check an export with the public key ",
+                    status.every_events, status.every_seconds
+                )}
+                <code class="break-all">{status.public_key.clone()}</code>
+                {format!(" (key id {}", status.key_id)}
+                {(!status.signing_key_configured).then_some(", derived from SECRET_KEY")}
+                "): "
+                <code>"motto verify-export"</code>"."
+            </p>
+        </div>
     }
 }
 
@@ -140,6 +199,7 @@ pub fn AdminAuditPage() -> impl IntoView {
     let query = query_from_url();
     let page = Resource::new(move || query.get(), |(q, before)| audit_events(q, before));
     let check = Resource::new(|| (), |_| audit_integrity());
+    let sealing = Resource::new(|| (), |_| audit_sealing());
     view! {
         <div class="py-8">
             <Suspense fallback=|| view! { <p class="text-sm">"Loading…"</p> }>
@@ -148,6 +208,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                         Ok(c) => c,
                         Err(e) => return view! { <NotFoundView e=e /> }.into_any(),
                     };
+                    let sealing = sealing.await.ok();
                     let (q, before) = query.get_untracked();
                     let qs = q.to_query_string();
                     let result = page.await;
@@ -155,11 +216,12 @@ pub fn AdminAuditPage() -> impl IntoView {
                         <Title text="Audit log" />
                         <h1 class="text-2xl font-semibold tracking-tight">"Audit log"</h1>
                         <AdminNav />
-                        <Integrity check=check />
+                        <Integrity check=check sealing=sealing />
                         <AuditFilters q=q.clone() />
                         <div class="mt-4 flex flex-wrap gap-2 text-sm">
                             <a class=SECONDARY href=format!("/admin/audit/export?format=csv&{qs}") download="">"Export CSV"</a>
                             <a class=SECONDARY href=format!("/admin/audit/export?format=jsonl&{qs}") download="">"Export JSON lines"</a>
+                            <a class=SECONDARY href="/admin/audit/export?format=chain" download="">"Export for auditors"</a>
                             {before.map(|_| view! { <a class=SECONDARY href=format!("/admin/audit?{qs}")>"Newest events"</a> })}
                         </div>
                         {match result {

@@ -8,7 +8,7 @@ use super::{
     db::{
         audit::{self, AuditContext, NewEvent, Outcome},
         users::{self, UserRow},
-        Db, DbError,
+        Db, DbError, Pool,
     },
     state::AppState,
 };
@@ -156,9 +156,9 @@ pub enum Store {
 
 impl Store {
     pub fn new(db: &Db) -> Store {
-        match db {
-            Db::Sqlite(p) => Store::Sqlite(SqliteStore::new(p.clone())),
-            Db::Postgres(p) => Store::Postgres(PostgresStore::new(p.clone())),
+        match db.pool() {
+            Pool::Sqlite(p) => Store::Sqlite(SqliteStore::new(p.clone())),
+            Pool::Postgres(p) => Store::Postgres(PostgresStore::new(p.clone())),
         }
     }
 

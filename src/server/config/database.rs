@@ -2,13 +2,19 @@
 //! default, PostgreSQL by URL) with its pool.
 
 use super::{reader::Reader, secrets::redact_url, DatabaseSettings};
+use crate::server::crypto::AuditKeys;
 use secrecy::SecretString;
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 use url::Url;
 
-pub(super) fn read(r: &mut Reader) -> (PathBuf, DatabaseSettings) {
-    let data_dir = PathBuf::from(r.raw("DATA_DIR").unwrap_or_else(|| "data".to_string()));
+pub(super) fn read_data_dir(r: &mut Reader) -> PathBuf {
+    PathBuf::from(r.raw("DATA_DIR").unwrap_or_else(|| "data".to_string()))
+}
 
+pub(super) fn read(r: &mut Reader, data_dir: &Path, audit_keys: AuditKeys) -> DatabaseSettings {
     let database_url = match r.raw("DATABASE_URL") {
         None => format!("sqlite://{}/motto.db", data_dir.display()),
         Some(v) => {
@@ -36,6 +42,7 @@ pub(super) fn read(r: &mut Reader) -> (PathBuf, DatabaseSettings) {
     let is_sqlite = database_url.to_ascii_lowercase().starts_with("sqlite:");
     let database = DatabaseSettings {
         url: SecretString::from(database_url),
+        audit_keys,
         max_connections: r.parse(
             "DATABASE_MAX_CONNECTIONS",
             if is_sqlite { 8 } else { 10 },
@@ -67,5 +74,5 @@ pub(super) fn read(r: &mut Reader) -> (PathBuf, DatabaseSettings) {
         );
     }
 
-    (data_dir, database)
+    database
 }

@@ -12,6 +12,7 @@
 //! its concern's file, in `Settings`, and in `from_source`'s list below.
 
 mod accounts;
+mod audit;
 mod connections;
 mod database;
 mod documents;
@@ -23,6 +24,8 @@ mod sso;
 mod tests;
 mod web;
 
+use crate::server::crypto::AuditKeys;
+pub use audit::AuditSettings;
 pub use reader::{ConfigError, ConfigErrors};
 pub use secrets::{
     ensure_dev_secret_key, generate_secret_key, redact_url, secret_key_problem, MIN_SECRET_KEY_LEN,
@@ -70,6 +73,10 @@ pub enum CorsOrigins {
 #[derive(Clone, Debug)]
 pub struct DatabaseSettings {
     pub url: SecretString,
+    /// The audit chain's MAC key and checkpoint public key (see
+    /// [`AuditSettings`]): every connection appends audit events, so the keys
+    /// travel with it.
+    pub audit_keys: crate::server::crypto::AuditKeys,
     pub max_connections: u32,
     pub min_connections: u32,
     pub acquire_timeout: Duration,
@@ -98,6 +105,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database: DatabaseSettings,
     pub secret_key: SecretString,
+    pub audit: AuditSettings,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub log_request_bodies: bool,
@@ -335,8 +343,14 @@ impl Settings {
             request_timeout,
             body_limit_bytes,
         } = web::read(&mut r, prod);
-        let (data_dir, database) = database::read(&mut r);
         let secret_key = secrets::read_secret_key(&mut r);
+        let data_dir = database::read_data_dir(&mut r);
+        let audit = audit::read(&mut r, &secret_key, &data_dir);
+        let database = database::read(
+            &mut r,
+            &data_dir,
+            AuditKeys::new(audit.mac_key.clone(), &audit.signing_seed),
+        );
         let (log_format, log_filter, log_request_bodies) = logging::read(&mut r, prod);
         let accounts::Accounts {
             registration_open,
@@ -366,6 +380,7 @@ impl Settings {
             data_dir,
             database,
             secret_key,
+            audit,
             log_format,
             log_filter,
             log_request_bodies,

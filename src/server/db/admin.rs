@@ -1,7 +1,7 @@
 //! Queries for the admin console: the audit log with filters and keyset pages,
 //! integrity checks, users with their sessions, and the session register.
 
-use super::{audit::AuditRow, conversations::like_pattern, Db, DbError, Tx};
+use super::{audit::AuditRow, conversations::like_pattern, Db, DbError, Tx, TxConn};
 use crate::{on_pool, on_tx};
 use chrono::{DateTime, Utc};
 
@@ -89,7 +89,7 @@ impl AuditFilter {
 
 const AUDIT_COLUMNS: &str =
     "id, occurred_at, actor_user_id, actor_api_key_id, action, target_type, \
-     target_id, outcome, source_ip, user_agent, request_id, details, prev_hash, hash";
+     target_id, outcome, source_ip, user_agent, request_id, details, prev_hash, hash, mac";
 
 /// Up to `limit` matching events older than `before` (all when None), newest
 /// first. Ids only grow, so a page never shifts when new events arrive.
@@ -306,7 +306,7 @@ pub async fn active_sessions(
 /// Enabled administrators; on PostgreSQL their rows are locked until the
 /// transaction ends, so two admins cannot demote each other at the same moment.
 pub async fn enabled_admins(tx: &mut Tx) -> Result<Vec<i64>, DbError> {
-    let lock = if matches!(tx, Tx::Postgres(_)) {
+    let lock = if matches!(tx.conn_mut(), TxConn::Postgres(_)) {
         " FOR UPDATE"
     } else {
         ""

@@ -2,7 +2,7 @@
 //! documents is scoped by `spaces::allowed`: the spaces where the caller may do
 //! that, so a document outside them is simply not found.
 
-use super::{spaces::allowed, Backend, Db, DbError, Tx};
+use super::{spaces::allowed, Backend, Db, DbError, Tx, TxConn};
 use crate::domain::document::{DocSort, MATCH_END, MATCH_START};
 use crate::domain::space::SpaceAction::{Purge, Read, Write};
 use crate::{on_pool, on_tx};
@@ -88,7 +88,7 @@ pub async fn get_for_update(
     user: i64,
     id: i64,
 ) -> Result<Option<DocumentRow>, DbError> {
-    let lock = if matches!(tx, Tx::Postgres(_)) {
+    let lock = if matches!(tx.conn_mut(), TxConn::Postgres(_)) {
         " FOR UPDATE"
     } else {
         ""

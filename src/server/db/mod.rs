@@ -21,7 +21,7 @@ pub mod tokens;
 pub mod two_factor;
 pub mod users;
 
-use crate::server::config::DatabaseSettings;
+use crate::server::{config::DatabaseSettings, crypto::AuditKeys};
 use secrecy::ExposeSecret;
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -30,8 +30,15 @@ use sqlx::{
 };
 use std::{fmt, str::FromStr};
 
+/// The pool, and the key every audit event appended through it is MACed with.
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pool: Pool,
+    audit_keys: AuditKeys,
+}
+
+#[derive(Clone, Debug)]
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -52,7 +59,12 @@ impl fmt::Display for Backend {
 }
 
 /// A write transaction on either backend.
-pub enum Tx {
+pub struct Tx {
+    conn: TxConn,
+    audit_keys: AuditKeys,
+}
+
+pub enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -61,9 +73,9 @@ pub enum Tx {
 #[macro_export]
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::server::db::Db::Sqlite($pool) => $body,
-            $crate::server::db::Db::Postgres($pool) => $body,
+        match $db.pool() {
+            $crate::server::db::Pool::Sqlite($pool) => $body,
+            $crate::server::db::Pool::Postgres($pool) => $body,
         }
     };
 }
@@ -72,12 +84,12 @@ macro_rules! on_pool {
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            $crate::server::db::Tx::Sqlite(t) => {
+        match $tx.conn_mut() {
+            $crate::server::db::TxConn::Sqlite(t) => {
                 let $conn = &mut **t;
                 $body
             }
-            $crate::server::db::Tx::Postgres(t) => {
+            $crate::server::db::TxConn::Postgres(t) => {
                 let $conn = &mut **t;
                 $body
             }
@@ -262,7 +274,10 @@ impl Db {
                     url: redacted,
                     cause: cause_chain(&e),
                 })?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db {
+                pool: Pool::Sqlite(pool),
+                audit_keys: settings.audit_keys.clone(),
+            })
         } else {
             let options = PgConnectOptions::from_str(raw).map_err(|e| StartError::BadUrl {
                 url: redacted.clone(),
@@ -278,24 +293,41 @@ impl Db {
                     url: redacted,
                     cause: cause_chain(&e),
                 })?;
-            Ok(Db::Postgres(pool))
+            Ok(Db {
+                pool: Pool::Postgres(pool),
+                audit_keys: settings.audit_keys.clone(),
+            })
         }
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// A `Db` over a pool opened elsewhere (a backup being checked, a test).
+    pub fn from_pool(pool: Pool, audit_keys: AuditKeys) -> Db {
+        Db { pool, audit_keys }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The keys audit events are MACed and checkpoints checked with.
+    pub fn audit_keys(&self) -> &AuditKeys {
+        &self.audit_keys
     }
 
     /// Apply pending migrations. Each migration runs in its own transaction, so a
     /// failure leaves no half-applied schema; on PostgreSQL an advisory lock lets
     /// several instances start at once.
     pub async fn migrate(&self) -> Result<(), StartError> {
-        let result = match self {
-            Db::Sqlite(pool) => migrate_sqlite(pool).await,
-            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres")
+        let result = match &self.pool {
+            Pool::Sqlite(pool) => migrate_sqlite(pool).await,
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres")
                 .run(pool)
                 .await
                 .map_err(|e| cause_chain(&e)),
@@ -310,7 +342,7 @@ impl Db {
     /// it, and if this process dies the server drops the lock with the connection.
     /// SQLite needs none: `serve` holds a lock file for the database.
     pub async fn startup_lock(&self) -> Result<StartupLock, StartError> {
-        let Db::Postgres(pool) = self else {
+        let Pool::Postgres(pool) = &self.pool else {
             return Ok(StartupLock(None));
         };
         use sqlx::Connection;
@@ -339,7 +371,7 @@ impl Db {
     /// statistics made SQLite scan every document for a page of fifty. Run at
     /// start and hourly; PostgreSQL's autovacuum does the same by itself.
     pub async fn optimize(&self) -> Result<(), sqlx::Error> {
-        if let Db::Sqlite(pool) = self {
+        if let Pool::Sqlite(pool) = &self.pool {
             sqlx::query("PRAGMA optimize=0x10002").execute(pool).await?;
         }
         Ok(())
@@ -349,9 +381,13 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes cannot fail
     /// with a busy snapshot when another writer commits in between.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let conn = match &self.pool {
+            Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            audit_keys: self.audit_keys.clone(),
         })
     }
 
@@ -361,17 +397,25 @@ impl Db {
 }
 
 impl Tx {
+    pub fn conn_mut(&mut self) -> &mut TxConn {
+        &mut self.conn
+    }
+
+    pub fn audit_keys(&self) -> &AuditKeys {
+        &self.audit_keys
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await,
+            TxConn::Postgres(t) => t.commit().await,
         }
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.rollback().await,
-            Tx::Postgres(t) => t.rollback().await,
+        match self.conn {
+            TxConn::Sqlite(t) => t.rollback().await,
+            TxConn::Postgres(t) => t.rollback().await,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! person's role in this space" ([`role_of`]); the rule for what a role may do is
 //! `domain::space::allows`.
 
-use super::{Db, DbError, Tx};
+use super::{Db, DbError, Pool, Tx, TxConn};
 use crate::domain::space::{allows, SpaceAction, SpaceKind, SpaceRole};
 use crate::{on_pool, on_tx};
 use chrono::{DateTime, Utc};
@@ -228,7 +228,7 @@ pub async fn remove_member(tx: &mut Tx, space: i64, user: i64) -> Result<bool, D
 /// How many people own `space` directly. PostgreSQL locks the space's row first,
 /// so two owners leaving at once cannot both pass the last-owner check.
 pub async fn direct_owners(tx: &mut Tx, space: i64) -> Result<i64, DbError> {
-    if let Tx::Postgres(t) = tx {
+    if let TxConn::Postgres(t) = tx.conn_mut() {
         sqlx::query("SELECT id FROM spaces WHERE id = $1 FOR UPDATE")
             .bind(space)
             .execute(&mut **t)
@@ -280,7 +280,7 @@ pub async fn update(tx: &mut Tx, space: i64, name: &str, description: &str) -> R
 /// space's row first, so a document moved in meanwhile waits for the delete and
 /// then fails, rather than being deleted with the space.
 pub async fn document_count(tx: &mut Tx, space: i64) -> Result<i64, DbError> {
-    if let Tx::Postgres(t) = tx {
+    if let TxConn::Postgres(t) = tx.conn_mut() {
         sqlx::query("SELECT id FROM spaces WHERE id = $1 FOR UPDATE")
             .bind(space)
             .execute(&mut **t)
@@ -305,10 +305,10 @@ pub async fn delete(tx: &mut Tx, space: i64) -> Result<(), DbError> {
 pub async fn overview(
     db: &Db,
 ) -> Result<Vec<(i64, String, Option<String>, i64, i64, DateTime<Utc>)>, DbError> {
-    let owners = match db {
-        Db::Sqlite(_) => "SELECT group_concat(u.username, char(10)) FROM space_members m \
+    let owners = match db.pool() {
+        Pool::Sqlite(_) => "SELECT group_concat(u.username, char(10)) FROM space_members m \
                           JOIN users u ON u.id = m.user_id WHERE m.space_id = s.id AND m.role = 'owner'",
-        Db::Postgres(_) => "SELECT string_agg(u.username, chr(10) ORDER BY u.username_key) \
+        Pool::Postgres(_) => "SELECT string_agg(u.username, chr(10) ORDER BY u.username_key) \
                             FROM space_members m JOIN users u ON u.id = m.user_id \
                             WHERE m.space_id = s.id AND m.role = 'owner'",
     };

@@ -1,5 +1,6 @@
 //! `GET /admin/audit/export?format=csv|jsonl&<filters>`: the filtered audit log as
-//! a file, streamed from the database a batch at a time.
+//! a file, streamed from the database a batch at a time; `format=chain`: the
+//! whole chain for `motto verify-export`.
 
 use crate::{
     domain::admin::AuditQuery,
@@ -42,8 +43,10 @@ pub async fn export(
     let (format, content_type, ext) = match params.format.as_str() {
         "csv" | "" => (ExportFormat::Csv, "text/csv; charset=utf-8", "csv"),
         "jsonl" | "json" => (ExportFormat::JsonLines, "application/x-ndjson", "jsonl"),
+        "chain" => (ExportFormat::Chain, "application/x-ndjson", "chain.jsonl"),
         _ => {
-            return AppError::field("format", "Choose format=csv or format=jsonl.").into_response()
+            return AppError::field("format", "Choose format=csv, format=jsonl or format=chain.")
+                .into_response()
         }
     };
     let rx = match admin::export(&state, &params.query, format, &ctx).await {

@@ -145,12 +145,12 @@ impl Limits {
                 prefix: settings.redis_key_prefix.clone(),
             });
         }
-        Ok(match db {
-            crate::server::db::Db::Postgres(pool) => Limits::Postgres {
+        Ok(match db.pool() {
+            crate::server::db::Pool::Postgres(pool) => Limits::Postgres {
                 pool: pool.clone(),
                 settings: throttle,
             },
-            crate::server::db::Db::Sqlite(_) => Limits::Memory {
+            crate::server::db::Pool::Sqlite(_) => Limits::Memory {
                 limiter: RateLimiter::default(),
                 throttle: Box::new(LoginThrottle::new(throttle)),
             },

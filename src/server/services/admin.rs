@@ -227,6 +227,9 @@ pub fn spawn_chain_checks(state: AppState, every: std::time::Duration) {
 pub enum ExportFormat {
     Csv,
     JsonLines,
+    /// The whole chain, oldest first, every field and link as stored: what
+    /// `motto verify-export` checks (filters do not apply).
+    Chain,
 }
 
 const CSV_COLUMNS: [&str; 13] = [
@@ -307,13 +310,20 @@ pub async fn export(
 ) -> Result<mpsc::Receiver<Result<String, std::io::Error>>, AppError> {
     let f = filter(state, q).await?;
     let event = NewEvent::new("admin.audit.export", Outcome::Success).details(serde_json::json!({
-        "format": match format { ExportFormat::Csv => "csv", ExportFormat::JsonLines => "jsonl" },
+        "format": match format {
+            ExportFormat::Csv => "csv",
+            ExportFormat::JsonLines => "jsonl",
+            ExportFormat::Chain => "chain",
+        },
         "filters": q,
     }));
     audit::record_now(&state.db, ctx, event).await?;
     let (tx, rx) = mpsc::channel(4);
     let state = state.clone();
     crate::server::request::spawn(async move {
+        if format == ExportFormat::Chain {
+            return export_chain(&state, tx).await;
+        }
         if format == ExportFormat::Csv && tx.send(Ok(csv_record(&CSV_COLUMNS))).await.is_err() {
             return;
         }
@@ -340,7 +350,7 @@ pub async fn export(
             for e in &events {
                 chunk.push_str(&match format {
                     ExportFormat::Csv => csv_line(e),
-                    ExportFormat::JsonLines => json_line(e),
+                    ExportFormat::JsonLines | ExportFormat::Chain => json_line(e),
                 });
             }
             if !chunk.is_empty() && tx.send(Ok(chunk)).await.is_err() {
@@ -353,6 +363,34 @@ pub async fn export(
         }
     });
     Ok(rx)
+}
+
+async fn export_chain(state: &AppState, tx: mpsc::Sender<Result<String, std::io::Error>>) {
+    let mut from = 1;
+    loop {
+        let rows = match audit::chain_batch(&state.db, from, EXPORT_BATCH).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!(error = %e, "audit export failed");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                return;
+            }
+        };
+        let mut chunk = String::new();
+        for row in &rows {
+            if let Ok(line) = serde_json::to_string(row) {
+                chunk.push_str(&line);
+                chunk.push('\n');
+            }
+        }
+        if !chunk.is_empty() && tx.send(Ok(chunk)).await.is_err() {
+            return;
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == EXPORT_BATCH => from = last.id + 1,
+            _ => return,
+        }
+    }
 }
 
 fn summary(r: db::UserListRow) -> UserSummary {

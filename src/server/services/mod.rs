@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api_docs;
 pub mod api_keys;
 pub mod assistant;
+pub mod audit_checkpoints;
 pub mod conversations;
 pub mod credentials;
 pub mod documents;
