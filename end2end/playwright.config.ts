@@ -14,6 +14,9 @@ const scratch = process.env.MOTTO_E2E_DIR ?? path.resolve(__dirname, 'test-resul
 const sqlitePort = Number(process.env.MOTTO_E2E_SQLITE_PORT ?? 3901);
 const pgPort = Number(process.env.MOTTO_E2E_PG_PORT ?? 3902);
 const pgUrl = process.env.MOTTO_E2E_PG_URL;
+// The application role the PostgreSQL instance serves as (migrating as the owner
+// in MOTTO_E2E_PG_URL), as a production deployment would.
+const pgAppUrl = process.env.MOTTO_E2E_PG_APP_URL;
 // The OpenID Provider both instances offer single sign-on through (a real one:
 // panva's oidc-provider, see oidc/provider.mjs).
 const oidcPort = Number(process.env.MOTTO_E2E_OIDC_PORT ?? 3903);
@@ -37,7 +40,7 @@ const chromium = {
   },
 };
 
-function server(name: string, port: number, databaseUrl: string) {
+function server(name: string, port: number, databaseUrl: string, appUrl?: string) {
   const dir = path.join(scratch, name);
   return {
     command: `mkdir -p "${dir}" && cd "${dir}" && exec "${bin}" serve`,
@@ -50,7 +53,8 @@ function server(name: string, port: number, databaseUrl: string) {
       ENVIRONMENT: 'development',
       LISTEN_ADDR: `127.0.0.1:${port}`,
       DATA_DIR: dir,
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: appUrl ?? databaseUrl,
+      ...(appUrl ? { DATABASE_OWNER_URL: databaseUrl } : {}),
       SECRET_KEY: 'e2e-5f3a9c1d7b2e8f4a6c0d9b7e5a3f1c8d2b4e6f8a',
       LEPTOS_SITE_ROOT: siteRoot,
       LOG_LEVEL: 'warn',
@@ -68,8 +72,10 @@ function server(name: string, port: number, databaseUrl: string) {
   };
 }
 
-const targets = [{ name: 'sqlite', port: sqlitePort, db: `sqlite://${path.join(scratch, 'sqlite')}/motto.db` }];
-if (pgUrl) targets.push({ name: 'postgres', port: pgPort, db: pgUrl });
+const targets: { name: string; port: number; db: string; appDb?: string }[] = [
+  { name: 'sqlite', port: sqlitePort, db: `sqlite://${path.join(scratch, 'sqlite')}/motto.db` },
+];
+if (pgUrl) targets.push({ name: 'postgres', port: pgPort, db: pgUrl, appDb: pgAppUrl });
 
 const provider = {
   command: `exec node oidc/provider.mjs ${oidcPort}`,
@@ -103,5 +109,5 @@ export default defineConfig({
     name: t.name,
     use: { ...chromium, baseURL: `http://127.0.0.1:${t.port}` },
   })),
-  webServer: [provider, ...targets.map((t) => server(t.name, t.port, t.db))],
+  webServer: [provider, ...targets.map((t) => server(t.name, t.port, t.db, t.appDb))],
 });

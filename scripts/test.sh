@@ -68,6 +68,12 @@ if command -v psql >/dev/null; then
   E2E_DB="motto_e2e_$(date +%s)_$$"
   psql -q "$TEST_DATABASE_URL" -c "CREATE DATABASE $E2E_DB" >/dev/null
   export MOTTO_E2E_PG_URL="${TEST_DATABASE_URL%/*}/$E2E_DB"
+  # The instance serves as an application role that cannot rewrite the audit
+  # log; it migrates as the owner above (DATABASE_OWNER_URL).
+  psql -q "$TEST_DATABASE_URL" -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'motto_e2e_app') THEN CREATE ROLE motto_e2e_app LOGIN; END IF; END \$\$" >/dev/null
+  case "$MOTTO_E2E_PG_URL" in
+    *//*@*) export MOTTO_E2E_PG_APP_URL="$(printf '%s' "$MOTTO_E2E_PG_URL" | sed 's#//[^@/]*@#//motto_e2e_app@#')" ;;
+  esac
 else
   echo "psql not found: end-to-end tests run on SQLite only" >&2
 fi

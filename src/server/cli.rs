@@ -379,9 +379,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 
 async fn init(settings: &Settings, command: &Command) -> anyhow::Result<ExitCode> {
     let db = Db::connect(&settings.database).await?;
-    let lock = db.startup_lock().await?;
-    db.migrate().await?;
-    lock.release().await;
+    super::migrate_schema(&settings.database, &db).await?;
     db.close().await;
     let verb = if *command == Command::Init {
         "initialised"
@@ -628,9 +626,7 @@ async fn seed(settings: &Settings, plan: &super::seed::Plan) -> anyhow::Result<E
         return Ok(ExitCode::from(EXIT_CONFIG));
     }
     let db = Db::connect(&settings.database).await?;
-    let lock = db.startup_lock().await?;
-    db.migrate().await?;
-    lock.release().await;
+    super::migrate_schema(&settings.database, &db).await?;
     let report = super::seed::seed(&db, plan, &password.into()).await;
     db.close().await;
     let r = report?;

@@ -248,18 +248,37 @@ async fn log_request_body(req: Request, next: middleware::Next) -> axum::respons
     }
 }
 
-/// Open the database and apply migrations (ours and the session store's).
-pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
-    let db = Db::connect(&settings.database).await?;
-    let lock = db.startup_lock().await?;
-    db.migrate().await?;
-    auth::Store::new(&db)
+/// Apply migrations (ours and the session store's), as the owner role when
+/// `DATABASE_OWNER_URL` is set — then grant the application role its rights —
+/// else on `db` itself.
+pub async fn migrate_schema(settings: &config::DatabaseSettings, db: &Db) -> anyhow::Result<()> {
+    let owner = match settings.owner() {
+        Some(o) => Some(Db::connect(&o).await?),
+        None => None,
+    };
+    let target = owner.as_ref().unwrap_or(db);
+    let lock = target.startup_lock().await?;
+    target.migrate().await?;
+    auth::Store::new(target)
         .migrate()
         .await
         .map_err(|e| db::StartError::Migrate {
             cause: format!("session table: {e}"),
         })?;
+    if let (Some(owner), Some(role)) = (&owner, settings.app_role()) {
+        owner.grant_app_role(&role).await?;
+    }
     lock.release().await;
+    if let Some(owner) = owner {
+        owner.close().await;
+    }
+    Ok(())
+}
+
+/// Open the database and apply migrations (ours and the session store's).
+pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
+    let db = Db::connect(&settings.database).await?;
+    migrate_schema(&settings.database, &db).await?;
     let assistant: Arc<dyn services::assistant::Assistant> = match &settings.llm {
         Some(llm) => Arc::new(
             adapters::llm::OpenAiCompatible::new(llm.clone())

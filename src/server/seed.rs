@@ -667,11 +667,9 @@ async fn seed_audit(db: &Db, users: &[i64], n: usize, rng: &mut Rng) -> anyhow::
         let size = (n - done).min(BATCH * 20);
         let mut tx = db.begin().await?;
         let key = tx.audit_keys().mac.clone();
+        let (reserve, link) = crate::server::db::audit::head_sql(tx.backend());
         let (seq, last_hash, last_mac, keyed_from): (i64, String, Option<String>, i64) = crate::on_tx!(&mut tx, conn => {
-            sqlx::query_as(
-                "UPDATE audit_chain_head SET seq = seq + $1 WHERE id = 1 \
-                 RETURNING seq - $1, last_hash, last_mac, keyed_from",
-            )
+            sqlx::query_as(reserve)
             .bind(size as i64)
             .fetch_one(&mut *conn)
             .await?
@@ -740,7 +738,8 @@ async fn seed_audit(db: &Db, users: &[i64], n: usize, rng: &mut Rng) -> anyhow::
             insert(&mut tx, &sql, chunk).await?;
         }
         crate::on_tx!(&mut tx, conn => {
-            sqlx::query("UPDATE audit_chain_head SET last_hash = $1, last_mac = $2 WHERE id = 1")
+            sqlx::query(link)
+                .bind(tip.seq)
                 .bind(&tip.last_hash)
                 .bind(&tip.last_mac)
                 .execute(&mut *conn)

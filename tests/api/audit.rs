@@ -216,7 +216,8 @@ db_test!(verify_audit_cli_reports_ok_with_the_count, |backend| {
 
 /// SQL run as someone holding the database credentials, on one connection.
 async fn as_owner(app: &TestApp, statements: &[&str]) {
-    motto::on_pool!(&app.state.db, pool => {
+    let owner = app.db.owner().await;
+    motto::on_pool!(&owner, pool => {
         let mut conn = pool.acquire().await.unwrap();
         for sql in statements {
             sqlx::query(sql)
@@ -225,6 +226,7 @@ async fn as_owner(app: &TestApp, statements: &[&str]) {
                 .unwrap_or_else(|e| panic!("{sql}: {e}"));
         }
     });
+    owner.close().await;
 }
 
 db_test!(

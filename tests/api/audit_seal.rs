@@ -107,7 +107,8 @@ fn export_and_verify(app: &TestApp, name: &str, key: &str, checkpoints: &Path) -
 
 /// SQL as someone holding the credentials, on one connection.
 async fn as_owner(app: &TestApp, statements: &[String]) {
-    motto::on_pool!(&app.state.db, pool => {
+    let owner = app.db.owner().await;
+    motto::on_pool!(&owner, pool => {
         let mut conn = pool.acquire().await.unwrap();
         for sql in statements {
             sqlx::raw_sql(sql)
@@ -116,6 +117,7 @@ async fn as_owner(app: &TestApp, statements: &[String]) {
                 .unwrap_or_else(|e| panic!("{sql}: {e}"));
         }
     });
+    owner.close().await;
 }
 
 async fn rows(app: &TestApp) -> Vec<AuditRow> {
@@ -479,6 +481,68 @@ db_test!(
         assert!(!r.ok, "{}", r.text);
         assert!(r.text.contains("fails at event 1"), "{}", r.text);
         assert!(r.text.contains("AUDIT_KEY / SECRET_KEY"), "{}", r.text);
+        app.stop().await;
+    }
+);
+
+// What the server's own connection may do to the audit log. On PostgreSQL it is
+// the application role: every rewrite is refused by the database itself, and
+// the head moves only forward, onto an event that exists. On SQLite whoever can
+// write the file can do anything (docs/audit.md says so); the other tests show
+// what the checkpoints still catch there.
+db_test!(
+    asvs_16_4_2_the_application_role_cannot_rewrite_the_audit_log,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        append(&app, 3).await;
+        let motto::server::db::Pool::Postgres(pool) = app.state.db.pool().clone() else {
+            app.stop().await;
+            return;
+        };
+        let attempts = [
+            "UPDATE audit_events SET outcome = 'failure' WHERE id = 2",
+            "DELETE FROM audit_events WHERE id = 4",
+            "TRUNCATE audit_events",
+            "ALTER TABLE audit_events DISABLE TRIGGER USER",
+            "DROP TRIGGER audit_events_no_update_delete ON audit_events",
+            "UPDATE audit_chain_head SET seq = 2 WHERE id = 1",
+            "DELETE FROM audit_checkpoints",
+            "UPDATE audit_checkpoints SET line = '{}'",
+            "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER",
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (999, 'x', true, '\\x00', 0)",
+        ];
+        for sql in attempts {
+            let err = sqlx::raw_sql(sql).execute(&pool).await.expect_err(sql);
+            let code = err
+                .as_database_error()
+                .and_then(|e| e.code())
+                .map(|c| c.to_string());
+            // 42501: insufficient privilege (including "must be owner").
+            assert_eq!(code.as_deref(), Some("42501"), "{sql}: {err}");
+        }
+        // The head's functions refuse to move it anywhere but onto a real tip.
+        let err = sqlx::query("SELECT audit_link(2, 'forged', NULL)")
+            .execute(&pool)
+            .await
+            .expect_err("link to an old event");
+        assert!(err.to_string().contains("is not the reserved tip"), "{err}");
+        let err = sqlx::query("SELECT * FROM audit_reserve(0)")
+            .fetch_all(&pool)
+            .await
+            .expect_err("reserve nothing");
+        assert!(err.to_string().contains("at least one"), "{err}");
+        // And the server goes on appending, sealing and verifying as that role.
+        append(&app, 2).await;
+        audit_checkpoints::seal_and_ship(&app.state).await;
+        let report = audit::verify(&app.state.db).await.unwrap();
+        assert!(report.is_intact(), "{report:?}");
+        assert_eq!(report.rows, 6);
+        let role: String = sqlx::query_scalar("SELECT current_user::text")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(role, crate::helpers::APP_ROLE);
         app.stop().await;
     }
 );

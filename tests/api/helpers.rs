@@ -49,7 +49,11 @@ pub fn postgres_admin_url() -> Option<String> {
 
 /// A fresh, empty database that removes itself when dropped.
 pub struct TestDb {
+    /// The owner's URL (PostgreSQL: the superuser of TEST_DATABASE_URL), as
+    /// migrations, raw SQL in tests and the `motto` commands use it.
     pub url: String,
+    /// PostgreSQL: the application role's URL the test app serves with.
+    pub app_url: Option<String>,
     pub dir: tempfile::TempDir,
     pg: Option<(String, String)>, // (admin url, database name)
 }
@@ -60,7 +64,12 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}/motto.db", dir.path().display());
-                TestDb { url, dir, pg: None }
+                TestDb {
+                    url,
+                    app_url: None,
+                    dir,
+                    pg: None,
+                }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url().expect("TEST_DATABASE_URL");
@@ -72,8 +81,13 @@ impl TestDb {
                     .expect("create test database");
                 let mut url = url::Url::parse(&admin).expect("TEST_DATABASE_URL is a URL");
                 url.set_path(&name);
+                ensure_app_role(&mut conn).await;
+                let mut app_url = url.clone();
+                app_url.set_username(APP_ROLE).expect("a role in the URL");
+                app_url.set_password(None).expect("no password");
                 TestDb {
                     url: url.to_string(),
+                    app_url: Some(app_url.to_string()),
                     dir,
                     pg: Some((admin, name)),
                 }
@@ -100,6 +114,16 @@ impl TestDb {
         }
     }
 
+    /// A connection as the owner (PostgreSQL) or to the file (SQLite), with the
+    /// test audit keys: what someone holding the database credentials has.
+    pub async fn owner(&self) -> Db {
+        let settings =
+            Settings::for_tests_with(&self.url, self.dir.path(), &[("SECRET_KEY", TEST_KEY)]);
+        Db::connect(&settings.database)
+            .await
+            .expect("connect as owner")
+    }
+
     /// Raw SQL, as an attacker with database access (or a test) would run it.
     pub async fn raw_execute(&self, sql: &str) {
         let db = Db::connect(&Settings::for_tests(&self.url, self.dir.path()).database)
@@ -110,6 +134,26 @@ impl TestDb {
         });
         db.close().await;
     }
+}
+
+/// The role the test apps run as on PostgreSQL: it logs in, owns nothing, and
+/// gets its rights from `motto migrate` (run as the owner) like a production one.
+pub const APP_ROLE: &str = "motto_test_app";
+
+async fn ensure_app_role(conn: &mut sqlx::PgConnection) {
+    // Tests create databases concurrently: a role made meanwhile is fine.
+    let sql = format!(
+        "DO $$ BEGIN \
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN \
+             CREATE ROLE {APP_ROLE} LOGIN; \
+           END IF; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; \
+         END $$"
+    );
+    sqlx::query(&sql)
+        .execute(conn)
+        .await
+        .expect("create the application role");
 }
 
 async fn pg_admin(admin: &str) -> sqlx::PgConnection {
@@ -200,7 +244,12 @@ impl TestAppBuilder {
         if !vars.iter().any(|(k, _)| *k == "SECRET_KEY") {
             vars.push(("SECRET_KEY", TEST_KEY));
         }
-        let mut settings = Settings::for_tests_with(&db.url, &db.data_dir(), &vars);
+        // PostgreSQL: serve as the application role, migrate as the owner.
+        let url = db.app_url.clone().unwrap_or_else(|| db.url.clone());
+        if db.app_url.is_some() {
+            vars.push(("DATABASE_OWNER_URL", db.url.as_str()));
+        }
+        let mut settings = Settings::for_tests_with(&url, &db.data_dir(), &vars);
         for edit in self.edits {
             edit(&mut settings);
         }

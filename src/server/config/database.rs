@@ -40,8 +40,31 @@ pub(super) fn read(r: &mut Reader, data_dir: &Path, audit_keys: AuditKeys) -> Da
         }
     };
     let is_sqlite = database_url.to_ascii_lowercase().starts_with("sqlite:");
+    let owner_url = r.raw("DATABASE_OWNER_URL");
+    if let Some(owner) = &owner_url {
+        let lowered = owner.to_ascii_lowercase();
+        if is_sqlite {
+            r.error(
+                "DATABASE_OWNER_URL",
+                "is for PostgreSQL only (a SQLite file has no roles); remove it",
+            );
+        } else if !(lowered.starts_with("postgres://") || lowered.starts_with("postgresql://"))
+            || Url::parse(owner).is_err()
+        {
+            r.error(
+                "DATABASE_OWNER_URL",
+                "must be postgres://owner:password@host:5432/motto (the role that owns the schema)",
+            );
+        } else if Url::parse(&database_url).is_ok_and(|u| u.username().is_empty()) {
+            r.error(
+                "DATABASE_URL",
+                "must name the application role (postgres://motto_app:password@host/motto) when DATABASE_OWNER_URL is set",
+            );
+        }
+    }
     let database = DatabaseSettings {
         url: SecretString::from(database_url),
+        owner_url: owner_url.map(SecretString::from),
         audit_keys,
         max_connections: r.parse(
             "DATABASE_MAX_CONNECTIONS",

@@ -73,6 +73,10 @@ pub enum CorsOrigins {
 #[derive(Clone, Debug)]
 pub struct DatabaseSettings {
     pub url: SecretString,
+    /// PostgreSQL: the role that owns the schema and runs migrations
+    /// (`DATABASE_OWNER_URL`); the server itself then runs as `url`'s role with
+    /// no right to rewrite the audit log.
+    pub owner_url: Option<SecretString>,
     /// The audit chain's MAC key and checkpoint public key (see
     /// [`AuditSettings`]): every connection appends audit events, so the keys
     /// travel with it.
@@ -92,6 +96,26 @@ impl DatabaseSettings {
 
     pub fn is_sqlite(&self) -> bool {
         self.url.expose_secret().starts_with("sqlite:")
+    }
+
+    /// Settings for a short-lived connection as the owner role, when one is set.
+    pub fn owner(&self) -> Option<DatabaseSettings> {
+        let url = self.owner_url.clone()?;
+        Some(DatabaseSettings {
+            url,
+            owner_url: None,
+            max_connections: 2,
+            min_connections: 0,
+            ..self.clone()
+        })
+    }
+
+    /// The application role: the user `url` names (PostgreSQL).
+    pub fn app_role(&self) -> Option<String> {
+        Url::parse(self.url.expose_secret())
+            .ok()
+            .map(|u| u.username().to_string())
+            .filter(|u| !u.is_empty())
     }
 }
 

@@ -625,3 +625,56 @@ fn private_key_jwt_needs_a_readable_key_of_a_supported_algorithm() {
     let err = with(&[("OIDC_CLIENT_AUTH", "client_secret_jwt")]);
     assert!(err.is_err());
 }
+
+#[test]
+fn an_owner_url_is_for_postgresql_with_a_named_application_role() {
+    let err = settings(&[
+        ("SECRET_KEY", GOOD_KEY),
+        ("DATABASE_OWNER_URL", "postgres://owner@db/motto"),
+    ])
+    .unwrap_err();
+    assert!(err.mentions("DATABASE_OWNER_URL"), "{err}");
+    let err = settings(&[
+        ("SECRET_KEY", GOOD_KEY),
+        ("DATABASE_URL", "postgres://db/motto"),
+        ("DATABASE_OWNER_URL", "postgres://owner@db/motto"),
+    ])
+    .unwrap_err();
+    assert!(err.mentions("DATABASE_URL"), "{err}");
+    let s = settings(&[
+        ("SECRET_KEY", GOOD_KEY),
+        ("DATABASE_URL", "postgres://motto_app:secret@db/motto"),
+        ("DATABASE_OWNER_URL", "postgres://owner:other@db/motto"),
+    ])
+    .unwrap();
+    assert_eq!(s.database.app_role().as_deref(), Some("motto_app"));
+    let owner = s.database.owner().unwrap();
+    assert_eq!(owner.url.expose_secret(), "postgres://owner:other@db/motto");
+    assert!(!format!("{:?}", s.database).contains("other"));
+}
+
+#[test]
+fn audit_keys_come_from_their_own_variables_or_the_secret_key() {
+    let derived = settings(&[("SECRET_KEY", GOOD_KEY)]).unwrap();
+    assert!(!derived.audit.signing_key_configured);
+    let own = settings(&[
+        ("SECRET_KEY", GOOD_KEY),
+        ("AUDIT_KEY", "a7c3e9f1b5d2a8c4e6f0b9d7c5a3e1f8"),
+        ("AUDIT_SIGNING_KEY", &"ab".repeat(32)),
+    ])
+    .unwrap();
+    assert!(own.audit.signing_key_configured);
+    assert_ne!(own.audit.mac_key, derived.audit.mac_key);
+    assert_ne!(own.audit.signing_seed, derived.audit.signing_seed);
+    let err = settings(&[
+        ("SECRET_KEY", GOOD_KEY),
+        ("AUDIT_KEY", "changeme"),
+        ("AUDIT_SIGNING_KEY", "not-hex"),
+        ("AUDIT_CHECKPOINT_EVENTS", "0"),
+    ])
+    .unwrap_err();
+    assert!(err.mentions("AUDIT_KEY"), "{err}");
+    assert!(err.mentions("AUDIT_SIGNING_KEY"), "{err}");
+    assert!(err.mentions("AUDIT_CHECKPOINT_EVENTS"), "{err}");
+    assert!(!format!("{:?}", own.audit).contains("a7c3e9f1"));
+}

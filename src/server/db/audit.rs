@@ -8,7 +8,7 @@
 //! chain stays linear. Signed checkpoints (`audit_checkpoints`, and files outside
 //! the database) seal runs of events.
 
-use super::{Db, DbError, Tx};
+use super::{Backend, Db, DbError, Tx};
 pub use crate::server::audit_chain::{chain_hash, AuditRow, BrokenLink, GENESIS_HASH};
 use crate::server::audit_chain::{check_checkpoints, ChainTip, SignedCheckpoint, Walker};
 use crate::{on_pool, on_tx};
@@ -89,12 +89,11 @@ pub async fn record(tx: &mut Tx, ctx: &AuditContext, event: NewEvent) -> Result<
     let now = Utc::now();
     let occurred_at = DateTime::<Utc>::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     let key = tx.audit_keys().mac.clone();
+    let (reserve, link) = head_sql(tx.backend());
     on_tx!(tx, conn => {
         let (seq, last_hash, last_mac, keyed_from): (i64, String, Option<String>, i64) =
-            sqlx::query_as(
-                "UPDATE audit_chain_head SET seq = seq + 1 WHERE id = 1 \
-                 RETURNING seq - 1, last_hash, last_mac, keyed_from",
-            )
+            sqlx::query_as(reserve)
+            .bind(1i64)
             .fetch_one(&mut *conn)
             .await?;
         let mut tip = ChainTip { seq, last_hash, last_mac, keyed_from };
@@ -139,7 +138,8 @@ pub async fn record(tx: &mut Tx, ctx: &AuditContext, event: NewEvent) -> Result<
         .bind(&row.mac)
         .execute(&mut *conn)
         .await?;
-        sqlx::query("UPDATE audit_chain_head SET last_hash = $1, last_mac = $2 WHERE id = 1")
+        sqlx::query(link)
+            .bind(row.id)
             .bind(&tip.last_hash)
             .bind(&tip.last_mac)
             .execute(&mut *conn)
@@ -148,14 +148,37 @@ pub async fn record(tx: &mut Tx, ctx: &AuditContext, event: NewEvent) -> Result<
     })
 }
 
+/// How to reserve ids on the chain head (bind: how many) and move it onto the
+/// last appended event (bind: its id, hash and MAC). On PostgreSQL through the
+/// owner's functions (the application role may not update the head); SQLite has
+/// no roles.
+pub fn head_sql(backend: Backend) -> (&'static str, &'static str) {
+    match backend {
+        Backend::Sqlite => (
+            "UPDATE audit_chain_head SET seq = seq + $1 WHERE id = 1 \
+             RETURNING seq - $1, last_hash, last_mac, keyed_from",
+            "UPDATE audit_chain_head SET last_hash = $2, last_mac = COALESCE($3, last_mac) \
+             WHERE id = 1 AND seq = $1",
+        ),
+        Backend::Postgres => (
+            "SELECT seq, last_hash, last_mac, keyed_from FROM audit_reserve($1)",
+            "SELECT audit_link($1, $2, $3)",
+        ),
+    }
+}
+
 /// The tip of the chain, locked until `tx` ends (appenders wait behind it).
 pub async fn lock_tip(tx: &mut Tx) -> Result<ChainTip, DbError> {
+    let sql = match tx.backend() {
+        Backend::Sqlite => {
+            "UPDATE audit_chain_head SET seq = seq WHERE id = 1 \
+             RETURNING seq, last_hash, last_mac, keyed_from"
+        }
+        Backend::Postgres => "SELECT seq, last_hash, last_mac, keyed_from FROM audit_lock_tip()",
+    };
     on_tx!(tx, conn => {
         let (seq, last_hash, last_mac, keyed_from): (i64, String, Option<String>, i64) =
-            sqlx::query_as(
-                "UPDATE audit_chain_head SET seq = seq WHERE id = 1 \
-                 RETURNING seq, last_hash, last_mac, keyed_from",
-            )
+            sqlx::query_as(sql)
             .fetch_one(&mut *conn)
             .await?;
         Ok(ChainTip { seq, last_hash, last_mac, keyed_from })

@@ -335,6 +335,47 @@ impl Db {
         result.map_err(|cause| StartError::Migrate { cause })
     }
 
+    /// PostgreSQL, run as the owner after migrating: give the application role
+    /// what the server needs and nothing more. It reads and writes the
+    /// application's tables; on the audit tables it may only read and insert
+    /// (no UPDATE, DELETE or TRUNCATE, and it owns nothing, so it cannot disable
+    /// a trigger); the chain head moves only through the owner's functions.
+    /// Safe to run again (every migration run re-applies it).
+    pub async fn grant_app_role(&self, role: &str) -> Result<(), StartError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(());
+        };
+        let r = format!("\"{}\"", role.replace('"', "\"\""));
+        let statements = [
+            format!("GRANT USAGE ON SCHEMA public TO {r}"),
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}"),
+            format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {r}"),
+            format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chain_head FROM {r}"),
+            format!(
+                "REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints, audit_checks FROM {r}"
+            ),
+            format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {r}"),
+            format!(
+                "GRANT EXECUTE ON FUNCTION audit_reserve(BIGINT), audit_link(BIGINT, TEXT, TEXT), audit_lock_tip() TO {r}"
+            ),
+            format!("GRANT USAGE ON SCHEMA tower_sessions TO {r}"),
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tower_sessions TO {r}"
+            ),
+        ];
+        let fail = |e: sqlx::Error| StartError::Migrate {
+            cause: format!(
+                "cannot grant the application role {role} its rights: {}",
+                cause_chain(&e)
+            ),
+        };
+        let mut tx = pool.begin().await.map_err(fail)?;
+        for sql in &statements {
+            sqlx::query(sql).execute(&mut *tx).await.map_err(fail)?;
+        }
+        tx.commit().await.map_err(fail)
+    }
+
     /// Hold the start-up lock while this instance migrates, so several instances
     /// starting at once on one PostgreSQL database take turns (sqlx's own lock
     /// covers only its migrations, not the session store's table). The lock lives
@@ -403,6 +444,13 @@ impl Tx {
 
     pub fn audit_keys(&self) -> &AuditKeys {
         &self.audit_keys
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            TxConn::Sqlite(_) => Backend::Sqlite,
+            TxConn::Postgres(_) => Backend::Postgres,
+        }
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
