@@ -8,6 +8,8 @@ import * as path from 'node:path';
 //   MOTTO_E2E_SQLITE_PORT port for the SQLite instance
 //   MOTTO_E2E_PG_URL      (optional) a fresh PostgreSQL database for the second instance
 //   MOTTO_E2E_PG_PORT     port for the PostgreSQL instance
+//   MOTTO_E2E_OIDC_PORT   port for the OpenID Provider
+//   MOTTO_E2E_SYSLOG_PORT port for the syslog receiver (UDP, and HTTP for its health)
 const bin = process.env.MOTTO_BIN ?? path.resolve(__dirname, '../target/debug/motto');
 const siteRoot = process.env.MOTTO_SITE_ROOT ?? path.resolve(__dirname, '../target/site');
 const scratch = process.env.MOTTO_E2E_DIR ?? path.resolve(__dirname, 'test-results/scratch');
@@ -21,6 +23,8 @@ const pgAppUrl = process.env.MOTTO_E2E_PG_APP_URL;
 // panva's oidc-provider, see oidc/provider.mjs).
 const oidcPort = Number(process.env.MOTTO_E2E_OIDC_PORT ?? 3903);
 export const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
+// Both instances stream their audit events over syslog (UDP) to siem/receiver.mjs.
+const syslogPort = Number(process.env.MOTTO_E2E_SYSLOG_PORT ?? 3904);
 
 // Playwright's own browser downloads are unavailable here: use Debian's Chromium.
 const chromium = {
@@ -68,6 +72,7 @@ function server(name: string, port: number, databaseUrl: string, appUrl?: string
       OIDC_SCOPES: 'openid email profile groups',
       OIDC_DISPLAY_NAME: 'Acme',
       OIDC_GROUPS_CLAIM: 'groups',
+      AUDIT_SYSLOG: `udp://127.0.0.1:${syslogPort}`,
     },
   };
 }
@@ -96,6 +101,15 @@ const provider = {
   },
 };
 
+const syslog = {
+  command: `exec node siem/receiver.mjs ${syslogPort}`,
+  url: `http://127.0.0.1:${syslogPort}/health`,
+  reuseExistingServer: false,
+  timeout: 30_000,
+  stdout: 'pipe' as const,
+  stderr: 'pipe' as const,
+};
+
 export default defineConfig({
   testDir: './tests',
   timeout: 90_000,
@@ -109,5 +123,5 @@ export default defineConfig({
     name: t.name,
     use: { ...chromium, baseURL: `http://127.0.0.1:${t.port}` },
   })),
-  webServer: [provider, ...targets.map((t) => server(t.name, t.port, t.db, t.appDb))],
+  webServer: [provider, syslog, ...targets.map((t) => server(t.name, t.port, t.db, t.appDb))],
 });

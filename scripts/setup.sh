@@ -35,10 +35,19 @@ if ((${#apt_missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
 fi
-# nginx is the load balancer in the several-instances test. Installed without
-# starting Debian's own nginx service (the test starts its own on a free port).
-if [[ $WANT_TEST == 1 && ! -x /usr/sbin/nginx ]]; then
-  log "installing Debian's nginx (for the several-instances test)"
+# Daemons the tests start themselves on free ports: nginx (the load balancer of
+# the several-instances test) and rsyslog with its TLS driver (the audit
+# streaming tests); openssl makes the tests' certificates. Installed without
+# starting Debian's own services.
+daemons_missing=()
+if [[ $WANT_TEST == 1 ]]; then
+  [[ -x /usr/sbin/nginx ]] || daemons_missing+=(nginx)
+  [[ -x /usr/sbin/rsyslogd ]] || daemons_missing+=(rsyslog)
+  dpkg -s rsyslog-gnutls >/dev/null 2>&1 || daemons_missing+=(rsyslog-gnutls)
+  command -v openssl >/dev/null || daemons_missing+=(openssl)
+fi
+if ((${#daemons_missing[@]})); then
+  log "installing Debian packages for the tests: ${daemons_missing[*]}"
   policy_added=0
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
@@ -46,7 +55,7 @@ if [[ $WANT_TEST == 1 && ! -x /usr/sbin/nginx ]]; then
     policy_added=1
   fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${daemons_missing[@]}" >/dev/null
   if [[ $policy_added == 1 ]]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 fi
 # Debian's wasm-opt (binaryen 108) breaks hydration; we use npm's binaryen instead.

@@ -64,6 +64,7 @@ export MOTTO_E2E_DIR="$E2E_DIR"
 export MOTTO_E2E_SQLITE_PORT="$(free_port)"
 export MOTTO_E2E_PG_PORT="$(free_port)"
 export MOTTO_E2E_OIDC_PORT="$(free_port)"
+export MOTTO_E2E_SYSLOG_PORT="$(free_port)"
 if command -v psql >/dev/null; then
   E2E_DB="motto_e2e_$(date +%s)_$$"
   psql -q "$TEST_DATABASE_URL" -c "CREATE DATABASE $E2E_DB" >/dev/null

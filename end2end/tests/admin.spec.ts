@@ -69,6 +69,10 @@ test('an admin finds exactly what a user did, opens it and exports it', async ({
   await expect(sealing.getByText(/Last checkpoint: #\d+, sealing events up to \d+, signed/)).toBeVisible();
   await expect(sealing.getByText(/Checkpoint directory .*: up to date\./)).toBeVisible();
   await expect(sealing.locator('code').first()).toHaveText(/^[0-9a-f]{64}$/);
+  // Streaming: the syslog sink, how far it has delivered, its lag.
+  const sinks = page.getByTestId('sinks');
+  await expect(sinks.getByText(/syslog udp:\/\/127\.0\.0\.1:\d+/)).toBeVisible();
+  await expect(sinks.getByText(/delivered up to event \d+, (up to date|\d+ events on their way)/)).toBeVisible();
   // The export for auditors is the whole chain, oldest first, every link.
   const [chain] = await Promise.all([
     page.waitForEvent('download'),

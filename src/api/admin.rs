@@ -25,11 +25,23 @@ async fn admin(call: &ctx::Call, resource: &str) -> Result<i64, AppError> {
     .await
 }
 
+/// Administrators and auditors: the audit console only.
+#[cfg(feature = "ssr")]
+async fn auditor(call: &ctx::Call, resource: &str) -> Result<i64, AppError> {
+    crate::server::services::admin::require_auditor(
+        &call.state,
+        call.auth.user.as_ref(),
+        resource,
+        &call.caller.audit,
+    )
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "admin/audit")]
 pub async fn audit_events(query: AuditQuery, before: Option<i64>) -> Result<AuditPage, AppError> {
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
-    admin(&call, "admin/audit").await?;
+    auditor(&call, "admin/audit").await?;
     svc::audit_page(&call.state, &query, before).await
 }
 
@@ -37,7 +49,7 @@ pub async fn audit_events(query: AuditQuery, before: Option<i64>) -> Result<Audi
 pub async fn audit_event(id: i64) -> Result<AuditEventView, AppError> {
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
-    admin(&call, "admin/audit/event").await?;
+    auditor(&call, "admin/audit/event").await?;
     svc::audit_event(&call.state, id).await
 }
 
@@ -46,7 +58,7 @@ pub async fn audit_event(id: i64) -> Result<AuditEventView, AppError> {
 pub async fn audit_integrity() -> Result<Option<IntegrityCheck>, AppError> {
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
-    admin(&call, "admin/audit/integrity").await?;
+    auditor(&call, "admin/audit/integrity").await?;
     svc::latest_check(&call.state).await
 }
 
@@ -56,7 +68,7 @@ pub async fn audit_integrity() -> Result<Option<IntegrityCheck>, AppError> {
 pub async fn audit_sealing() -> Result<CheckpointStatus, AppError> {
     use crate::server::services::audit_checkpoints as svc;
     let call = ctx::call().await?;
-    admin(&call, "admin/audit/sealing").await?;
+    auditor(&call, "admin/audit/sealing").await?;
     svc::status(&call.state).await.map_err(crate::error::report)
 }
 
@@ -65,7 +77,7 @@ pub async fn audit_sealing() -> Result<CheckpointStatus, AppError> {
 pub async fn verify_audit_chain() -> Result<IntegrityCheck, AppError> {
     use crate::server::services::admin as svc;
     let call = ctx::call().await?;
-    admin(&call, "admin/audit/verify").await?;
+    auditor(&call, "admin/audit/verify").await?;
     svc::verify_chain(&call.state)
         .await
         .map_err(crate::error::report)

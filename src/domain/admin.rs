@@ -134,6 +134,28 @@ pub struct CheckpointStatus {
     pub in_directory: Option<i64>,
     pub every_events: i64,
     pub every_seconds: u64,
+    /// Where events are streamed, and how far behind each is.
+    pub sinks: Vec<SinkStatus>,
+    /// Why state changes are refused right now (`AUDIT_FAIL_CLOSED`).
+    pub writes_refused: Option<String>,
+}
+
+/// One place audit events are streamed to (syslog, HTTPS).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkStatus {
+    /// `syslog` or `https`.
+    pub kind: String,
+    /// Kind and destination, e.g. `syslog tls://siem.example.com:6514`.
+    pub name: String,
+    /// The last event it has received.
+    pub delivered_id: i64,
+    /// Events written that it has not received yet.
+    pub lag: i64,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Failed attempts in a row (0: healthy).
+    pub failures: i32,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
 }
 
 impl CheckpointStatus {
@@ -187,7 +209,10 @@ pub enum UserAction {
     Disable,
     Enable,
     Promote,
+    /// Back to an ordinary user (from administrator or auditor).
     Demote,
+    /// Read-only access to the audit console and its exports.
+    MakeAuditor,
     EndSessions,
     /// For a person who lost their authenticator and recovery codes.
     ResetTwoFactor,
@@ -200,6 +225,7 @@ impl UserAction {
             "enable" => UserAction::Enable,
             "promote" => UserAction::Promote,
             "demote" => UserAction::Demote,
+            "make_auditor" => UserAction::MakeAuditor,
             "end_sessions" => UserAction::EndSessions,
             "reset_two_factor" => UserAction::ResetTwoFactor,
             _ => return None,
@@ -212,6 +238,7 @@ impl UserAction {
             UserAction::Enable => "enable",
             UserAction::Promote => "promote",
             UserAction::Demote => "demote",
+            UserAction::MakeAuditor => "make_auditor",
             UserAction::EndSessions => "end_sessions",
             UserAction::ResetTwoFactor => "reset_two_factor",
         }
@@ -223,6 +250,7 @@ impl UserAction {
             UserAction::Enable => "admin.user.enable",
             UserAction::Promote => "admin.user.promote",
             UserAction::Demote => "admin.user.demote",
+            UserAction::MakeAuditor => "admin.user.make_auditor",
             UserAction::EndSessions => "admin.user.end_sessions",
             UserAction::ResetTwoFactor => "admin.user.reset_two_factor",
         }

@@ -14,6 +14,9 @@ pub const PASSWORD_MAX: usize = 128;
 pub enum Role {
     User,
     Admin,
+    /// Reads the audit console and its exports; nothing else of the
+    /// administration.
+    Auditor,
 }
 
 impl Role {
@@ -21,6 +24,7 @@ impl Role {
         match self {
             Role::User => "user",
             Role::Admin => "admin",
+            Role::Auditor => "auditor",
         }
     }
 
@@ -28,6 +32,7 @@ impl Role {
         match s {
             "user" => Some(Role::User),
             "admin" => Some(Role::Admin),
+            "auditor" => Some(Role::Auditor),
             _ => None,
         }
     }
@@ -51,6 +56,11 @@ pub struct CurrentUser {
 impl CurrentUser {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// May read the audit console (administrators and auditors).
+    pub fn can_audit(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Auditor)
     }
 }
 

@@ -291,6 +291,7 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
     tracing::info!(store = limits.kind(), "rate limits and login throttling");
     Ok(AppState::new(state::AppStateInner {
         mailer,
+        audit_stream: Arc::default(),
         metrics: Arc::default(),
         assistant,
         replies: Arc::default(),
@@ -339,6 +340,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppState> {
     // schedule.
     services::audit_checkpoints::seal_and_ship(&state).await;
     services::audit_checkpoints::spawn_schedule(state.clone());
+    services::audit_stream::start(&state)?;
     Ok(state)
 }
 
@@ -363,6 +365,9 @@ pub async fn serve_app(
 ) -> std::io::Result<()> {
     let grace = state.settings.shutdown_grace;
     let result = serve_router(listener, router, grace, shutdown).await;
+    // The sinks finish the delivery in flight; what is left waits in the
+    // database for the next start.
+    services::audit_stream::stop(&state).await;
     // The last events get their checkpoint before the process goes.
     services::audit_checkpoints::seal_and_ship(&state).await;
     result

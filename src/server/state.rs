@@ -42,6 +42,8 @@ pub struct AppStateInner {
     pub metrics: Arc<super::metrics::Metrics>,
     /// The OpenID Provider people sign in through, when configured.
     pub sso: Option<Arc<super::adapters::oidc::Provider>>,
+    /// The loops streaming audit events to syslog / HTTPS.
+    pub audit_stream: Arc<super::services::audit_stream::Streams>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

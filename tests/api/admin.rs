@@ -624,3 +624,106 @@ db_test!(integrity_is_shown_and_breaks_are_found, |backend| {
         "the page shows the break"
     );
 });
+
+db_test!(
+    an_auditor_reads_the_audit_console_and_its_exports_and_nothing_else,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let (root, root_id) = admin(&app, "root").await;
+        let (iris, iris_id) = user(&app, "iris").await;
+        let (_, bob) = user(&app, "bob").await;
+        let act = |c: &reqwest::Client, id: i64, action: &str| {
+            let (app, c, id, action) = (&app, c.clone(), id.to_string(), action.to_string());
+            async move {
+                app.call(
+                    &c,
+                    "admin/user/act",
+                    &[("id", id.as_str()), ("action", action.as_str())],
+                )
+                .await
+                .status()
+            }
+        };
+        let audit = |c: &reqwest::Client| {
+            let (app, c) = (&app, c.clone());
+            async move {
+                app.call(&c, "admin/audit", &[("query[text]", "")])
+                    .await
+                    .status()
+            }
+        };
+        assert_eq!(audit(&iris).await, 404, "not before the role");
+        assert_eq!(act(&root, iris_id, "make_auditor").await, 200);
+        assert!(app
+            .audit_actions()
+            .await
+            .contains(&"admin.user.make_auditor".to_string()));
+
+        // The audit console: events, one event, integrity, sealing, verifying.
+        assert_eq!(audit(&iris).await, 200);
+        let page = events(&app, &iris, &[("action", "admin.user.make_auditor")], None).await;
+        let event_id = page["events"][0]["id"].as_i64().unwrap();
+        for (endpoint, args) in [
+            ("admin/audit/event", vec![("id", event_id.to_string())]),
+            ("admin/audit/integrity", vec![]),
+            ("admin/audit/sealing", vec![]),
+            ("admin/audit/verify", vec![]),
+        ] {
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_eq!(
+                app.call(&iris, endpoint, &args).await.status(),
+                200,
+                "{endpoint}"
+            );
+        }
+        // Its exports, the auditors' chain included.
+        for format in ["csv", "jsonl", "chain"] {
+            let res = iris
+                .get(format!("{}/admin/audit/export?format={format}", app.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{format}");
+            assert!(!res.text().await.unwrap().is_empty());
+        }
+        assert_eq!(
+            iris.get(format!("{}/admin/audit", app.url))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+
+        // Nothing else of the administration: reading or changing.
+        let bob_id = bob.to_string();
+        for (endpoint, args) in [
+            ("admin/users", vec![("search", ""), ("page", "1")]),
+            ("admin/user", vec![("id", bob_id.as_str())]),
+            ("admin/settings/two_factor", vec![]),
+            ("admin/user/quotas", vec![("id", bob_id.as_str())]),
+        ] {
+            assert_eq!(
+                app.call(&iris, endpoint, &args).await.status(),
+                404,
+                "{endpoint}"
+            );
+        }
+        assert_eq!(act(&iris, bob, "disable").await, 404);
+        assert_eq!(act(&iris, iris_id, "promote").await, 404);
+        assert_eq!(
+            iris.get(format!("{}/admin/users", app.url))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+
+        // The last administrator cannot make themselves an auditor.
+        assert_eq!(act(&root, root_id, "make_auditor").await, 409);
+        // Back to an ordinary user: the console is gone at once.
+        assert_eq!(act(&root, iris_id, "demote").await, 200);
+        assert_eq!(audit(&iris).await, 404);
+    }
+);

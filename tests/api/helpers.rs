@@ -234,6 +234,11 @@ impl TestAppBuilder {
 
     pub async fn spawn(self) -> TestApp {
         let db = TestDb::new(self.backend).await;
+        self.spawn_on(db).await
+    }
+
+    /// Start on a database an earlier app left (`stop_keeping_db`): a restart.
+    pub async fn spawn_on(self, db: TestDb) -> TestApp {
         let mut vars: Vec<(&str, &str)> = self
             .vars
             .iter()

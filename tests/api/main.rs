@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod audit;
 mod audit_seal;
+mod audit_stream;
 mod backup;
 mod cli;
 mod conversations;

@@ -84,6 +84,11 @@ fn UserMenu() -> impl IntoView {
                                     "Admin"
                                 </a>
                             })}
+                            {(u.can_audit() && !u.is_admin()).then(|| view! {
+                                <a href="/admin/audit" class=LINK>
+                                    "Audit log"
+                                </a>
+                            })}
                             <a href="/account" class=LINK aria-label=format!("Account: {}", u.username)>
                                 {u.username.clone()}
                             </a>

@@ -17,7 +17,8 @@ use crate::{
         time::LocalTime,
     },
     domain::admin::{
-        encode, AuditEventView, AuditQuery, CheckpointStatus, IntegrityCheck, UserAction,
+        encode, AuditEventView, AuditQuery, CheckpointStatus, IntegrityCheck, SinkStatus,
+        UserAction,
     },
     domain::user::Role,
     error::AppError,
@@ -48,13 +49,22 @@ fn NotFoundView(e: AppError) -> impl IntoView {
 
 #[component]
 pub(super) fn AdminNav() -> impl IntoView {
+    // Auditors see the audit log only; the rest is for administrators.
+    let user = crate::app::auth::use_auth().user;
     view! {
         <nav aria-label="Admin" class="mt-2 flex gap-4 text-sm">
             <a href="/admin/audit" class=LINK>"Audit log"</a>
-            <a href="/admin/users" class=LINK>"Users"</a>
-            <a href="/admin/groups" class=LINK>"Groups"</a>
-            <a href="/admin/spaces" class=LINK>"Spaces"</a>
-            <a href="/admin/share-links" class=LINK>"Share links"</a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let admin = matches!(user.await, Ok(Some(u)) if u.is_admin());
+                    admin.then(|| view! {
+                        <a href="/admin/users" class=LINK>"Users"</a>
+                        <a href="/admin/groups" class=LINK>"Groups"</a>
+                        <a href="/admin/spaces" class=LINK>"Spaces"</a>
+                        <a href="/admin/share-links" class=LINK>"Share links"</a>
+                    })
+                })}
+            </Transition>
         </nav>
     }
 }
@@ -190,8 +200,58 @@ fn Sealing(status: CheckpointStatus) -> impl IntoView {
                 "): "
                 <code>"motto verify-export"</code>"."
             </p>
+            <Sinks sinks=status.sinks.clone() />
+            {status.writes_refused.clone().map(|reason| view! {
+                <p role="alert" class="font-semibold text-red-700 dark:text-red-400">
+                    {format!("State changes are refused until the audit trail can be delivered (AUDIT_FAIL_CLOSED): {reason}.")}
+                </p>
+            })}
         </div>
     }
+}
+
+/// Where events are streamed (syslog, HTTPS) and how far behind each is.
+#[component]
+fn Sinks(sinks: Vec<SinkStatus>) -> impl IntoView {
+    if sinks.is_empty() {
+        return view! {
+            <p data-testid="sinks">"Events are not streamed to another system (AUDIT_SYSLOG and AUDIT_HTTPS_URL are not set)."</p>
+        }
+        .into_any();
+    }
+    let rows = sinks
+        .into_iter()
+        .map(|s| {
+            let state = match (s.lag, &s.last_error, s.failing_since) {
+                (0, _, _) => view! { <span>"up to date"</span> }.into_any(),
+                (lag, Some(error), Some(since)) => view! {
+                    <span class="font-semibold text-red-700 dark:text-red-400">
+                        {format!("{lag} events waiting; failing since ")}
+                        <LocalTime at=since />
+                        {format!(" ({} attempts, retrying): {error}", s.failures)}
+                    </span>
+                }
+                .into_any(),
+                (lag, _, _) => {
+                    view! { <span>{format!("{lag} events on their way")}</span> }.into_any()
+                }
+            };
+            view! {
+                <li>
+                    <code class="break-all">{s.name}</code>
+                    {format!(": delivered up to event {}, ", s.delivered_id)}
+                    {state}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div data-testid="sinks">
+            <h3 class="mt-2 font-semibold">"Streaming"</h3>
+            <ul class="list-disc pl-5">{rows}</ul>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]
@@ -443,7 +503,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                                 <tr>
                                                     <td class=TD><a class=LINK href=format!("/admin/users/{}", u.id)>{u.username}</a></td>
                                                     <td class=TD>{u.email}</td>
-                                                    <td class=TD>{if u.role == Role::Admin { "admin" } else { "user" }}</td>
+                                                    <td class=TD>{u.role.as_str()}</td>
                                                     <td class=TD>{if u.disabled { "disabled" } else { "active" }}</td>
                                                     <td class=TD><LocalTime at=u.created_at /></td>
                                                     <td class=TD>{match u.last_login_at {
@@ -540,7 +600,18 @@ pub fn AdminUserPage() -> impl IntoView {
                             let uid = u.id;
                             let mut actions = vec![];
                             if u.disabled { actions.push((UserAction::Enable, "Enable account")) } else { actions.push((UserAction::Disable, "Disable account")) }
-                            if u.role == Role::Admin { actions.push((UserAction::Demote, "Remove admin role")) } else { actions.push((UserAction::Promote, "Make admin")) }
+                            match u.role {
+                                Role::Admin => actions.push((UserAction::Demote, "Remove admin role")),
+                                Role::Auditor => {
+                                    actions.push((UserAction::Promote, "Make admin"));
+                                    actions.push((UserAction::Demote, "Remove auditor role"));
+                                }
+                                Role::User => {
+                                    actions.push((UserAction::Promote, "Make admin"));
+                                    actions.push((UserAction::MakeAuditor, "Make auditor"));
+                                }
+                            }
+                            let role = u.role.as_str();
                             actions.push((UserAction::EndSessions, "End all sessions"));
                             if u.two_factor { actions.push((UserAction::ResetTwoFactor, "Reset two-factor authentication")) }
                             let name = u.username.clone();
@@ -550,7 +621,7 @@ pub fn AdminUserPage() -> impl IntoView {
                                 <AdminNav />
                                 <dl class="mt-6 grid grid-cols-2 gap-4 text-sm sm:grid-cols-4">
                                     <div><dt class="text-slate-600 dark:text-slate-400">"Email"</dt><dd>{u.email.clone()}</dd></div>
-                                    <div><dt class="text-slate-600 dark:text-slate-400">"Role"</dt><dd>{if u.role == Role::Admin { "admin" } else { "user" }}</dd></div>
+                                    <div><dt class="text-slate-600 dark:text-slate-400">"Role"</dt><dd>{role}</dd></div>
                                     <div><dt class="text-slate-600 dark:text-slate-400">"Status"</dt><dd>{if u.disabled { "disabled" } else { "active" }}</dd></div>
                                     <div><dt class="text-slate-600 dark:text-slate-400">"Active sessions"</dt><dd>{u.active_sessions}</dd></div>
                                     <div><dt class="text-slate-600 dark:text-slate-400">"Two-factor"</dt><dd>{if u.two_factor { "on" } else { "off" }}</dd></div>
@@ -569,7 +640,8 @@ pub fn AdminUserPage() -> impl IntoView {
                                         UserAction::Disable => format!("Disable {name}? They are signed out everywhere at once, their REST tokens end and their API keys are revoked (enabling the account later does not bring the keys back). They cannot log in until enabled."),
                                         UserAction::Enable => format!("Enable {name}? They can log in again."),
                                         UserAction::Promote => format!("Make {name} an administrator? They will see the audit log and manage users."),
-                                        UserAction::Demote => format!("Remove the admin role from {name}?"),
+                                        UserAction::Demote => format!("Remove the {role} role from {name}? They become an ordinary user."),
+                                        UserAction::MakeAuditor => format!("Make {name} an auditor? They can read the audit log, verify it and download its exports; nothing else of the administration."),
                                         UserAction::EndSessions => format!("End every session and REST token of {name}? They must log in again. Their API keys keep working unless you tick the box."),
                                         UserAction::ResetTwoFactor => format!("Turn off two-factor authentication for {name}? Do this only after making sure it is them (they lost their authenticator and recovery codes). Their sessions and REST tokens end; they log in with the password alone and set it up again."),
                                     };

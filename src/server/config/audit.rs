@@ -1,11 +1,12 @@
-//! The audit log's keys and checkpoints: the key its chain is MACed with, the
-//! Ed25519 key checkpoints are signed with, where checkpoints are written and
-//! how often.
+//! The audit log's keys, checkpoints and sinks: the key its chain is MACed
+//! with, the Ed25519 key checkpoints are signed with, where checkpoints are
+//! written and how often, and where events are streamed (syslog, HTTPS).
 
 use super::{reader::Reader, secrets::secret_key_problem};
 use crate::server::crypto::KeyBytes;
 use secrecy::{ExposeSecret, SecretString};
 use std::{path::Path, path::PathBuf, time::Duration};
+use url::Url;
 
 const MAC_PURPOSE: &[u8] = b"motto/audit-chain-mac/v1";
 const SIGNING_PURPOSE: &[u8] = b"motto/audit-checkpoint-signing/v1";
@@ -27,6 +28,68 @@ pub struct AuditSettings {
     /// ...or this long after the last one, whichever comes first (when any
     /// event was written meanwhile).
     pub checkpoint_interval: Duration,
+    /// Where events are streamed after commit (`AUDIT_SYSLOG`, `AUDIT_HTTPS_URL`).
+    pub sinks: Vec<Sink>,
+    /// `AUDIT_FAIL_CLOSED`: refuse state changes (503) while a sink or the
+    /// checkpoint directory has been failing for longer than `fail_closed_after`.
+    pub fail_closed: bool,
+    pub fail_closed_after: Duration,
+}
+
+/// How syslog messages travel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyslogTransport {
+    /// RFC 5426: one datagram per event, no delivery guarantee.
+    Udp,
+    /// RFC 6587 octet-counted framing over plain TCP.
+    Tcp,
+    /// RFC 5425: the same framing over TLS.
+    Tls,
+}
+
+impl SyslogTransport {
+    pub fn scheme(self) -> &'static str {
+        match self {
+            SyslogTransport::Udp => "udp",
+            SyslogTransport::Tcp => "tcp",
+            SyslogTransport::Tls => "tls",
+        }
+    }
+}
+
+/// One place audit events are streamed to.
+#[derive(Clone, Debug)]
+pub enum Sink {
+    Syslog {
+        transport: SyslogTransport,
+        host: String,
+        port: u16,
+        /// PEM certificates to trust instead of the built-in roots (TLS only).
+        ca_file: Option<PathBuf>,
+    },
+    Https {
+        url: Url,
+        /// Signs each body (HMAC-SHA-256), so the receiver can trust it.
+        secret: SecretString,
+        ca_file: Option<PathBuf>,
+    },
+}
+
+impl Sink {
+    /// The sink's name, as stored with its delivery cursor and shown to
+    /// administrators: the kind and destination, never a secret. A new
+    /// destination is a new sink and receives the log from its first event.
+    pub fn id(&self) -> String {
+        match self {
+            Sink::Syslog {
+                transport,
+                host,
+                port,
+                ..
+            } => format!("syslog {}://{host}:{port}", transport.scheme()),
+            Sink::Https { url, .. } => format!("https {url}"),
+        }
+    }
 }
 
 pub(super) fn read(r: &mut Reader, secret_key: &SecretString, data_dir: &Path) -> AuditSettings {
@@ -85,7 +148,23 @@ pub(super) fn read(r: &mut Reader, secret_key: &SecretString, data_dir: &Path) -
     if seconds == 0 {
         r.error("AUDIT_CHECKPOINT_SECONDS", "must be at least 1");
     }
+    let mut sinks = Vec::new();
+    if let Some(sink) = read_syslog(r) {
+        sinks.push(sink);
+    }
+    if let Some(sink) = read_https(r) {
+        sinks.push(sink);
+    }
+    let fail_closed = r.boolean("AUDIT_FAIL_CLOSED", false);
+    let fail_closed_after = r.parse(
+        "AUDIT_FAIL_CLOSED_SECONDS",
+        30u64,
+        "a whole number of seconds, e.g. 30",
+    );
     AuditSettings {
+        sinks,
+        fail_closed,
+        fail_closed_after: Duration::from_secs(fail_closed_after),
         mac_key,
         signing_seed,
         signing_key_configured: configured.is_some(),
@@ -93,4 +172,111 @@ pub(super) fn read(r: &mut Reader, secret_key: &SecretString, data_dir: &Path) -
         checkpoint_events,
         checkpoint_interval: Duration::from_secs(seconds.max(1)),
     }
+}
+
+fn read_ca_file(r: &mut Reader, variable: &'static str) -> Option<PathBuf> {
+    let path = PathBuf::from(r.raw(variable)?);
+    if !path.is_file() {
+        r.error(
+            variable,
+            format!(
+                "{} is not a readable file; name a PEM file of the certificates to trust",
+                path.display()
+            ),
+        );
+    }
+    Some(path)
+}
+
+/// `AUDIT_SYSLOG=udp://host:514 | tcp://host:601 | tls://host:6514`.
+fn read_syslog(r: &mut Reader) -> Option<Sink> {
+    const VAR: &str = "AUDIT_SYSLOG";
+    let ca_file = read_ca_file(r, "AUDIT_SYSLOG_CA_FILE");
+    let raw = r.raw(VAR)?;
+    let hint = "must look like tls://siem.example.com:6514 (or tcp://host:port, udp://host:port)";
+    let Ok(url) = Url::parse(&raw) else {
+        r.error(VAR, hint);
+        return None;
+    };
+    let transport = match url.scheme() {
+        "udp" => SyslogTransport::Udp,
+        "tcp" => SyslogTransport::Tcp,
+        "tls" => SyslogTransport::Tls,
+        _ => {
+            r.error(VAR, hint);
+            return None;
+        }
+    };
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let (Some(port), false) = (url.port(), host.is_empty()) else {
+        r.error(
+            VAR,
+            format!("{hint}; the host and the port are both needed"),
+        );
+        return None;
+    };
+    if !url.username().is_empty() || url.path().len() > 1 || url.query().is_some() {
+        r.error(VAR, format!("{hint}; nothing after the port"));
+        return None;
+    }
+    if ca_file.is_some() && transport != SyslogTransport::Tls {
+        r.error(
+            "AUDIT_SYSLOG_CA_FILE",
+            "applies only to tls:// syslog; remove it or use tls://",
+        );
+    }
+    Some(Sink::Syslog {
+        transport,
+        host: host.to_string(),
+        port,
+        ca_file,
+    })
+}
+
+/// `AUDIT_HTTPS_URL` + `AUDIT_HTTPS_SECRET`.
+fn read_https(r: &mut Reader) -> Option<Sink> {
+    const VAR: &str = "AUDIT_HTTPS_URL";
+    let ca_file = read_ca_file(r, "AUDIT_HTTPS_CA_FILE");
+    let secret = r.raw("AUDIT_HTTPS_SECRET");
+    let Some(raw) = r.raw(VAR) else {
+        if secret.is_some() {
+            r.error(
+                "AUDIT_HTTPS_SECRET",
+                "is set but AUDIT_HTTPS_URL is not; set both or neither",
+            );
+        }
+        return None;
+    };
+    let url = match Url::parse(&raw) {
+        Ok(u) if u.scheme() == "https" && u.host_str().is_some() => u,
+        _ => {
+            r.error(
+                VAR,
+                "must be an https:// URL (audit events are only sent encrypted)",
+            );
+            return None;
+        }
+    };
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
+        r.error(
+            VAR,
+            "must not carry credentials or a query: the receiver checks the signature made with AUDIT_HTTPS_SECRET instead",
+        );
+        return None;
+    }
+    let Some(secret) = secret else {
+        r.error(
+            "AUDIT_HTTPS_SECRET",
+            "is needed with AUDIT_HTTPS_URL: every delivery is signed with it (at least 32 random characters; `openssl rand -hex 32`)",
+        );
+        return None;
+    };
+    if let Some(problem) = secret_key_problem(&secret) {
+        r.error("AUDIT_HTTPS_SECRET", problem);
+    }
+    Some(Sink::Https {
+        url,
+        secret: SecretString::from(secret),
+        ca_file,
+    })
 }

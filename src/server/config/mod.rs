@@ -25,7 +25,7 @@ mod tests;
 mod web;
 
 use crate::server::crypto::AuditKeys;
-pub use audit::AuditSettings;
+pub use audit::{AuditSettings, Sink, SyslogTransport};
 pub use reader::{ConfigError, ConfigErrors};
 pub use secrets::{
     ensure_dev_secret_key, generate_secret_key, redact_url, secret_key_problem, MIN_SECRET_KEY_LEN,

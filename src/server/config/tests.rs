@@ -678,3 +678,86 @@ fn audit_keys_come_from_their_own_variables_or_the_secret_key() {
     assert!(err.mentions("AUDIT_CHECKPOINT_EVENTS"), "{err}");
     assert!(!format!("{:?}", own.audit).contains("a7c3e9f1"));
 }
+
+#[test]
+fn audit_sinks_are_read_and_checked() {
+    let none = settings(&[("SECRET_KEY", GOOD_KEY)]).unwrap();
+    assert!(none.audit.sinks.is_empty());
+    assert!(!none.audit.fail_closed);
+    let s = settings(&[
+        ("SECRET_KEY", GOOD_KEY),
+        ("AUDIT_SYSLOG", "tls://siem.example.com:6514"),
+        ("AUDIT_HTTPS_URL", "https://siem.example.com/ingest"),
+        ("AUDIT_HTTPS_SECRET", "c4e6f0b9d7c5a3e1f8a7c3e9f1b5d2a8"),
+        ("AUDIT_FAIL_CLOSED", "on"),
+        ("AUDIT_FAIL_CLOSED_SECONDS", "5"),
+    ])
+    .unwrap();
+    let ids: Vec<String> = s.audit.sinks.iter().map(|k| k.id()).collect();
+    assert_eq!(
+        ids,
+        [
+            "syslog tls://siem.example.com:6514",
+            "https https://siem.example.com/ingest"
+        ]
+    );
+    assert!(s.audit.fail_closed);
+    assert_eq!(s.audit.fail_closed_after, std::time::Duration::from_secs(5));
+    // The signing secret never shows.
+    assert!(!format!("{:?}", s.audit).contains("c4e6f0b9"));
+
+    for (vars, variable) in [
+        (
+            vec![("AUDIT_SYSLOG", "siem.example.com:514")],
+            "AUDIT_SYSLOG",
+        ),
+        (vec![("AUDIT_SYSLOG", "http://siem:514")], "AUDIT_SYSLOG"),
+        (vec![("AUDIT_SYSLOG", "tcp://siem")], "AUDIT_SYSLOG"),
+        (
+            vec![
+                ("AUDIT_SYSLOG", "udp://siem:514"),
+                ("AUDIT_SYSLOG_CA_FILE", "/etc/hostname"),
+            ],
+            "AUDIT_SYSLOG_CA_FILE",
+        ),
+        (
+            vec![
+                ("AUDIT_SYSLOG", "tls://siem:6514"),
+                ("AUDIT_SYSLOG_CA_FILE", "/no/such.pem"),
+            ],
+            "AUDIT_SYSLOG_CA_FILE",
+        ),
+        (
+            vec![("AUDIT_HTTPS_URL", "https://siem/in")],
+            "AUDIT_HTTPS_SECRET",
+        ),
+        (
+            vec![
+                ("AUDIT_HTTPS_URL", "http://siem/in"),
+                ("AUDIT_HTTPS_SECRET", GOOD_KEY),
+            ],
+            "AUDIT_HTTPS_URL",
+        ),
+        (
+            vec![
+                ("AUDIT_HTTPS_URL", "https://siem/in?token=abc"),
+                ("AUDIT_HTTPS_SECRET", GOOD_KEY),
+            ],
+            "AUDIT_HTTPS_URL",
+        ),
+        (
+            vec![
+                ("AUDIT_HTTPS_URL", "https://siem/in"),
+                ("AUDIT_HTTPS_SECRET", "changeme"),
+            ],
+            "AUDIT_HTTPS_SECRET",
+        ),
+        (vec![("AUDIT_HTTPS_SECRET", GOOD_KEY)], "AUDIT_HTTPS_SECRET"),
+        (vec![("AUDIT_FAIL_CLOSED", "maybe")], "AUDIT_FAIL_CLOSED"),
+    ] {
+        let mut all = vec![("SECRET_KEY", GOOD_KEY)];
+        all.extend(vars.iter().copied());
+        let err = settings(&all).unwrap_err();
+        assert!(err.mentions(variable), "{vars:?}: {err}");
+    }
+}

@@ -16,6 +16,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 const MAX_USER_AGENT: usize = 512;
+
+/// The audit trail cannot be written (the event's insert failed, or
+/// `AUDIT_FAIL_CLOSED` refuses writes while a sink is down): the state change
+/// it belonged to is not made, and the request gets 503.
+#[derive(Debug, thiserror::Error)]
+#[error("the audit trail cannot be written: {0}")]
+pub struct AuditTrailDown(pub String);
 const VERIFY_BATCH: i64 = 2000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -90,6 +97,20 @@ pub async fn record(tx: &mut Tx, ctx: &AuditContext, event: NewEvent) -> Result<
     let occurred_at = DateTime::<Utc>::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     let key = tx.audit_keys().mac.clone();
     let (reserve, link) = head_sql(tx.backend());
+    append(tx, reserve, link, ctx, event, occurred_at, key)
+        .await
+        .map_err(|e| DbError::Other(AuditTrailDown(format!("{e:#}")).into()))
+}
+
+async fn append(
+    tx: &mut Tx,
+    reserve: &str,
+    link: &str,
+    ctx: &AuditContext,
+    event: NewEvent,
+    occurred_at: DateTime<Utc>,
+    key: crate::server::crypto::KeyBytes,
+) -> Result<i64, DbError> {
     on_tx!(tx, conn => {
         let (seq, last_hash, last_mac, keyed_from): (i64, String, Option<String>, i64) =
             sqlx::query_as(reserve)

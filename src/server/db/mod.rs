@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_sinks;
 pub mod conversations;
 pub mod documents;
 pub mod email_confirmations;
@@ -28,13 +29,20 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     PgPool, Postgres, Sqlite, SqlitePool, Transaction,
 };
-use std::{fmt, str::FromStr};
+use std::{
+    fmt,
+    str::FromStr,
+    sync::{Arc, Mutex},
+};
 
-/// The pool, and the key every audit event appended through it is MACed with.
+/// The pool, the key every audit event appended through it is MACed with, and
+/// whether writes are refused because the audit trail cannot be delivered
+/// (`AUDIT_FAIL_CLOSED`).
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
     audit_keys: AuditKeys,
+    writes_refused: Arc<Mutex<Option<String>>>,
 }
 
 #[derive(Clone, Debug)]
@@ -121,8 +129,9 @@ impl From<sqlx::Error> for DbError {
 }
 
 /// Whether an error means the database is out of reach (down, restarting, the
-/// network between us, the pool exhausted) rather than a fault in the request or
-/// in our code: such requests get 503 and can be repeated.
+/// network between us, the pool exhausted) or the audit trail cannot be written,
+/// rather than a fault in the request or in our code: such requests get 503 and
+/// can be repeated (nothing was changed).
 pub fn is_outage(e: &anyhow::Error) -> bool {
     fn sqlx_outage(e: &sqlx::Error) -> bool {
         match e {
@@ -139,14 +148,16 @@ pub fn is_outage(e: &anyhow::Error) -> bool {
             _ => false,
         }
     }
-    e.chain().any(|cause| {
-        cause.downcast_ref::<sqlx::Error>().is_some_and(sqlx_outage)
-            || cause.downcast_ref::<std::io::Error>().is_some()
-            || match cause.downcast_ref::<DbError>() {
-                Some(DbError::Other(inner)) => is_outage(inner),
-                _ => false,
-            }
-    })
+    e.downcast_ref::<audit::AuditTrailDown>().is_some()
+        || e.chain().any(|cause| {
+            cause.downcast_ref::<sqlx::Error>().is_some_and(sqlx_outage)
+                || cause.downcast_ref::<std::io::Error>().is_some()
+                || cause.downcast_ref::<audit::AuditTrailDown>().is_some()
+                || match cause.downcast_ref::<DbError>() {
+                    Some(DbError::Other(inner)) => is_outage(inner),
+                    _ => false,
+                }
+        })
 }
 
 /// Why the database could not be opened, worded for the operator.
@@ -274,10 +285,10 @@ impl Db {
                     url: redacted,
                     cause: cause_chain(&e),
                 })?;
-            Ok(Db {
-                pool: Pool::Sqlite(pool),
-                audit_keys: settings.audit_keys.clone(),
-            })
+            Ok(Db::from_pool(
+                Pool::Sqlite(pool),
+                settings.audit_keys.clone(),
+            ))
         } else {
             let options = PgConnectOptions::from_str(raw).map_err(|e| StartError::BadUrl {
                 url: redacted.clone(),
@@ -293,10 +304,10 @@ impl Db {
                     url: redacted,
                     cause: cause_chain(&e),
                 })?;
-            Ok(Db {
-                pool: Pool::Postgres(pool),
-                audit_keys: settings.audit_keys.clone(),
-            })
+            Ok(Db::from_pool(
+                Pool::Postgres(pool),
+                settings.audit_keys.clone(),
+            ))
         }
     }
 
@@ -309,7 +320,31 @@ impl Db {
 
     /// A `Db` over a pool opened elsewhere (a backup being checked, a test).
     pub fn from_pool(pool: Pool, audit_keys: AuditKeys) -> Db {
-        Db { pool, audit_keys }
+        Db {
+            pool,
+            audit_keys,
+            writes_refused: Arc::default(),
+        }
+    }
+
+    /// Refuse every write transaction, saying why (`Some`), or accept them again
+    /// (`None`). Returns whether that changed anything.
+    pub fn refuse_writes(&self, reason: Option<String>) -> bool {
+        let mut current = self
+            .writes_refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let changed = current.is_some() != reason.is_some();
+        *current = reason;
+        changed
+    }
+
+    /// Why writes are refused, if they are.
+    pub fn writes_refused(&self) -> Option<String> {
+        self.writes_refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn pool(&self) -> &Pool {
@@ -421,7 +456,22 @@ impl Db {
     /// Begin a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes cannot fail
     /// with a busy snapshot when another writer commits in between.
+    ///
+    /// While the audit trail cannot be delivered and `AUDIT_FAIL_CLOSED` is on,
+    /// it fails with [`audit::AuditTrailDown`] (the request gets 503, nothing is
+    /// changed).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        if let Some(reason) = self.writes_refused() {
+            return Err(sqlx::Error::Configuration(Box::new(audit::AuditTrailDown(
+                reason,
+            ))));
+        }
+        self.begin_unguarded().await
+    }
+
+    /// [`Db::begin`] even while writes are refused: for sealing the audit log,
+    /// which is how it recovers.
+    pub async fn begin_unguarded(&self) -> Result<Tx, sqlx::Error> {
         let conn = match &self.pool {
             Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
@@ -434,6 +484,11 @@ impl Db {
 
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+
+    /// Whether [`Db::close`] was called (background work stops then).
+    pub fn is_closed(&self) -> bool {
+        on_pool!(self, pool => pool.is_closed())
     }
 }
 

@@ -37,7 +37,7 @@ pub async fn export(
     Query(params): Query<ExportParams>,
 ) -> Response {
     let ctx = caller.audit;
-    if let Err(e) = admin::require_admin(&state, auth.user.as_ref(), EXPORT_PATH, &ctx).await {
+    if let Err(e) = admin::require_auditor(&state, auth.user.as_ref(), EXPORT_PATH, &ctx).await {
         return e.into_response();
     }
     let (format, content_type, ext) = match params.format.as_str() {

@@ -34,7 +34,28 @@ pub async fn require_admin(
     resource: &str,
     ctx: &AuditContext,
 ) -> Result<i64, AppError> {
-    if let Some(u) = user.filter(|u| u.role == Role::Admin) {
+    require(state, user, resource, ctx, &[Role::Admin]).await
+}
+
+/// As [`require_admin`], for the audit console and its exports, which
+/// auditors may read too.
+pub async fn require_auditor(
+    state: &AppState,
+    user: Option<&AuthUser>,
+    resource: &str,
+    ctx: &AuditContext,
+) -> Result<i64, AppError> {
+    require(state, user, resource, ctx, &[Role::Admin, Role::Auditor]).await
+}
+
+async fn require(
+    state: &AppState,
+    user: Option<&AuthUser>,
+    resource: &str,
+    ctx: &AuditContext,
+    roles: &[Role],
+) -> Result<i64, AppError> {
+    if let Some(u) = user.filter(|u| roles.contains(&u.role)) {
         return Ok(u.id);
     }
     let who = match user {
@@ -464,7 +485,11 @@ pub async fn act(
     ctx: &AuditContext,
 ) -> Result<(), AppError> {
     let mut keys_revoked = 0;
-    if admin == target && matches!(action, UserAction::Disable | UserAction::Demote) {
+    let demotes = matches!(
+        action,
+        UserAction::Disable | UserAction::Demote | UserAction::MakeAuditor
+    );
+    if admin == target && demotes {
         return Err(AppError::Conflict(
             "You cannot disable or demote your own account; ask another administrator.".into(),
         ));
@@ -475,7 +500,7 @@ pub async fn act(
         .await?
         .ok_or(AppError::NotFound)?;
     let is_last_admin = admins.contains(&target) && admins.len() == 1 && user.role() == Role::Admin;
-    if is_last_admin && matches!(action, UserAction::Disable | UserAction::Demote) {
+    if is_last_admin && demotes {
         return Err(AppError::Conflict(format!(
             "{} is the last administrator: promote someone else first.",
             user.username
@@ -498,6 +523,9 @@ pub async fn act(
         }
         UserAction::Demote => {
             db::set_role(&mut tx, target, Role::User.as_str()).await?;
+        }
+        UserAction::MakeAuditor => {
+            db::set_role(&mut tx, target, Role::Auditor.as_str()).await?;
         }
         UserAction::ResetTwoFactor => {
             if !user.two_factor {

@@ -36,7 +36,7 @@ fn directory(state: &AppState) -> Option<CheckpointDir> {
 /// The chain head stays locked meanwhile, so no event slips between the tip
 /// read and the checkpoint, and two instances never seal the same range.
 pub async fn seal(db: &Db, signer: &CheckpointSigner) -> anyhow::Result<Option<SignedCheckpoint>> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_unguarded().await?;
     let tip = audit::lock_tip(&mut tx).await?;
     let prev = audit::last_checkpoint(&mut tx).await?;
     let Some(cp) = signer.next(prev.as_ref(), &tip, Utc::now()) else {
@@ -101,9 +101,16 @@ pub fn spawn_schedule(state: AppState) {
         let interval = state.settings.audit.checkpoint_interval;
         let mut last_round = Instant::now();
         let mut tick = tokio::time::interval(TICK.min(interval));
+        let mut directory_behind_since = None;
         tick.tick().await;
         loop {
             tick.tick().await;
+            if state.db.is_closed() {
+                break;
+            }
+            if state.settings.audit.fail_closed {
+                guard(&state, &mut directory_behind_since).await;
+            }
             let (count, sealed) = match unsealed(&state.db).await {
                 Ok(v) => v,
                 Err(e) => {
@@ -119,6 +126,67 @@ pub fn spawn_schedule(state: AppState) {
             }
         }
     });
+}
+
+/// `AUDIT_FAIL_CLOSED`: refuse writes while the checkpoint directory or a sink
+/// has been failing for longer than `AUDIT_FAIL_CLOSED_SECONDS`; accept them
+/// again as soon as it works. Every instance looks for itself (the sinks'
+/// state is in the database), every tick.
+async fn guard(state: &AppState, directory_behind_since: &mut Option<Instant>) {
+    let after = state.settings.audit.fail_closed_after;
+    let mut reason = None;
+    if let Some(dir) = directory(state) {
+        // Behind: try to catch up first (a directory that is back takes them).
+        let behind = match ship(&state.db, &dir).await {
+            Ok(_) => false,
+            Err(e) => {
+                tracing::debug!(error = %e, "checkpoint directory still failing");
+                true
+            }
+        };
+        if behind {
+            let since = *directory_behind_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= after {
+                reason = Some(format!(
+                    "the checkpoint directory {} has not taken new checkpoints for {}s",
+                    dir.path().display(),
+                    since.elapsed().as_secs()
+                ));
+            }
+        } else {
+            *directory_behind_since = None;
+        }
+    }
+    match super::audit_stream::status(state).await {
+        Ok(sinks) => {
+            for s in sinks {
+                let Some(since) = s.failing_since else {
+                    continue;
+                };
+                let failing_for = (Utc::now() - since).to_std().unwrap_or_default();
+                if failing_for >= after {
+                    reason = Some(format!(
+                        "audit sink {} has been failing for {}s ({})",
+                        s.name,
+                        failing_for.as_secs(),
+                        s.last_error.unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read the audit sinks' state"),
+    }
+    let refused = reason.is_some();
+    if state.db.refuse_writes(reason.clone()) {
+        if refused {
+            tracing::error!(
+                reason = reason.as_deref().unwrap_or_default(),
+                "AUDIT_FAIL_CLOSED: refusing state changes until the audit trail can be delivered"
+            );
+        } else {
+            tracing::warn!("the audit trail is delivered again: state changes accepted");
+        }
+    }
 }
 
 /// (events in the chain, last event sealed by a checkpoint).
@@ -162,5 +230,7 @@ pub async fn status(state: &AppState) -> anyhow::Result<CheckpointStatus> {
         in_directory,
         every_events: state.settings.audit.checkpoint_events,
         every_seconds: state.settings.audit.checkpoint_interval.as_secs(),
+        sinks: super::audit_stream::status(state).await?,
+        writes_refused: state.db.writes_refused(),
     })
 }

@@ -292,7 +292,12 @@ async fn sync_role(
     ctx: &AuditContext,
 ) -> Result<(), Failure> {
     let role = user.role();
-    let wanted = if admin { Role::Admin } else { Role::User };
+    // Only administrators are demoted: an auditor outside the group stays one.
+    let wanted = match (admin, role) {
+        (true, _) => Role::Admin,
+        (false, Role::Admin) => Role::User,
+        (false, other) => other,
+    };
     if role == wanted {
         return Ok(());
     }
