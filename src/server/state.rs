@@ -43,11 +43,30 @@ pub struct AppStateInner {
     /// The OpenID Provider people sign in through, when configured.
     pub sso: Option<Arc<super::adapters::oidc::Provider>>,
     /// The loops streaming audit events to syslog / HTTPS.
-    pub audit_stream: Arc<super::services::audit_stream::Streams>,
+    pub audit_stream: Arc<Streams>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+/// The running audit sink loops of one app (`services::audit_stream`), so
+/// shutdown can stop them between deliveries.
+pub struct Streams {
+    pub(crate) stop: tokio::sync::watch::Sender<bool>,
+    pub(crate) tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// This instance's name on a sink's lease.
+    pub(crate) owner: String,
+}
+
+impl Default for Streams {
+    fn default() -> Self {
+        Streams {
+            stop: tokio::sync::watch::channel(false).0,
+            tasks: std::sync::Mutex::default(),
+            owner: uuid::Uuid::new_v4().simple().to_string(),
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! chain stays linear. Signed checkpoints (`audit_checkpoints`, and files outside
 //! the database) seal runs of events.
 
+pub use super::AuditTrailDown;
 use super::{Backend, Db, DbError, Tx};
 pub use crate::server::audit_chain::{chain_hash, AuditRow, BrokenLink, GENESIS_HASH};
 use crate::server::audit_chain::{check_checkpoints, ChainTip, SignedCheckpoint, Walker};
@@ -16,13 +17,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 const MAX_USER_AGENT: usize = 512;
-
-/// The audit trail cannot be written (the event's insert failed, or
-/// `AUDIT_FAIL_CLOSED` refuses writes while a sink is down): the state change
-/// it belonged to is not made, and the request gets 503.
-#[derive(Debug, thiserror::Error)]
-#[error("the audit trail cannot be written: {0}")]
-pub struct AuditTrailDown(pub String);
 const VERIFY_BATCH: i64 = 2000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

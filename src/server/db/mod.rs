@@ -128,6 +128,13 @@ impl From<sqlx::Error> for DbError {
     }
 }
 
+/// The audit trail cannot be written (the event's insert failed, or
+/// `AUDIT_FAIL_CLOSED` refuses writes while a sink is down): the state change
+/// it belonged to is not made, and the request gets 503.
+#[derive(Debug, thiserror::Error)]
+#[error("the audit trail cannot be written: {0}")]
+pub struct AuditTrailDown(pub String);
+
 /// Whether an error means the database is out of reach (down, restarting, the
 /// network between us, the pool exhausted) or the audit trail cannot be written,
 /// rather than a fault in the request or in our code: such requests get 503 and
@@ -148,11 +155,11 @@ pub fn is_outage(e: &anyhow::Error) -> bool {
             _ => false,
         }
     }
-    e.downcast_ref::<audit::AuditTrailDown>().is_some()
+    e.downcast_ref::<AuditTrailDown>().is_some()
         || e.chain().any(|cause| {
             cause.downcast_ref::<sqlx::Error>().is_some_and(sqlx_outage)
                 || cause.downcast_ref::<std::io::Error>().is_some()
-                || cause.downcast_ref::<audit::AuditTrailDown>().is_some()
+                || cause.downcast_ref::<AuditTrailDown>().is_some()
                 || match cause.downcast_ref::<DbError>() {
                     Some(DbError::Other(inner)) => is_outage(inner),
                     _ => false,
@@ -458,13 +465,11 @@ impl Db {
     /// with a busy snapshot when another writer commits in between.
     ///
     /// While the audit trail cannot be delivered and `AUDIT_FAIL_CLOSED` is on,
-    /// it fails with [`audit::AuditTrailDown`] (the request gets 503, nothing is
+    /// it fails with [`AuditTrailDown`] (the request gets 503, nothing is
     /// changed).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         if let Some(reason) = self.writes_refused() {
-            return Err(sqlx::Error::Configuration(Box::new(audit::AuditTrailDown(
-                reason,
-            ))));
+            return Err(sqlx::Error::Configuration(Box::new(AuditTrailDown(reason))));
         }
         self.begin_unguarded().await
     }

@@ -13,8 +13,8 @@ use crate::server::{
     db::{audit, audit_sinks, Db},
     state::AppState,
 };
-use std::{sync::Mutex, time::Duration};
-use tokio::{sync::watch, task::JoinHandle};
+use std::time::Duration;
+use tokio::sync::watch;
 
 /// Events per delivery.
 const BATCH: i64 = 500;
@@ -24,25 +24,6 @@ const POLL: Duration = Duration::from_millis(500);
 const NOT_LEADER: Duration = Duration::from_secs(5);
 /// The longest wait between attempts at a sink that fails.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// The running sink loops of one app, so shutdown can stop them between
-/// deliveries.
-pub struct Streams {
-    stop: watch::Sender<bool>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
-    /// This instance's name on a lease.
-    owner: String,
-}
-
-impl Default for Streams {
-    fn default() -> Self {
-        Streams {
-            stop: watch::channel(false).0,
-            tasks: Mutex::default(),
-            owner: uuid::Uuid::new_v4().simple().to_string(),
-        }
-    }
-}
 
 /// Start a delivery loop per configured sink. A sink that cannot be set up
 /// (an unreadable CA file) stops the start: better than running unaudited
