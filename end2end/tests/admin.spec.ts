@@ -104,3 +104,34 @@ test('an admin finds exactly what a user did, opens it and exports it', async ({
   await userPage.goto('/documents');
   await expect(userPage).toHaveURL(/\/login/);
 });
+
+test('an auditor reads the audit log and nothing else of the administration', async ({ browser }, info) => {
+  const auditorPage = await browser.newPage();
+  const auditor = await signUp(auditorPage, 'auditor');
+  const adminName = createAdmin(info);
+  const page = await browser.newPage();
+  await logIn(page, adminName);
+  await page.goto('/admin/users');
+  await waitForHydration(page);
+  await page.getByLabel('Search users').fill(auditor);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: auditor }).click();
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Make auditor' }).click();
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('button', { name: 'Remove auditor role' })).toBeVisible();
+
+  // The auditor's header leads to the audit log, which they can read and verify.
+  await auditorPage.goto('/');
+  await auditorPage.getByRole('link', { name: 'Audit log' }).click();
+  await expect(auditorPage.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
+  await waitForHydration(auditorPage);
+  await auditorPage.getByRole('button', { name: 'Verify now' }).click();
+  await expect(auditorPage.getByText(/The hash chain verifies/)).toBeVisible();
+  const nav = auditorPage.getByRole('navigation', { name: 'Admin' });
+  await expect(nav.getByRole('link', { name: 'Audit log' })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Users' })).toHaveCount(0);
+  // The rest of the console is not there for them.
+  const users = await auditorPage.goto('/admin/users');
+  expect(users?.status()).toBe(404);
+});

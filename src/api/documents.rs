@@ -46,7 +46,7 @@ pub async fn get_document(id: i64) -> Result<DocumentView, AppError> {
     use crate::server::services::documents;
     let call = ctx::call().await?;
     let user = call.caller.user()?;
-    documents::get(&call.state, user, id).await
+    documents::get(&call.state, user, id, &call.caller.audit).await
 }
 
 /// "I have this document open in the editor": answers who else has.

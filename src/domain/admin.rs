@@ -138,6 +138,10 @@ pub struct CheckpointStatus {
     pub sinks: Vec<SinkStatus>,
     /// Why state changes are refused right now (`AUDIT_FAIL_CLOSED`).
     pub writes_refused: Option<String>,
+    /// `AUDIT_RETENTION_DAYS` (`None`: every event is kept).
+    pub retention_days: Option<u32>,
+    /// The last event pruned by retention, and when.
+    pub pruned: Option<(i64, DateTime<Utc>)>,
 }
 
 /// One place audit events are streamed to (syslog, HTTPS).

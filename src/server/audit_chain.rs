@@ -394,7 +394,15 @@ pub struct Walker<'a> {
     prev_mac: Option<String>,
     /// Events checked so far.
     pub rows: i64,
+    /// Events 1 to this were pruned (retention); the walk starts after them.
+    pruned_to: i64,
+    /// The `audit.prune` event that records that prune was seen.
+    prune_recorded: bool,
 }
+
+/// The action of the event a retention prune writes; its details name the
+/// range removed (`first`, `last`), so the prune itself is in the keyed chain.
+pub const PRUNE_ACTION: &str = "audit.prune";
 
 impl<'a> Walker<'a> {
     /// `checkpoints` must have passed [`check_checkpoints`]. Without `key` (an
@@ -413,11 +421,60 @@ impl<'a> Walker<'a> {
             prev_hash: GENESIS_HASH.to_string(),
             prev_mac: None,
             rows: 0,
+            pruned_to: 0,
+            prune_recorded: false,
         }
     }
 
+    /// A walk over a log whose first `first_id - 1` events were pruned: it
+    /// starts from the checkpoint that sealed event `first_id - 1` (its hash and
+    /// MAC are the links the next event must carry), and expects the
+    /// `audit.prune` event recording the prune further on. Fails when no
+    /// checkpoint ends there: the events before `first_id` are then simply
+    /// missing.
+    pub fn after_prune(
+        key: Option<&'a KeyBytes>,
+        keyed_from: i64,
+        checkpoints: &'a [SignedCheckpoint],
+        first_id: i64,
+    ) -> Result<Self, BrokenLink> {
+        let mut walker = Walker::new(key, keyed_from, checkpoints);
+        if first_id <= 1 {
+            return Ok(walker);
+        }
+        let Some(index) = checkpoints
+            .iter()
+            .position(|c| c.body.last_id == first_id - 1)
+        else {
+            return Err(broken(
+                1,
+                format!(
+                    "the log starts at event {first_id}, but no checkpoint seals the events before it: events 1–{} are missing",
+                    first_id - 1
+                ),
+            ));
+        };
+        let seal = &checkpoints[index].body;
+        walker.next_checkpoint = index + 1;
+        walker.expected_id = first_id;
+        walker.prev_hash = seal.last_hash.clone();
+        walker.prev_mac = seal.last_mac.clone();
+        walker.pruned_to = first_id - 1;
+        Ok(walker)
+    }
+
+    /// The last event pruned before this walk (0: none).
+    pub fn pruned_to(&self) -> i64 {
+        self.pruned_to
+    }
+
+    /// The id of the last event checked (pruned ones counted).
+    pub fn last_id(&self) -> i64 {
+        self.expected_id - 1
+    }
+
     pub fn last_hash(&self) -> Option<&str> {
-        (self.rows > 0).then_some(self.prev_hash.as_str())
+        (self.rows > 0 || self.pruned_to > 0).then_some(self.prev_hash.as_str())
     }
 
     /// The first checkpoint that still lies ahead.
@@ -488,6 +545,12 @@ impl<'a> Walker<'a> {
                 self.next_checkpoint += 1;
             }
         }
+        if self.pruned_to > 0 && row.action == PRUNE_ACTION {
+            let details: serde_json::Value = serde_json::from_str(&row.details).unwrap_or_default();
+            if details["last"].as_i64() == Some(self.pruned_to) {
+                self.prune_recorded = true;
+            }
+        }
         self.rows += 1;
         self.expected_id += 1;
         self.prev_hash = row.hash.clone();
@@ -510,6 +573,15 @@ impl<'a> Walker<'a> {
 
     /// After the last event: every checkpoint must have been reached.
     pub fn finish(&self) -> Result<(), BrokenLink> {
+        if self.pruned_to > 0 && !self.prune_recorded {
+            return Err(broken(
+                1,
+                format!(
+                    "events 1–{} are gone, and no {PRUNE_ACTION} event records their removal: they were deleted, not pruned by Motto",
+                    self.pruned_to
+                ),
+            ));
+        }
         if let Some(cp) = self.pending() {
             return Err(broken(
                 self.expected_id,
@@ -637,6 +709,42 @@ mod tests {
         let outsider = walk(&rows, cps, None).unwrap_err();
         assert_eq!(outsider.id, 11, "{outsider:?}");
         assert!(outsider.reason.contains("checkpoint 2"), "{outsider:?}");
+    }
+
+    /// A log whose first events were pruned at a checkpoint verifies from that
+    /// seal when the prune is recorded in the chain; a start anywhere else, or
+    /// a removal without the prune's event, is caught.
+    #[test]
+    fn a_pruned_log_verifies_from_the_seal_its_prune_names() {
+        let (mut rows, mut cps) = chain(20, 1, 10);
+        // Event 21 records the prune of events 1–10, and a checkpoint seals it.
+        let signer = CheckpointSigner::from_seed(&key(9));
+        let mut tip = fresh_tip(1);
+        let last = rows.last().unwrap();
+        (tip.seq, tip.last_hash, tip.last_mac) = (20, last.hash.clone(), last.mac.clone());
+        let mut prune = event(PRUNE_ACTION);
+        prune.details = "{\"first\":1,\"last\":10}".into();
+        tip.append(&mut prune, &key(1));
+        rows.push(prune);
+        cps.push(signer.next(cps.last(), &tip, Utc::now()).unwrap());
+        let public = signer.public_key();
+        let cps = check_checkpoints(cps, &public).unwrap();
+        let mac_key = key(1);
+        let walk_from = |rows: &[AuditRow], first: i64| -> Result<i64, BrokenLink> {
+            let mut w = Walker::after_prune(Some(&mac_key), 1, &cps, first)?;
+            for r in rows {
+                w.push(r)?;
+            }
+            w.finish()?;
+            Ok(w.last_id())
+        };
+        assert_eq!(walk_from(&rows[10..], 11), Ok(21));
+        // No checkpoint ends at event 4.
+        let err = walk_from(&rows[5..], 6).unwrap_err();
+        assert!(err.reason.contains("events 1–5 are missing"), "{err:?}");
+        // Events removed at a seal, but no prune event records it.
+        let err = walk_from(&rows[10..20], 11).unwrap_err();
+        assert!(err.reason.contains("no audit.prune event"), "{err:?}");
     }
 
     #[test]

@@ -62,8 +62,10 @@ enum Command {
     /// Check an audit export against signed checkpoints with nothing but the
     /// public key: no database, no configuration, no secret. For auditors.
     VerifyExport {
-        /// The export written by `motto export-audit` (or the admin console).
-        export: std::path::PathBuf,
+        /// The export written by `motto export-audit` (or the admin console);
+        /// after a retention prune, the archive(s) first, then the export.
+        #[arg(required = true, num_args = 1..)]
+        export: Vec<std::path::PathBuf>,
         /// The checkpoints: a directory, a file of JSON lines or an http(s) URL.
         #[arg(long, value_name = "DIR|FILE|URL")]
         checkpoints: String,
@@ -417,9 +419,10 @@ async fn verify_audit(settings: &Settings, checkpoints: Option<&str>) -> anyhow:
     match report.first_broken {
         None => {
             println!(
-                "OK: the audit chain verifies ({} events). {}",
+                "OK: the audit chain verifies ({} events). {}{}",
                 report.rows,
-                sealed_summary(report.checkpoints, report.sealed_to, report.rows, from)
+                sealed_summary(report.checkpoints, report.sealed_to, report.last_id(), from),
+                pruned_summary(report.pruned_to)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -435,6 +438,17 @@ async fn verify_audit(settings: &Settings, checkpoints: Option<&str>) -> anyhow:
     }
 }
 
+/// What an OK says about events removed by retention.
+fn pruned_summary(pruned_to: i64) -> String {
+    if pruned_to == 0 {
+        return String::new();
+    }
+    format!(
+        " Events 1–{pruned_to} were pruned by retention after being archived; the chain verifies from the checkpoint that sealed them (check the archive with `motto verify-export ARCHIVE EXPORT`)."
+    )
+}
+
+/// `rows` is the id of the last event checked.
 fn sealed_summary(checkpoints: usize, sealed_to: i64, rows: i64, from: &str) -> String {
     if checkpoints == 0 {
         return format!("No signed checkpoint from {from} seals any of them yet.");
@@ -525,7 +539,7 @@ async fn export_audit(settings: &Settings, path: &Path) -> anyhow::Result<ExitCo
 
 /// `motto verify-export`: the export's public hash chain, checked against the
 /// signed checkpoints, with only the public key.
-fn verify_export(export: &Path, checkpoints: &str, public_key: &str) -> ExitCode {
+fn verify_export(exports: &[std::path::PathBuf], checkpoints: &str, public_key: &str) -> ExitCode {
     use super::audit_chain::{check_checkpoints, parse_public_key, AuditRow, Walker};
     use std::io::BufRead;
     let fail = |message: String| {
@@ -547,10 +561,6 @@ fn verify_export(export: &Path, checkpoints: &str, public_key: &str) -> ExitCode
         Ok(l) => l,
         Err(e) => return fail(e),
     };
-    let file = match std::fs::File::open(export) {
-        Ok(f) => f,
-        Err(e) => return fail(format!("cannot read {}: {e}", export.display())),
-    };
     let broken = |id: i64, reason: &str, rows: i64| {
         println!(
             "BROKEN: the audit export fails at event {id}: {reason}. {rows} events before it verify."
@@ -566,37 +576,55 @@ fn verify_export(export: &Path, checkpoints: &str, public_key: &str) -> ExitCode
             "{checkpoints} holds no checkpoint: nothing to verify the export against"
         ));
     };
-    let mut walker = Walker::new(None, keyed_from, &list);
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = match line {
-            Ok(l) => l,
+    // The files in order, as one log: an archive of pruned events, then the
+    // export of what followed. A log that starts after event 1 must start
+    // where a checkpoint ended (events before it were pruned).
+    let mut walker: Option<Walker> = None;
+    for export in exports {
+        let file = match std::fs::File::open(export) {
+            Ok(f) => f,
             Err(e) => return fail(format!("cannot read {}: {e}", export.display())),
         };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let row: AuditRow = match serde_json::from_str(&line) {
-            Ok(r) => r,
-            Err(e) => {
-                return fail(format!(
-                    "{}, line {}: not an audit event ({e})",
-                    export.display(),
-                    n + 1
-                ))
+        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => return fail(format!("cannot read {}: {e}", export.display())),
+            };
+            if line.trim().is_empty() {
+                continue;
             }
-        };
-        if let Err(link) = walker.push(&row) {
-            return broken(link.id, &link.reason, walker.rows);
+            let row: AuditRow = match serde_json::from_str(&line) {
+                Ok(r) => r,
+                Err(e) => {
+                    return fail(format!(
+                        "{}, line {}: not an audit event ({e})",
+                        export.display(),
+                        n + 1
+                    ))
+                }
+            };
+            let w = match walker.as_mut() {
+                Some(w) => w,
+                None => match Walker::after_prune(None, keyed_from, &list, row.id) {
+                    Ok(w) => walker.insert(w),
+                    Err(link) => return broken(link.id, &link.reason, 0),
+                },
+            };
+            if let Err(link) = w.push(&row) {
+                return broken(link.id, &link.reason, w.rows);
+            }
         }
     }
+    let walker = walker.unwrap_or_else(|| Walker::new(None, keyed_from, &list));
     if let Err(link) = walker.finish() {
         return broken(link.id, &link.reason, walker.rows);
     }
     let sealed_to = list.last().map_or(0, |c| c.body.last_id);
     println!(
-        "OK: the audit export verifies ({} events). {}",
+        "OK: the audit export verifies ({} events). {}{}",
         walker.rows,
-        sealed_summary(list.len(), sealed_to, walker.rows, checkpoints)
+        sealed_summary(list.len(), sealed_to, walker.last_id(), checkpoints),
+        pruned_summary(walker.pruned_to())
     );
     ExitCode::SUCCESS
 }

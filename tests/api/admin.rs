@@ -55,6 +55,17 @@ async fn events(
     json(res).await
 }
 
+/// An administrator's action on an account (`promote`, `disable`, ...).
+async fn act_on(app: &TestApp, c: &reqwest::Client, id: i64, action: &str) -> reqwest::Response {
+    let id = id.to_string();
+    app.call(
+        c,
+        "admin/user/act",
+        &[("id", id.as_str()), ("action", action)],
+    )
+    .await
+}
+
 fn ids(page: &Value) -> Vec<i64> {
     page["events"]
         .as_array()
@@ -398,15 +409,8 @@ db_test!(the_last_admin_cannot_be_demoted_or_disabled, |backend| {
     let (root, root_id) = admin(&app, "root").await;
     let (_, alice) = user(&app, "alice").await;
     let act = |c: &reqwest::Client, id: i64, action: &str| {
-        let (app, c, id, action) = (&app, c.clone(), id.to_string(), action.to_string());
-        async move {
-            app.call(
-                &c,
-                "admin/user/act",
-                &[("id", id.as_str()), ("action", action.as_str())],
-            )
-            .await
-        }
+        let (app, c, action) = (&app, c.clone(), action.to_string());
+        async move { act_on(app, &c, id, &action).await }
     };
     // Not even by themselves.
     assert_eq!(act(&root, root_id, "demote").await.status(), 409);
@@ -633,16 +637,8 @@ db_test!(
         let (iris, iris_id) = user(&app, "iris").await;
         let (_, bob) = user(&app, "bob").await;
         let act = |c: &reqwest::Client, id: i64, action: &str| {
-            let (app, c, id, action) = (&app, c.clone(), id.to_string(), action.to_string());
-            async move {
-                app.call(
-                    &c,
-                    "admin/user/act",
-                    &[("id", id.as_str()), ("action", action.as_str())],
-                )
-                .await
-                .status()
-            }
+            let (app, c, action) = (&app, c.clone(), action.to_string());
+            async move { act_on(app, &c, id, &action).await.status() }
         };
         let audit = |c: &reqwest::Client| {
             let (app, c) = (&app, c.clone());

@@ -546,3 +546,120 @@ db_test!(
         app.stop().await;
     }
 );
+
+db_test!(
+    retention_prunes_only_sealed_archived_runs_and_the_log_still_verifies,
+    |backend| {
+        use motto::server::services::audit_retention::prune_older_than;
+        let app = TestApp::spawn(backend).await;
+        let dir = checkpoint_dir(&app);
+        let key = public_key(&app);
+        sealed_rounds(&app, 2, 5).await;
+        let sealed = audit::latest_checkpoint(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .body
+            .last_id;
+        append(&app, 4).await; // not sealed: must survive any cut-off
+        let later = chrono::Utc::now() + chrono::Duration::days(1);
+
+        // Nothing is old enough yet.
+        let now = chrono::Utc::now() - chrono::Duration::days(1);
+        assert!(prune_older_than(&app.state, now).await.unwrap().is_none());
+
+        // Everything is "old": only the sealed run goes, after its archive.
+        let pruned = prune_older_than(&app.state, later).await.unwrap().unwrap();
+        assert_eq!((pruned.first, pruned.last), (1, sealed));
+        assert_eq!(pruned.removed, sealed);
+        let archived = std::fs::read_to_string(&pruned.archive).unwrap();
+        let ids: Vec<i64> = archived
+            .lines()
+            .map(|l| serde_json::from_str::<AuditRow>(l).unwrap().id)
+            .collect();
+        assert_eq!(ids, (1..=sealed).collect::<Vec<_>>());
+        let left = rows(&app).await;
+        assert_eq!(
+            left.first().unwrap().id,
+            sealed + 1,
+            "the unsealed events stay"
+        );
+        assert!(left.iter().any(
+            |r| r.action == "audit.prune" && r.details.contains(&format!("\"last\":{sealed}"))
+        ));
+        // The next round has nothing sealed to take until a checkpoint comes.
+        assert!(prune_older_than(&app.state, later).await.unwrap().is_none());
+
+        // The database's own check and the outside checkpoints agree it is whole.
+        assert!(audit::verify(&app.state.db).await.unwrap().is_intact());
+        let r = verify_audit(&app, &dir);
+        assert!(r.ok, "{}", r.text);
+        assert!(
+            r.text.contains(&format!("Events 1–{sealed} were pruned")),
+            "{}",
+            r.text
+        );
+        // An auditor: the export alone (it starts at the seal) and the archive
+        // followed by the export both verify.
+        audit_checkpoints::seal_and_ship(&app.state).await;
+        let r = export_and_verify(&app, "after.jsonl", &key, &dir);
+        assert!(r.ok, "{}", r.text);
+        let export = app.db.dir.path().join("after.jsonl");
+        let auditor = tempfile::tempdir().unwrap();
+        let args = [
+            "verify-export",
+            pruned.archive.to_str().unwrap(),
+            export.to_str().unwrap(),
+            "--checkpoints",
+            dir.to_str().unwrap(),
+            "--public-key",
+            &key,
+        ];
+        let r = run(auditor.path(), &args, &[]);
+        assert!(r.ok, "{}", r.text);
+
+        // Deleting more, beyond the prune, is still refused...
+        let refused = match backend {
+            Backend::Sqlite => {
+                let owner = app.db.owner().await;
+                let e = motto::on_pool!(&owner, pool => sqlx::query("DELETE FROM audit_events WHERE id = $1")
+                    .bind(sealed + 1)
+                    .execute(pool)
+                    .await
+                    .map(|_| ()));
+                owner.close().await;
+                e.is_err()
+            }
+            Backend::Postgres => true, // the application role's grants: asvs_16_4_2 test
+        };
+        assert!(refused);
+        // ...and done behind Motto's back — triggers dropped, a prune row
+        // forged at a real checkpoint's end, but no audit.prune event in the
+        // keyed chain — it is caught.
+        let upto = audit::latest_checkpoint(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .body;
+        let attack = vec![
+            drop_guards_sql(backend).to_string(),
+            format!(
+                "INSERT INTO audit_prunes (upto_id, checkpoint_seq, archive, archive_sha256, pruned_at) \
+                 VALUES ({}, {}, 'x', '{}', '2026-01-01T00:00:00+00:00')",
+                upto.last_id,
+                upto.seq,
+                "0".repeat(64)
+            ),
+            format!("DELETE FROM audit_events WHERE id <= {}", upto.last_id),
+        ];
+        as_owner(&app, &attack).await;
+        let r = verify_audit(&app, &dir);
+        assert!(!r.ok, "{}", r.text);
+        assert!(
+            r.text
+                .contains("no audit.prune event records their removal"),
+            "{}",
+            r.text
+        );
+    }
+);

@@ -361,3 +361,74 @@ db_test!(a_share_links_secret_never_reaches_the_logs, |backend| {
     assert_eq!(in_audit, 0);
     app.stop().await;
 });
+
+/// (action, target id, details) of the events with these actions, oldest first.
+async fn events_of(
+    app: &TestApp,
+    actions: &[&str],
+) -> Vec<(String, Option<String>, serde_json::Value)> {
+    let rows = motto::server::db::audit::chain_batch(&app.state.db, 1, 100_000)
+        .await
+        .unwrap();
+    rows.into_iter()
+        .filter(|r| actions.contains(&r.action.as_str()))
+        .map(|r| {
+            (
+                r.action,
+                r.target_id,
+                serde_json::from_str(&r.details).unwrap(),
+            )
+        })
+        .collect()
+}
+
+db_test!(
+    the_access_level_records_reads_by_others_link_views_and_question_hashes,
+    |backend| {
+        const ACCESS: [&str; 3] = ["document.read", "share_link.view", "assistant.query"];
+        // The default level records none of them.
+        let app = TestApp::spawn(backend).await;
+        let t = team(&app).await;
+        assert_eq!(app.documents(&t.bob).get(t.doc).await.status(), 200);
+        assert!(events_of(&app, &ACCESS).await.is_empty());
+        app.stop().await;
+
+        let app = TestApp::on(backend)
+            .vars(&[("AUDIT_LEVEL", "access")])
+            .spawn()
+            .await;
+        let t = team(&app).await;
+        // Bob reads Alice's document in their shared space; Carol may not.
+        assert_eq!(app.documents(&t.bob).get(t.doc).await.status(), 200);
+        assert_eq!(app.documents(&t.carol).get(t.doc).await.status(), 404);
+        // A personal document read by its owner is no access event.
+        let own = app.documents(&t.carol).create("Mine", "private").await;
+        assert_eq!(app.documents(&t.carol).get(own).await.status(), 200);
+        // A visitor opens a share link.
+        let url = link(&app, &t.alice, t.doc, "").await;
+        assert_eq!(visit(&app, &url).await.0, 200);
+        // Bob asks the assistant: the question's hash, not its text.
+        let question = "When does the roadmap ship?";
+        let c = crate::conversations::conversation(&app, &t.bob, "Q", &[]).await;
+        let (status, _) = crate::conversations::ask(&app, &t.bob, c, question).await;
+        assert_eq!(status, 201);
+
+        let events = events_of(&app, &ACCESS).await;
+        let actions: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["document.read", "share_link.view", "assistant.query"]
+        );
+        assert_eq!(events[0].1.as_deref(), Some(t.doc.to_string().as_str()));
+        assert_eq!(events[0].2["space"], t.space);
+        use sha2::Digest;
+        let hash = hex::encode(sha2::Sha256::digest(question.as_bytes()));
+        assert_eq!(events[2].2["question_sha256"], hash);
+        let raw = serde_json::to_string(&events).unwrap();
+        assert!(
+            !raw.contains("roadmap ship"),
+            "the question's text is not kept"
+        );
+        app.stop().await;
+    }
+);

@@ -201,6 +201,16 @@ fn Sealing(status: CheckpointStatus) -> impl IntoView {
                 <code>"motto verify-export"</code>"."
             </p>
             <Sinks sinks=status.sinks.clone() />
+            <p data-testid="retention">
+                {match status.retention_days {
+                    None => "Retention: every event is kept (AUDIT_RETENTION_DAYS is not set).".to_string(),
+                    Some(days) => format!("Retention: events older than {days} days are archived and then removed, a sealed run at a time."),
+                }}
+                {status.pruned.map(|(upto, at)| view! {
+                    {format!(" Events 1–{upto} were pruned ")}
+                    <LocalTime at=at />"."
+                })}
+            </p>
             {status.writes_refused.clone().map(|reason| view! {
                 <p role="alert" class="font-semibold text-red-700 dark:text-red-400">
                     {format!("State changes are refused until the audit trail can be delivered (AUDIT_FAIL_CLOSED): {reason}.")}

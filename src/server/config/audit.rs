@@ -34,6 +34,17 @@ pub struct AuditSettings {
     /// checkpoint directory has been failing for longer than `fail_closed_after`.
     pub fail_closed: bool,
     pub fail_closed_after: Duration,
+    /// `AUDIT_RETENTION_DAYS`: events older than this are archived, then
+    /// removed, a sealed run at a time (`None`: kept for ever).
+    pub retention_days: Option<u32>,
+    /// Where pruned runs are archived (`AUDIT_ARCHIVE_DIR`).
+    pub archive_dir: PathBuf,
+    /// `AUDIT_LEVEL=access`: also record reads of shared documents, share-link
+    /// views and questions to the assistant.
+    pub access_events: bool,
+    /// `AUDIT_ASSISTANT_QUESTIONS=text`: record a question's text, not only its
+    /// SHA-256.
+    pub question_text: bool,
 }
 
 /// How syslog messages travel.
@@ -161,8 +172,55 @@ pub(super) fn read(r: &mut Reader, secret_key: &SecretString, data_dir: &Path) -
         30u64,
         "a whole number of seconds, e.g. 30",
     );
+    let retention_days = r.raw("AUDIT_RETENTION_DAYS").and_then(|v| {
+        match v.parse::<u32>() {
+            Ok(d) if d >= 1 => Some(d),
+            _ => {
+                r.error(
+                    "AUDIT_RETENTION_DAYS",
+                    format!("{v:?} is not valid; expected a whole number of days, at least 1 (unset: keep every event)"),
+                );
+                None
+            }
+        }
+    });
+    let archive_dir = r
+        .raw("AUDIT_ARCHIVE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir.join("audit-archive"));
+    let access_events = match r.raw("AUDIT_LEVEL").map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) if v == "security" => false,
+        Some(v) if v == "access" => true,
+        Some(v) => {
+            r.error(
+                "AUDIT_LEVEL",
+                format!("{v:?} is not valid; expected security (the default) or access"),
+            );
+            false
+        }
+    };
+    let question_text = match r
+        .raw("AUDIT_ASSISTANT_QUESTIONS")
+        .map(|v| v.to_ascii_lowercase())
+    {
+        None => false,
+        Some(v) if v == "hash" => false,
+        Some(v) if v == "text" => true,
+        Some(v) => {
+            r.error(
+                "AUDIT_ASSISTANT_QUESTIONS",
+                format!("{v:?} is not valid; expected hash (the default) or text"),
+            );
+            false
+        }
+    };
     AuditSettings {
         sinks,
+        access_events,
+        question_text,
+        retention_days,
+        archive_dir,
         fail_closed,
         fail_closed_after: Duration::from_secs(fail_closed_after),
         mac_key,

@@ -175,7 +175,7 @@ impl CheckRow {
             intact: report.is_intact(),
             first_broken_id: report.first_broken.as_ref().map(|b| b.id),
             reason: report.first_broken.as_ref().map(|b| b.reason.clone()),
-            last_id: report.last_hash.as_ref().map(|_| report.rows),
+            last_id: report.last_hash.as_ref().map(|_| report.last_id()),
             last_hash: report.last_hash.clone(),
         }
     }

@@ -10,6 +10,7 @@
 
 pub use super::AuditTrailDown;
 use super::{Backend, Db, DbError, Tx};
+pub use crate::server::audit_chain::PRUNE_ACTION;
 pub use crate::server::audit_chain::{chain_hash, AuditRow, BrokenLink, GENESIS_HASH};
 use crate::server::audit_chain::{check_checkpoints, ChainTip, SignedCheckpoint, Walker};
 use crate::{on_pool, on_tx};
@@ -283,6 +284,96 @@ pub async fn event_count(db: &Db) -> Result<i64, DbError> {
     Ok(tip(db).await?.seq)
 }
 
+/// A retention prune: events 1 to `upto_id` were archived and removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Prune {
+    pub upto_id: i64,
+    pub checkpoint_seq: i64,
+    pub archive: String,
+    pub archive_sha256: String,
+    pub pruned_at: DateTime<Utc>,
+}
+
+/// The latest prune, if events were ever pruned.
+pub async fn last_prune(db: &Db) -> Result<Option<Prune>, DbError> {
+    Ok(on_pool!(db, pool => sqlx::query_as(
+        "SELECT upto_id, checkpoint_seq, archive, archive_sha256, pruned_at \
+         FROM audit_prunes ORDER BY upto_id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await)?)
+}
+
+/// Remove events up to `upto` (already archived), which checkpoint
+/// `checkpoint_seq` must end at, recording the prune. Returns how many events
+/// went. On PostgreSQL through the owner's `audit_prune()`, which checks the same.
+pub async fn prune(
+    tx: &mut Tx,
+    upto: i64,
+    checkpoint_seq: i64,
+    archive: &str,
+    sha256: &str,
+) -> Result<i64, DbError> {
+    match tx.backend() {
+        Backend::Postgres => Ok(on_tx!(tx, conn => sqlx::query_scalar(
+            "SELECT audit_prune($1, $2, $3, $4)",
+        )
+        .bind(upto)
+        .bind(checkpoint_seq)
+        .bind(archive)
+        .bind(sha256)
+        .fetch_one(&mut *conn)
+        .await)?),
+        Backend::Sqlite => on_tx!(tx, conn => {
+            let done: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(upto_id), 0) FROM audit_prunes",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            let sealed: Option<i64> = sqlx::query_scalar(
+                "SELECT seq FROM audit_checkpoints WHERE seq = $1 AND last_id = $2",
+            )
+            .bind(checkpoint_seq)
+            .bind(upto)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if upto <= done || sealed.is_none() {
+                return Err(DbError::Other(anyhow::anyhow!(
+                    "cannot prune to event {upto}: already pruned to {done}, or no checkpoint {checkpoint_seq} ends there"
+                )));
+            }
+            sqlx::query(
+                "INSERT INTO audit_prunes (upto_id, checkpoint_seq, archive, archive_sha256, pruned_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(upto)
+            .bind(checkpoint_seq)
+            .bind(archive)
+            .bind(sha256)
+            .bind(Utc::now())
+            .execute(&mut *conn)
+            .await?;
+            let removed = sqlx::query("DELETE FROM audit_events WHERE id <= $1 AND id > $2")
+                .bind(upto)
+                .bind(done)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            Ok(removed as i64)
+        }),
+    }
+}
+
+/// When event `id` happened (`None`: no such event, e.g. pruned).
+pub async fn occurred_at(db: &Db, id: i64) -> Result<Option<DateTime<Utc>>, DbError> {
+    Ok(on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT occurred_at FROM audit_events WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?)
+}
+
 /// The outcome of checking the whole chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChainReport {
@@ -297,11 +388,19 @@ pub struct ChainReport {
     pub checkpoints: usize,
     /// The last event those checkpoints seal (0: none).
     pub sealed_to: i64,
+    /// Events 1 to this were pruned (archived, then removed) and are not in
+    /// the walk (0: none).
+    pub pruned_to: i64,
 }
 
 impl ChainReport {
     pub fn is_intact(&self) -> bool {
         self.first_broken.is_none()
+    }
+
+    /// The id of the last event checked (pruned events counted).
+    pub fn last_id(&self) -> i64 {
+        self.pruned_to + self.rows
     }
 
     fn broken(rows: i64, link: BrokenLink) -> ChainReport {
@@ -311,6 +410,7 @@ impl ChainReport {
             last_hash: None,
             checkpoints: 0,
             sealed_to: 0,
+            pruned_to: 0,
         }
     }
 }
@@ -415,8 +515,17 @@ async fn walk(db: &Db, checkpoints: Vec<SignedCheckpoint>) -> Result<ChainReport
             ));
         }
     }
-    let mut walker = Walker::new(Some(&keys.mac), head.keyed_from, &checkpoints);
-    let mut from = 1i64;
+    let pruned_to = last_prune(db).await?.map_or(0, |p| p.upto_id);
+    let mut walker = match Walker::after_prune(
+        Some(&keys.mac),
+        head.keyed_from,
+        &checkpoints,
+        pruned_to + 1,
+    ) {
+        Ok(w) => w,
+        Err(link) => return Ok(ChainReport::broken(0, link)),
+    };
+    let mut from = pruned_to + 1;
     loop {
         let batch = chain_batch(db, from, VERIFY_BATCH).await?;
         let done = (batch.len() as i64) < VERIFY_BATCH;
@@ -434,14 +543,15 @@ async fn walk(db: &Db, checkpoints: Vec<SignedCheckpoint>) -> Result<ChainReport
         return Ok(ChainReport::broken(walker.rows, link));
     }
     let rows = walker.rows;
+    let last_id = walker.last_id();
     let last_hash = walker.last_hash().unwrap_or(GENESIS_HASH).to_string();
-    if head.seq != rows || head.last_hash != last_hash {
+    if head.seq != last_id || head.last_hash != last_hash {
         return Ok(ChainReport::broken(
             rows,
             BrokenLink {
-                id: rows + 1,
+                id: last_id + 1,
                 reason: format!(
-                    "the chain head records {} events but {rows} are stored: events at the end were removed",
+                    "the chain head records {} events but the log ends at event {last_id}: events at the end were removed",
                     head.seq
                 ),
             },
@@ -450,9 +560,10 @@ async fn walk(db: &Db, checkpoints: Vec<SignedCheckpoint>) -> Result<ChainReport
     Ok(ChainReport {
         rows,
         first_broken: None,
-        last_hash: (rows > 0).then_some(last_hash),
+        last_hash: (last_id > 0).then_some(last_hash),
         checkpoints: checkpoints.len(),
         sealed_to: checkpoints.last().map_or(0, |c| c.body.last_id),
+        pruned_to,
     })
 }
 
@@ -473,14 +584,18 @@ async fn compare_with_last_check(db: &Db, report: ChainReport) -> Result<ChainRe
     let Some((when, last_id, last_hash)) = last else {
         return Ok(report);
     };
+    if last_id <= report.pruned_to {
+        // That event was archived and pruned since; the checkpoints vouch for it.
+        return Ok(report);
+    }
     let when = when.format("%Y-%m-%d %H:%M UTC");
-    if report.rows < last_id {
+    if report.last_id() < last_id {
         return Ok(ChainReport {
             first_broken: Some(BrokenLink {
-                id: report.rows + 1,
+                id: report.last_id() + 1,
                 reason: format!(
-                    "the verification of {when} saw {last_id} events, but only {} are stored: events at the end were removed (and the chain head rewritten to hide it)",
-                    report.rows
+                    "the verification of {when} saw {last_id} events, but the log ends at event {}: events at the end were removed (and the chain head rewritten to hide it)",
+                    report.last_id()
                 ),
             }),
             last_hash: None,

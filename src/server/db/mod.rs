@@ -396,9 +396,11 @@ impl Db {
             format!(
                 "REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints, audit_checks FROM {r}"
             ),
+            format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_prunes FROM {r}"),
             format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {r}"),
             format!(
-                "GRANT EXECUTE ON FUNCTION audit_reserve(BIGINT), audit_link(BIGINT, TEXT, TEXT), audit_lock_tip() TO {r}"
+                "GRANT EXECUTE ON FUNCTION audit_reserve(BIGINT), audit_link(BIGINT, TEXT, TEXT), audit_lock_tip(), \
+                 audit_prune(BIGINT, BIGINT, TEXT, TEXT) TO {r}"
             ),
             format!("GRANT USAGE ON SCHEMA tower_sessions TO {r}"),
             format!(

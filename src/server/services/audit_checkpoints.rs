@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 /// How often the schedule looks at the chain's length.
 const TICK: Duration = Duration::from_secs(2);
+/// How often retention looks for a run old enough to prune.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 pub fn signer(state: &AppState) -> CheckpointSigner {
     CheckpointSigner::from_seed(&state.settings.audit.signing_seed)
@@ -102,6 +104,7 @@ pub fn spawn_schedule(state: AppState) {
         let mut last_round = Instant::now();
         let mut tick = tokio::time::interval(TICK.min(interval));
         let mut directory_behind_since = None;
+        let mut last_prune: Option<Instant> = None;
         tick.tick().await;
         loop {
             tick.tick().await;
@@ -123,6 +126,15 @@ pub fn spawn_schedule(state: AppState) {
             if count - sealed >= every || last_round.elapsed() >= interval {
                 seal_and_ship(&state).await;
                 last_round = Instant::now();
+            }
+            if let Some(days) = state.settings.audit.retention_days {
+                if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                    last_prune = Some(Instant::now());
+                    let cutoff = Utc::now() - chrono::Duration::days(days.into());
+                    if let Err(e) = super::audit_retention::prune_older_than(&state, cutoff).await {
+                        tracing::error!(error = %e, "could not prune old audit events");
+                    }
+                }
             }
         }
     });
@@ -232,5 +244,9 @@ pub async fn status(state: &AppState) -> anyhow::Result<CheckpointStatus> {
         every_seconds: state.settings.audit.checkpoint_interval.as_secs(),
         sinks: super::audit_stream::status(state).await?,
         writes_refused: state.db.writes_refused(),
+        retention_days: state.settings.audit.retention_days,
+        pruned: audit::last_prune(&state.db)
+            .await?
+            .map(|p| (p.upto_id, p.pruned_at)),
     })
 }

@@ -95,8 +95,27 @@ pub async fn create(
     Ok(id)
 }
 
-/// A live (not trashed) document of the owner; anyone else gets NotFound.
-pub async fn get(state: &AppState, owner: i64, id: i64) -> Result<DocumentView, AppError> {
+/// A live (not trashed) document the caller may read; anyone else gets
+/// NotFound. With `AUDIT_LEVEL=access`, reading one in a shared space is an
+/// audit event (and is refused when the event cannot be written).
+pub async fn get(
+    state: &AppState,
+    owner: i64,
+    id: i64,
+    ctx: &AuditContext,
+) -> Result<DocumentView, AppError> {
+    let view = load(state, owner, id).await?;
+    if state.settings.audit.access_events && view.created_by.is_some() {
+        let event = NewEvent::new("document.read", Outcome::Success)
+            .target("document", id)
+            .details(serde_json::json!({ "space": view.space_id }));
+        audit::record_now(&state.db, ctx, event).await?;
+    }
+    Ok(view)
+}
+
+/// [`get`] without the access event (for the revision pages' own checks).
+async fn load(state: &AppState, owner: i64, id: i64) -> Result<DocumentView, AppError> {
     match db::get(&state.db, owner, id).await? {
         Some(row) if row.deleted_at.is_none() => view(state, owner, row).await,
         _ => Err(AppError::NotFound),
@@ -328,7 +347,7 @@ pub async fn revisions(
     owner: i64,
     id: i64,
 ) -> Result<Vec<RevisionSummary>, AppError> {
-    let current = get(state, owner, id).await?;
+    let current = load(state, owner, id).await?;
     let rows = db::revisions(&state.db, id).await?;
     // Sizes: each revision compared with the one before it (rows are newest first).
     let sizes: Vec<i64> = rows.iter().map(|r| r.size).collect();
@@ -352,7 +371,7 @@ pub async fn revision(
     id: i64,
     version: i64,
 ) -> Result<DocumentView, AppError> {
-    let current = get(state, owner, id).await?;
+    let current = load(state, owner, id).await?;
     let rev = db::revision(&state.db, id, version)
         .await?
         .ok_or(AppError::NotFound)?;

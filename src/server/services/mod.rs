@@ -7,6 +7,7 @@ pub mod api_docs;
 pub mod api_keys;
 pub mod assistant;
 pub mod audit_checkpoints;
+pub mod audit_retention;
 pub mod audit_stream;
 pub mod conversations;
 pub mod credentials;

@@ -313,6 +313,11 @@ pub async fn visit(
         limits.login_success(&account, ip).await;
     }
     db::viewed(&state.db, link.id).await?;
+    if state.settings.audit.access_events {
+        let event =
+            NewEvent::new("share_link.view", Outcome::Success).target("share_link", link.id);
+        audit::record_now(&state.db, ctx, event).await?;
+    }
     Ok(Visit::Document {
         html: markdown::render(&link.body),
         title: link.title,

@@ -113,7 +113,7 @@ pub(super) async fn get_document(
     Id(id): Id,
 ) -> ApiResult {
     p.require("documents:read")?;
-    let doc: DocumentView = documents::get(&state, p.user(), id).await?;
+    let doc: DocumentView = documents::get(&state, p.user(), id, &p.caller.audit).await?;
     Ok(Json(doc).into_response())
 }
 

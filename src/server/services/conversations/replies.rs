@@ -14,7 +14,7 @@ use crate::{
     error::AppError,
     server::{
         db::{
-            audit::AuditContext,
+            audit::{self, AuditContext, NewEvent, Outcome},
             conversations::{self as db, Finished},
         },
         state::AppState,
@@ -79,6 +79,22 @@ pub async fn send(
         Some(&assistant.name()),
     )
     .await?;
+    if state.settings.audit.access_events {
+        let question = if state.settings.audit.question_text {
+            serde_json::json!({ "question": content })
+        } else {
+            use sha2::Digest;
+            serde_json::json!({ "question_sha256": hex::encode(sha2::Sha256::digest(content.as_bytes())) })
+        };
+        let mut details = serde_json::json!({ "message": message_id, "scope": scope_size });
+        if let (Some(d), Some(q)) = (details.as_object_mut(), question.as_object()) {
+            d.extend(q.clone());
+        }
+        let event = NewEvent::new("assistant.query", Outcome::Success)
+            .target("conversation", id)
+            .details(details);
+        audit::record(&mut tx, ctx, event).await?;
+    }
     tx.commit().await?;
 
     let cancel = CancellationToken::new();
