@@ -293,7 +293,7 @@ db_test!(
         // ...but the last check saw 11 events (system.start and ten more).
         assert_eq!(out.status.code(), Some(1), "{text}");
         assert!(
-            text.contains("saw 11 events, but only 8 are stored"),
+            text.contains("saw 11 events, but the log ends at event 8"),
             "{text}"
         );
         app.stop().await;
