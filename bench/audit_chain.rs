@@ -14,6 +14,7 @@
 //!
 //!   cargo bench --features ssr --bench audit_chain
 //!   BENCH_VERIFY_EVENTS=100000 BENCH_SECONDS=5 cargo bench --features ssr --bench audit_chain
+//!   BENCH_AUDIT_SYSLOG=udp://127.0.0.1:5514 ...   (streaming on, to a receiver there)
 
 use motto::server::{
     audit_chain::{check_checkpoints, Walker},
@@ -41,14 +42,16 @@ fn env_usize(name: &str, default: usize) -> usize {
 async fn measure(label: &str, url: &str, dir: &std::path::Path) {
     let seconds = env_usize("BENCH_SECONDS", 10) as u64;
     let verify_events = env_usize("BENCH_VERIFY_EVENTS", 1_000_000);
-    let settings = Settings::for_tests_with(
-        url,
-        dir,
-        &[
-            ("AUDIT_CHECKPOINT_EVENTS", "1000"),
-            ("DATABASE_MAX_CONNECTIONS", "16"),
-        ],
-    );
+    let mut vars = vec![
+        ("AUDIT_CHECKPOINT_EVENTS", "1000".to_string()),
+        ("DATABASE_MAX_CONNECTIONS", "16".to_string()),
+    ];
+    // Streaming on: every event also goes to this syslog receiver.
+    if let Ok(sink) = std::env::var("BENCH_AUDIT_SYSLOG") {
+        vars.push(("AUDIT_SYSLOG", sink));
+    }
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let settings = Settings::for_tests_with(url, dir, &vars);
     let state = motto::server::prepare(settings).await.expect("start");
 
     // 1. Audited writes per second.
@@ -86,8 +89,19 @@ async fn measure(label: &str, url: &str, dir: &std::path::Path) {
         .await
         .unwrap()
         .map_or(0, |c| c.body.seq);
+    let streaming = match motto::server::services::audit_stream::status(&state)
+        .await
+        .unwrap()
+        .first()
+    {
+        Some(s) => format!(
+            "; streaming to {}: {} events behind when the writers stopped",
+            s.name, s.lag
+        ),
+        None => String::new(),
+    };
     println!(
-        "| {label} | audited writes, {CONCURRENCY} tasks, {seconds} s | {:.0}/s | {writes} events, {sealed} checkpoints signed meanwhile |",
+        "| {label} | audited writes, {CONCURRENCY} tasks, {seconds} s | {:.0}/s | {writes} events, {sealed} checkpoints signed meanwhile{streaming} |",
         writes as f64 / elapsed
     );
 
