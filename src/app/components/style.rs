@@ -9,7 +9,7 @@ pub const BUTTON: &str = "inline-flex items-center rounded-md bg-indigo-600 px-3
 /// A second action beside the main one, and page links styled as buttons.
 pub const SECONDARY: &str = "inline-flex items-center rounded-md border border-slate-300 px-3 py-2 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
 /// An action that destroys something.
-pub const DANGER: &str = "inline-flex items-center rounded-md bg-red-600 px-3 py-2 text-sm font-semibold text-white hover:bg-red-500";
+pub const DANGER: &str = "inline-flex items-center rounded-md bg-red-600 px-3 py-2 text-sm font-semibold text-white hover:bg-red-700";
 /// An action that destroys something, when it is not the main one on the page.
 pub const DANGER_OUTLINE: &str = "rounded-md border border-red-300 px-4 py-2 text-sm font-semibold text-red-700 hover:bg-red-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950";
 /// A text input, select or text area.
