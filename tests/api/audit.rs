@@ -66,6 +66,62 @@ db_test!(
     }
 );
 
+db_test!(
+    verifying_while_others_write_finds_the_chain_intact,
+    |backend| {
+        // A server verifies while its users keep working: writers append the
+        // whole time, and several verifications (each recording its result, as
+        // the admin page's "Verify now" does) overlap them and each other.
+        let app = TestApp::spawn(backend).await;
+        let state = Arc::new(app.state.clone());
+        let mut writers = Vec::new();
+        for w in 0..4i64 {
+            let db = app.state.db.clone();
+            writers.push(tokio::spawn(async move {
+                for i in 0..60 {
+                    audit::record_now(
+                        &db,
+                        &ctx(w * 1000 + i),
+                        NewEvent::new("test.append", Outcome::Success),
+                    )
+                    .await
+                    .expect("append succeeds");
+                }
+            }));
+        }
+        let mut verifiers = Vec::new();
+        for _ in 0..3 {
+            let state = state.clone();
+            verifiers.push(tokio::spawn(async move {
+                let mut broken = Vec::new();
+                for _ in 0..8 {
+                    let check = motto::server::services::admin::verify_chain(&state)
+                        .await
+                        .expect("verification runs");
+                    if !check.intact {
+                        broken.push((check.first_broken_id, check.reason));
+                    }
+                }
+                broken
+            }));
+        }
+        for w in writers {
+            w.await.unwrap();
+        }
+        for v in verifiers {
+            let broken = v.await.unwrap();
+            assert!(
+                broken.is_empty(),
+                "a sound chain was reported broken: {broken:?}"
+            );
+        }
+        let report = audit::verify(&app.state.db).await.unwrap();
+        assert!(report.is_intact(), "{report:?}");
+        assert_eq!(report.rows, 241);
+        app.stop().await;
+    }
+);
+
 db_test!(an_event_rolls_back_with_its_transaction, |backend| {
     let app = TestApp::spawn(backend).await;
     let mut tx = app.state.db.begin().await.unwrap();
@@ -228,6 +284,33 @@ async fn as_owner(app: &TestApp, statements: &[&str]) {
     });
     owner.close().await;
 }
+
+db_test!(
+    a_chain_head_moved_back_over_events_still_stored_is_caught,
+    |backend| {
+        // The walk covers the chain up to the head it read first (events
+        // appended meanwhile are not part of it). A head rewritten backwards,
+        // with the later events left in place, must not shrink the chain
+        // unnoticed.
+        let app = TestApp::spawn(backend).await;
+        append_some(&app, 5).await;
+        as_owner(
+            &app,
+            &["UPDATE audit_chain_head SET seq = 4, \
+               last_hash = (SELECT hash FROM audit_events WHERE id = 4), \
+               last_mac = (SELECT mac FROM audit_events WHERE id = 4) WHERE id = 1"],
+        )
+        .await;
+        let report = audit::verify(&app.state.db).await.unwrap();
+        let broken = report.first_broken.expect("the rewritten head is caught");
+        assert_eq!(broken.id, 5, "{broken:?}");
+        assert!(
+            broken.reason.contains("events up to 6 are stored"),
+            "{broken:?}"
+        );
+        app.stop().await;
+    }
+);
 
 db_test!(
     asvs_16_4_2_a_cut_tail_with_a_rewritten_head_is_caught_by_the_last_check,

@@ -483,15 +483,31 @@ pub async fn verify_against(
 
 /// Up to `limit` events from id `from` on, in chain order.
 pub async fn chain_batch(db: &Db, from: i64, limit: i64) -> Result<Vec<AuditRow>, DbError> {
+    chain_range(db, from, i64::MAX, limit).await
+}
+
+/// Up to `limit` events with ids from `from` to `upto`, in chain order.
+async fn chain_range(db: &Db, from: i64, upto: i64, limit: i64) -> Result<Vec<AuditRow>, DbError> {
     Ok(on_pool!(db, pool => sqlx::query_as(
         "SELECT id, occurred_at, actor_user_id, actor_api_key_id, action, target_type, \
          target_id, outcome, source_ip, user_agent, request_id, details, prev_hash, hash, mac \
-         FROM audit_events WHERE id >= $1 ORDER BY id LIMIT $2",
+         FROM audit_events WHERE id >= $1 AND id <= $2 ORDER BY id LIMIT $3",
     )
     .bind(from)
+    .bind(upto)
     .bind(limit)
     .fetch_all(pool)
     .await)?)
+}
+
+/// The highest event id stored (0: none).
+async fn max_event_id(db: &Db) -> Result<i64, DbError> {
+    let max: Option<i64> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT MAX(id) FROM audit_events",
+    )
+    .fetch_one(pool)
+    .await)?;
+    Ok(max.unwrap_or(0))
 }
 
 async fn walk(db: &Db, checkpoints: Vec<SignedCheckpoint>) -> Result<ChainReport, DbError> {
@@ -525,9 +541,14 @@ async fn walk(db: &Db, checkpoints: Vec<SignedCheckpoint>) -> Result<ChainReport
         Ok(w) => w,
         Err(link) => return Ok(ChainReport::broken(0, link)),
     };
+    // The walk covers the chain as the head showed it above, and no further:
+    // an event appended meanwhile (it commits with its head update) is not part
+    // of the chain that head describes, so a busy server is not reported as
+    // broken. Events past the head that never became part of it are looked for
+    // after the walk.
     let mut from = pruned_to + 1;
     loop {
-        let batch = chain_batch(db, from, VERIFY_BATCH).await?;
+        let batch = chain_range(db, from, head.seq, VERIFY_BATCH).await?;
         let done = (batch.len() as i64) < VERIFY_BATCH;
         for row in &batch {
             if let Err(link) = walker.push(row) {
@@ -552,6 +573,22 @@ async fn walk(db: &Db, checkpoints: Vec<SignedCheckpoint>) -> Result<ChainReport
                 id: last_id + 1,
                 reason: format!(
                     "the chain head records {} events but the log ends at event {last_id}: events at the end were removed",
+                    head.seq
+                ),
+            },
+        ));
+    }
+    // Rows beyond the head: either appended since it was read (the head has
+    // moved on with them: read it again after the rows) or left behind by a
+    // head rewritten backwards.
+    let beyond = max_event_id(db).await?;
+    if beyond > head.seq && beyond > tip(db).await?.seq {
+        return Ok(ChainReport::broken(
+            rows,
+            BrokenLink {
+                id: head.seq + 1,
+                reason: format!(
+                    "events up to {beyond} are stored, but the chain head ends at event {}: the head was rewritten",
                     head.seq
                 ),
             },
@@ -589,6 +626,17 @@ async fn compare_with_last_check(db: &Db, report: ChainReport) -> Result<ChainRe
         return Ok(report);
     }
     let when = when.format("%Y-%m-%d %H:%M UTC");
+    let hash: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT hash FROM audit_events WHERE id = $1",
+    )
+    .bind(last_id)
+    .fetch_optional(pool)
+    .await)?;
+    if report.last_id() < last_id && hash.as_deref() == Some(last_hash.as_str()) {
+        // A verification that began after this one saw more events, appended
+        // meanwhile; the event it ended at is still there, unchanged.
+        return Ok(report);
+    }
     if report.last_id() < last_id {
         return Ok(ChainReport {
             first_broken: Some(BrokenLink {
@@ -602,12 +650,6 @@ async fn compare_with_last_check(db: &Db, report: ChainReport) -> Result<ChainRe
             ..report
         });
     }
-    let hash: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT hash FROM audit_events WHERE id = $1",
-    )
-    .bind(last_id)
-    .fetch_optional(pool)
-    .await)?;
     if hash.as_deref() != Some(last_hash.as_str()) {
         return Ok(ChainReport {
             first_broken: Some(BrokenLink {
