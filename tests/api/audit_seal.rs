@@ -527,6 +527,14 @@ db_test!(
             .await
             .expect_err("link to an old event");
         assert!(err.to_string().contains("is not the reserved tip"), "{err}");
+        let err = sqlx::query(
+            "SELECT audit_append(2, now(), NULL, NULL, 'forged', NULL, NULL, 'success', \
+             NULL, NULL, NULL, '{}', 'x', 'forged', NULL)",
+        )
+        .execute(&pool)
+        .await
+        .expect_err("append over an old event");
+        assert!(err.to_string().contains("is not the reserved tip"), "{err}");
         let err = sqlx::query("SELECT * FROM audit_reserve(0)")
             .fetch_all(&pool)
             .await

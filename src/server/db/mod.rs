@@ -400,7 +400,8 @@ impl Db {
             format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {r}"),
             format!(
                 "GRANT EXECUTE ON FUNCTION audit_reserve(BIGINT), audit_link(BIGINT, TEXT, TEXT), audit_lock_tip(), \
-                 audit_prune(BIGINT, BIGINT, TEXT, TEXT) TO {r}"
+                 audit_prune(BIGINT, BIGINT, TEXT, TEXT), \
+                 audit_append(BIGINT, TIMESTAMPTZ, BIGINT, BIGINT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT) TO {r}"
             ),
             format!("GRANT USAGE ON SCHEMA tower_sessions TO {r}"),
             format!(
